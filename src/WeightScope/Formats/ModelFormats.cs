@@ -1,0 +1,102 @@
+using System.Text.Json;
+using WeightScope.IO;
+
+namespace WeightScope.Formats;
+
+/// <summary>
+/// The registry: every format, listed by hand in detection order. Zip-based formats come first and are told apart by
+/// their member names (TorchScript before the PyTorch zip, since a TorchScript archive also has data.pkl).
+/// </summary>
+public static class ModelFormats
+{
+    /// <summary>All formats in detection order.</summary>
+    public static IReadOnlyList<IModelFormat> All { get; } =
+    [
+        // zip archives, by member names
+        // new TorchScriptFormat(),
+        // new PyTorchZipFormat(),
+        // new NpzFormat(),
+        // single files, by magic bytes
+        // new SafeTensorsFormat(),
+        // new NpyFormat(),
+        // new PyTorchLegacyFormat(),
+        // JSON index files and folders
+        // new SafeTensorsShardedFormat(),
+    ];
+
+    /// <summary>Opens a path with the first format that recognises it.</summary>
+    public static ModelFile Open(string path, ReaderOptions options)
+    {
+        if (Directory.Exists(path))
+        {
+            var ctx = new DetectionContext(path, null, null, isDirectory: true);
+            var model = Dispatch(ctx, options, path);
+            model.Path = path;
+            return model;
+        }
+        if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"no such file: {path}", path);
+        var file = MappedFile.Open(path);
+        try
+        {
+            return Open(file, path, options);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens mapped bytes; the model takes ownership of <paramref name="file"/> on success.</summary>
+    internal static ModelFile Open(MappedFile file, string? path, ReaderOptions options)
+    {
+        ZipIndex? zip = null;
+        var head = file.Span(0, (int)Math.Min(8, file.Length));
+        if (ZipIndex.LooksLikeZip(head))
+        {
+            try { zip = ZipIndex.Read(file, options.Limits); }
+            catch (ModelFormatException e) { e.FilePath ??= path; throw; }
+        }
+        var ctx = new DetectionContext(path, file, zip, isDirectory: false);
+        var model = Dispatch(ctx, options, path);
+        model.Path = path;
+        return model;
+    }
+
+    private static ModelFile Dispatch(DetectionContext ctx, ReaderOptions options, string? path)
+    {
+        foreach (var format in All)
+        {
+            if (!format.TryDetect(ctx)) continue;
+            try
+            {
+                return format.Read(ctx, options);
+            }
+            catch (ModelFormatException e)
+            {
+                e.FilePath ??= path;
+                throw;
+            }
+            // The format boundary: low-level failures become the one exception family, once, here.
+            catch (Exception e) when (e is EndOfDataException or ArgumentException or OverflowException or JsonException
+                                           or InvalidDataException or IndexOutOfRangeException or FormatException or KeyNotFoundException or InvalidCastException)
+            {
+                long? offset = e is EndOfDataException eod ? eod.Offset : null;
+                throw new InvalidModelContentException(format.Name, e.Message, offset, null, e) { FilePath = path };
+            }
+        }
+        throw new UnknownModelFormatException(Describe(ctx)) { FilePath = path };
+    }
+
+    private static string Describe(DetectionContext ctx)
+    {
+        if (ctx.IsDirectory) return "no known model format in this folder (looked for *.safetensors.index.json, *.safetensors)";
+        if (ctx.Zip is { } z)
+            return $"zip archive with no member that marks a known format (expected '<prefix>/data.pkl', '*.npy' members…); first members: "
+                   + string.Join(", ", z.Entries.Take(5).Select(e => e.Name));
+        var h = ctx.Header.Span;
+        if (h.Length == 0) return "the file is empty";
+        var hex = Convert.ToHexString(h[..Math.Min(8, h.Length)]);
+        return $"unrecognised content (first bytes {hex}); known formats: {string.Join(", ", All.Select(f => f.Name))}";
+    }
+}

@@ -1,0 +1,101 @@
+using System.IO.MemoryMappedFiles;
+
+namespace WeightScope.IO;
+
+/// <summary>
+/// The bytes of a model file: memory-mapped read-only (or an in-memory array for streams), with bounds-checked slices.
+/// Nothing is copied until a caller copies it; the operating system pages in only what is touched.
+/// </summary>
+public sealed unsafe class MappedFile : IDisposable
+{
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly byte* _pointer;
+    private readonly byte[]? _array;
+    private bool _disposed;
+
+    private MappedFile(string? path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte[]? array)
+    {
+        Path = path;
+        Length = length;
+        _map = map;
+        _view = view;
+        _array = array;
+        if (view is not null)
+        {
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            _pointer = p + view.PointerOffset;
+        }
+    }
+
+    /// <summary>The path this was opened from, or null for in-memory data.</summary>
+    public string? Path { get; }
+
+    /// <summary>Length in bytes.</summary>
+    public long Length { get; }
+
+    /// <summary>Maps a file read-only. An empty file is held as an empty array (it cannot be mapped).</summary>
+    public static MappedFile Open(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+        long length = fs.Length;
+        if (length == 0) return new MappedFile(path, 0, null, null, []);
+        var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        return new MappedFile(path, length, map, view, null);
+    }
+
+    /// <summary>Wraps bytes already in memory.</summary>
+    public static MappedFile FromArray(byte[] data, string? path = null) => new(path, data.Length, null, null, data);
+
+    /// <summary>True when <paramref name="length"/> bytes at <paramref name="offset"/> lie inside the file.</summary>
+    public bool Contains(long offset, long length) => offset >= 0 && length >= 0 && offset <= Length && length <= Length - offset;
+
+    /// <summary>A read-only view of <paramref name="length"/> bytes at <paramref name="offset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the file.</exception>
+    public ReadOnlySpan<byte> Span(long offset, int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Contains(offset, length))
+            throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside the file of {Length} bytes");
+        return _array is not null ? _array.AsSpan((int)offset, length) : new ReadOnlySpan<byte>(_pointer + offset, length);
+    }
+
+    /// <summary>Copies bytes at <paramref name="offset"/> into <paramref name="destination"/>.</summary>
+    public void Read(long offset, Span<byte> destination)
+    {
+        // Spans are limited to int lengths; large reads go in chunks.
+        const int Chunk = 1 << 30;
+        while (destination.Length > 0)
+        {
+            int n = Math.Min(destination.Length, Chunk);
+            Span(offset, n).CopyTo(destination);
+            destination = destination[n..];
+            offset += n;
+        }
+    }
+
+    /// <summary>A stream over a range of the file (for inflating compressed members without copying them first).</summary>
+    public Stream OpenRange(long offset, long length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Contains(offset, length))
+            throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside the file of {Length} bytes");
+        if (_array is not null) return new MemoryStream(_array, (int)offset, (int)length, writable: false);
+        return new UnmanagedMemoryStream(_pointer + offset, length);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+        _map?.Dispose();
+    }
+}

@@ -1,0 +1,210 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using WeightScope.Tensors;
+
+namespace WeightScope.IO;
+
+/// <summary>One member of a zip archive, from the central directory (local header resolved lazily).</summary>
+public sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint Crc32, long CompressedSize, long UncompressedSize, long LocalHeaderOffset)
+{
+    /// <summary>Stored without compression (method 0): its bytes can be mapped as they are.</summary>
+    public bool IsStored => Method == ZipIndex.MethodStored;
+}
+
+/// <summary>
+/// The central directory of a zip archive (PKWARE APPNOTE 6.3.x: §4.3.16 end of central directory, §4.3.14–15 zip64,
+/// §4.3.12 central directory header, §4.3.7 local file header). Only the directory is read on open; member data is
+/// mapped (stored) or inflated (deflate) when asked for.
+/// </summary>
+public sealed class ZipIndex
+{
+    internal const ushort MethodStored = 0, MethodDeflate = 8;
+    private const uint EocdSignature = 0x06054b50, Zip64EocdSignature = 0x06064b50, Zip64LocatorSignature = 0x07064b50;
+    private const uint CentralSignature = 0x02014b50, LocalSignature = 0x04034b50;
+    private const int EocdSize = 22, Zip64LocatorSize = 20, Zip64EocdMinSize = 56, CentralHeaderSize = 46, LocalHeaderSize = 30;
+    private const int MaxCommentSize = 0xFFFF;
+    private const ushort Zip64ExtraId = 0x0001;
+
+    private readonly MappedFile _file;
+    private readonly Dictionary<string, ZipEntry> _byName;
+    private readonly ReaderLimits _limits;
+
+    private ZipIndex(MappedFile file, List<ZipEntry> entries, ReaderLimits limits)
+    {
+        _file = file;
+        _limits = limits;
+        Entries = entries;
+        _byName = new Dictionary<string, ZipEntry>(StringComparer.Ordinal);
+        foreach (var e in entries) _byName.TryAdd(e.Name, e); // zip allows duplicates; like Python's zipfile, the first wins on lookup
+    }
+
+    /// <summary>Members in central-directory order.</summary>
+    public IReadOnlyList<ZipEntry> Entries { get; }
+
+    /// <summary>True when the bytes start like a zip archive (a local file header, or an empty archive's EOCD).</summary>
+    public static bool LooksLikeZip(ReadOnlySpan<byte> header) =>
+        header.Length >= 4 && (BinaryPrimitives.ReadUInt32LittleEndian(header) is LocalSignature or EocdSignature);
+
+    /// <summary>Finds a member by exact name.</summary>
+    public ZipEntry? Find(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Reads the central directory.</summary>
+    /// <exception cref="InvalidModelContentException">The archive structure is corrupt.</exception>
+    public static ZipIndex Read(MappedFile file, ReaderLimits limits)
+    {
+        long eocd = FindEocd(file);
+        var r = new SpanReader(file.Span(eocd, EocdSize), eocd);
+        r.Position = 8; // signature, disk numbers
+        long count = r.ReadUInt16();
+        long total = r.ReadUInt16();
+        long cdSize = r.ReadUInt32();
+        long cdOffset = r.ReadUInt32();
+        if (count != total) throw Error("multi-disk (split) archives are not supported", eocd);
+
+        if ((count == 0xFFFF || cdSize == 0xFFFFFFFF || cdOffset == 0xFFFFFFFF) && eocd >= Zip64LocatorSize)
+        {
+            long loc = eocd - Zip64LocatorSize;
+            var lr = new SpanReader(file.Span(loc, Zip64LocatorSize), loc);
+            if (lr.ReadUInt32() == Zip64LocatorSignature)
+            {
+                lr.ReadUInt32();
+                long z64 = checked((long)lr.ReadUInt64());
+                if (!file.Contains(z64, Zip64EocdMinSize)) throw Error($"zip64 end of central directory at {z64} is outside the file", loc);
+                var zr = new SpanReader(file.Span(z64, Zip64EocdMinSize), z64);
+                if (zr.ReadUInt32() != Zip64EocdSignature) throw Error("zip64 end of central directory signature not found where the locator points", z64);
+                zr.Position = 24;
+                count = checked((long)zr.ReadUInt64());
+                zr.ReadUInt64();
+                cdSize = checked((long)zr.ReadUInt64());
+                cdOffset = checked((long)zr.ReadUInt64());
+            }
+        }
+        if (count > limits.MaxZipEntries) throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxZipEntries), count, limits.MaxZipEntries, eocd);
+        if (!file.Contains(cdOffset, cdSize))
+            throw Error($"central directory ({cdSize} bytes at {cdOffset}) lies outside the file of {file.Length} bytes", eocd);
+        if (count * CentralHeaderSize > cdSize) throw Error($"central directory of {cdSize} bytes cannot hold {count} entries", eocd);
+
+        var entries = new List<ZipEntry>((int)count);
+        var cd = new SpanReader(file.Span(cdOffset, checked((int)cdSize)), cdOffset);
+        try
+        {
+            for (long i = 0; i < count; i++) entries.Add(ReadCentralHeader(ref cd, file));
+        }
+        catch (EndOfDataException e)
+        {
+            throw Error("central directory is truncated", e.Offset);
+        }
+        return new ZipIndex(file, entries, limits);
+    }
+
+    private static ZipEntry ReadCentralHeader(ref SpanReader r, MappedFile file)
+    {
+        long at = r.Offset;
+        if (r.ReadUInt32() != CentralSignature) throw Error("expected a central directory header (PK\\1\\2)", at);
+        r.ReadUInt16(); r.ReadUInt16(); // version made by, version needed
+        ushort flags = r.ReadUInt16();
+        ushort method = r.ReadUInt16();
+        r.ReadUInt32(); // time, date
+        uint crc = r.ReadUInt32();
+        long csize = r.ReadUInt32();
+        long usize = r.ReadUInt32();
+        int nameLen = r.ReadUInt16(), extraLen = r.ReadUInt16(), commentLen = r.ReadUInt16();
+        r.ReadUInt16(); r.ReadUInt16(); r.ReadUInt32(); // disk start, internal and external attributes
+        long local = r.ReadUInt32();
+        var nameBytes = r.ReadBytes(nameLen);
+        // Bit 11 says UTF-8; otherwise CP437, which equals ASCII for every name a framework writes.
+        string name = (flags & 0x800) != 0 ? Encoding.UTF8.GetString(nameBytes) : Encoding.Latin1.GetString(nameBytes);
+        var extra = new SpanReader(r.ReadBytes(extraLen), r.Offset - extraLen);
+        r.ReadBytes(commentLen);
+        while (extra.Remaining >= 4)
+        {
+            ushort id = extra.ReadUInt16();
+            int size = extra.ReadUInt16();
+            var field = new SpanReader(extra.ReadBytes(Math.Min(size, extra.Remaining)), 0);
+            if (id != Zip64ExtraId) continue;
+            // The zip64 field holds, in order, only the values whose 32-bit slots are saturated.
+            if (usize == 0xFFFFFFFF) usize = checked((long)field.ReadUInt64());
+            if (csize == 0xFFFFFFFF) csize = checked((long)field.ReadUInt64());
+            if (local == 0xFFFFFFFF) local = checked((long)field.ReadUInt64());
+        }
+        if ((flags & 1) != 0) throw new UnsupportedModelFeatureException("zip", "encrypted zip members", at, name);
+        if (!file.Contains(local, LocalHeaderSize)) throw Error($"local header offset {local} is outside the file", at, name);
+        return new ZipEntry(name, method, flags, crc, csize, usize, local);
+    }
+
+    private static long FindEocd(MappedFile file)
+    {
+        if (file.Length < EocdSize) throw Error($"file of {file.Length} bytes is too short to be a zip archive", 0);
+        long start = Math.Max(0, file.Length - EocdSize - MaxCommentSize);
+        var tail = file.Span(start, (int)(file.Length - start));
+        for (int i = tail.Length - EocdSize; i >= 0; i--)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(tail[i..]) == EocdSignature) return start + i;
+        throw Error("end of central directory record (PK\\5\\6) not found: the archive is truncated or not a zip file", file.Length);
+    }
+
+    /// <summary>File offset of a member's data (after its local header).</summary>
+    public long DataOffset(ZipEntry e)
+    {
+        var r = new SpanReader(_file.Span(e.LocalHeaderOffset, LocalHeaderSize), e.LocalHeaderOffset);
+        if (r.ReadUInt32() != LocalSignature) throw Error("expected a local file header (PK\\3\\4)", e.LocalHeaderOffset, e.Name);
+        r.Position = 26;
+        int nameLen = r.ReadUInt16(), extraLen = r.ReadUInt16();
+        long data = e.LocalHeaderOffset + LocalHeaderSize + nameLen + extraLen;
+        if (!_file.Contains(data, e.CompressedSize))
+            throw Error($"member data ({e.CompressedSize} bytes at {data}) runs past the end of the file ({_file.Length} bytes)", e.LocalHeaderOffset, e.Name);
+        return data;
+    }
+
+    /// <summary>A storage over a member: mapped for stored members, inflated on first use for deflated ones.</summary>
+    public TensorStorage OpenStorage(ZipEntry e, string key)
+    {
+        long data = DataOffset(e);
+        switch (e.Method)
+        {
+            case MethodStored:
+                if (e.CompressedSize != e.UncompressedSize)
+                    throw Error($"stored member has compressed size {e.CompressedSize} but uncompressed size {e.UncompressedSize}", e.LocalHeaderOffset, e.Name);
+                return new MappedStorage(_file, data, e.UncompressedSize, key);
+            case MethodDeflate:
+                if (e.UncompressedSize > _limits.MaxDecompressedBytes)
+                    throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxDecompressedBytes), e.UncompressedSize, _limits.MaxDecompressedBytes, e.LocalHeaderOffset, e.Name);
+                return new DecodedStorage(e.UncompressedSize, () => Inflate(e, data), key);
+            default:
+                throw new UnsupportedModelFeatureException("zip", $"compression method {e.Method} (only stored and deflate are read)", e.LocalHeaderOffset, e.Name);
+        }
+    }
+
+    /// <summary>Reads a whole (small) member: a pickle, a JSON, a version record.</summary>
+    public byte[] ReadAll(ZipEntry e, long maxBytes)
+    {
+        if (e.UncompressedSize > maxBytes)
+            throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxHeaderBytes), e.UncompressedSize, maxBytes, e.LocalHeaderOffset, e.Name);
+        var s = OpenStorage(e, e.Name);
+        var b = new byte[s.ByteLength];
+        try { s.Read(0, b); }
+        catch (InvalidDataException x) { throw Error(x.Message, e.LocalHeaderOffset, e.Name, x); }
+        return b;
+    }
+
+    private byte[] Inflate(ZipEntry e, long data)
+    {
+        var result = new byte[e.UncompressedSize];
+        try
+        {
+            using var z = new DeflateStream(_file.OpenRange(data, e.CompressedSize), CompressionMode.Decompress);
+            z.ReadExactly(result);
+            // A member that inflates to more than it declares is corrupt (or a bomb): check one byte further.
+            Span<byte> one = stackalloc byte[1];
+            if (z.Read(one) != 0) throw Error($"deflated member inflates to more than its declared {e.UncompressedSize} bytes", e.LocalHeaderOffset, e.Name);
+        }
+        catch (Exception x) when (x is InvalidDataException or EndOfStreamException)
+        {
+            throw Error($"deflate stream is corrupt or shorter than its declared {e.UncompressedSize} bytes ({x.Message})", e.LocalHeaderOffset, e.Name, x);
+        }
+        return result;
+    }
+
+    private static InvalidModelContentException Error(string message, long offset, string? entry = null, Exception? inner = null) =>
+        new("zip", message, offset, entry, inner);
+}

@@ -1,0 +1,85 @@
+using WeightScope.Formats;
+using WeightScope.IO;
+using WeightScope.Modules;
+using WeightScope.Tensors;
+
+namespace WeightScope;
+
+/// <summary>What a file is: format name and, where the file records them, version and producer.</summary>
+/// <param name="Name">Format name (<c>pytorch-zip</c>, <c>safetensors</c>, <c>npy</c>…).</param>
+/// <param name="Version">Format version as recorded (<c>zip format_version 1</c>, <c>npy 1.0</c>).</param>
+/// <param name="Producer">The writing framework and its version where recorded.</param>
+public sealed record ModelFormatInfo(string Name, string? Version = null, string? Producer = null)
+{
+    /// <inheritdoc />
+    public override string ToString() => Name + (Version is null ? "" : $" {Version}") + (Producer is null ? "" : $" ({Producer})");
+}
+
+/// <summary>
+/// An opened weight file in the uniform model: its format, tensors (lazy), module tree and metadata.
+/// <code>using var m = ModelFile.Open("model.pt");
+/// foreach (var t in m.Tensors) Console.WriteLine($"{t.Name} {t.Shape}");</code>
+/// Dispose it to release the memory map; tensors read after that throw <see cref="ObjectDisposedException"/>.
+/// </summary>
+public sealed class ModelFile : IDisposable
+{
+    private readonly List<IDisposable> _owned;
+    private ModuleNode? _modules;
+
+    /// <summary>Creates a model file; readers call this. <paramref name="owned"/> are disposed with it.</summary>
+    public ModelFile(ModelFormatInfo format, TensorCollection tensors, ModuleNode? modules = null,
+        IReadOnlyDictionary<string, object?>? metadata = null, IEnumerable<IDisposable>? owned = null)
+    {
+        Format = format;
+        Tensors = tensors;
+        _modules = modules;
+        HasModuleTypes = modules is not null;
+        Metadata = metadata ?? new Dictionary<string, object?>();
+        _owned = [.. owned ?? []];
+    }
+
+    /// <summary>The file or folder this was opened from (null for streams).</summary>
+    public string? Path { get; internal set; }
+
+    /// <summary>Format name, version and producer.</summary>
+    public ModelFormatInfo Format { get; }
+
+    /// <summary>Tensors in file order, by name.</summary>
+    public TensorCollection Tensors { get; }
+
+    /// <summary>
+    /// The module tree: from the file where it records one (a pickled <c>nn.Module</c>, TorchScript, a Keras config);
+    /// otherwise built from dotted names, with unknown types.
+    /// </summary>
+    public ModuleNode Modules => _modules ??= ModuleTreeBuilder.FromNames(Tensors);
+
+    /// <summary>True when <see cref="Modules"/> comes from the file (types known), not from names.</summary>
+    public bool HasModuleTypes { get; }
+
+    /// <summary>
+    /// Non-tensor values (epoch, loss, hyper-parameters, <c>__metadata__</c>), in file order. Values are
+    /// string, long, BigInteger, double, bool, null, byte[], lists (IReadOnlyList&lt;object?&gt;) and
+    /// string-keyed dictionaries (IReadOnlyDictionary&lt;string, object?&gt;).
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> Metadata { get; }
+
+    /// <summary>Opens a weight file or folder, detecting the format from its content.</summary>
+    /// <exception cref="ModelFormatException">The content is not a known format, or is corrupt; the message names file, format and offset.</exception>
+    /// <exception cref="FileNotFoundException">The path does not exist.</exception>
+    public static ModelFile Open(string path, ReaderOptions? options = null) => ModelFormats.Open(path, options ?? ReaderOptions.Default);
+
+    /// <summary>Opens a weight file from a stream (read fully into memory).</summary>
+    public static ModelFile Open(Stream stream, ReaderOptions? options = null)
+    {
+        var ms = new MemoryStream();
+        stream.CopyTo(ms);
+        return ModelFormats.Open(MappedFile.FromArray(ms.ToArray()), null, options ?? ReaderOptions.Default);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var d in _owned) d.Dispose();
+        _owned.Clear();
+    }
+}

@@ -1,0 +1,80 @@
+namespace WeightScope;
+
+/// <summary>
+/// The one exception family WeightScope throws for a file it cannot read: it names the file, the format,
+/// where in the file the problem is (a byte offset or an entry name), what was expected and what was found.
+/// </summary>
+/// <remarks>
+/// Readers throw these with the format and location; <see cref="ModelFile.Open(string, ReaderOptions?)"/> adds the
+/// file path once, at the format boundary, so a reader never needs to know the path it was opened from.
+/// </remarks>
+public class ModelFormatException : Exception
+{
+    /// <summary>Creates an exception for a problem found in a model file.</summary>
+    /// <param name="format">Name of the format whose reader found the problem (e.g. "safetensors").</param>
+    /// <param name="message">What was expected and what was found.</param>
+    /// <param name="offset">Byte offset of the problem within the file or the entry, when known.</param>
+    /// <param name="entry">Archive entry or object path the offset is relative to, when there is one.</param>
+    /// <param name="inner">The low-level exception this translates, if any.</param>
+    public ModelFormatException(string format, string message, long? offset = null, string? entry = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        Format = format;
+        Detail = message;
+        Offset = offset;
+        Entry = entry;
+    }
+
+    /// <summary>The file being read, when known.</summary>
+    public string? FilePath { get; internal set; }
+
+    /// <summary>The format whose reader raised the error.</summary>
+    public string Format { get; }
+
+    /// <summary>Byte offset of the problem (within <see cref="Entry"/> when one is given, otherwise within the file).</summary>
+    public long? Offset { get; }
+
+    /// <summary>The archive entry, object path or tensor name the problem concerns, when there is one.</summary>
+    public string? Entry { get; }
+
+    /// <summary>The bare description of the problem, without file and location.</summary>
+    public string Detail { get; }
+
+    /// <inheritdoc />
+    public override string Message
+    {
+        get
+        {
+            var where = new List<string>();
+            if (FilePath is not null) where.Add(FilePath);
+            where.Add(Format);
+            if (Entry is not null) where.Add($"entry '{Entry}'");
+            if (Offset is long o) where.Add($"offset {o}");
+            return $"{string.Join(", ", where)}: {Detail}";
+        }
+    }
+}
+
+/// <summary>No reader recognises the file's content.</summary>
+public sealed class UnknownModelFormatException(string message, long? offset = null)
+    : ModelFormatException("unknown", message, offset);
+
+/// <summary>The file is in a known format but its content breaks that format's rules (truncated, out of range, inconsistent).</summary>
+public sealed class InvalidModelContentException(string format, string message, long? offset = null, string? entry = null, Exception? inner = null)
+    : ModelFormatException(format, message, offset, entry, inner);
+
+/// <summary>The file uses a feature of its format that WeightScope does not read (yet); the message names the feature.</summary>
+public sealed class UnsupportedModelFeatureException(string format, string feature, long? offset = null, string? entry = null)
+    : ModelFormatException(format, $"not supported: {feature}", offset, entry)
+{
+    /// <summary>The feature that is not supported.</summary>
+    public string Feature { get; } = feature;
+}
+
+/// <summary>A limit from <see cref="ReaderLimits"/> was crossed; the message says which and how to raise it.</summary>
+public sealed class ReaderLimitException(string format, string limit, long value, long max, long? offset = null, string? entry = null)
+    : ModelFormatException(format, $"{limit} is {value}, over the limit of {max} (raise ReaderLimits.{limit} if the file is trusted)", offset, entry)
+{
+    /// <summary>Name of the <see cref="ReaderLimits"/> property that was exceeded.</summary>
+    public string Limit { get; } = limit;
+}

@@ -1,0 +1,66 @@
+using WeightScope.Tensors;
+
+namespace WeightScope.Modules;
+
+/// <summary>
+/// One node of a model's module tree (PyTorch's <c>nn.Module</c>, a Keras layer, an ONNX node): its type, its
+/// attributes (<c>in_features</c>, <c>kernel_size</c>…), the tensors it owns directly, and its children.
+/// </summary>
+public sealed class ModuleNode
+{
+    /// <summary>Creates a node.</summary>
+    /// <param name="name">Name within the parent (<c>fc1</c>, <c>0</c>); empty for the root.</param>
+    /// <param name="path">Dotted path from the root (<c>features.0</c>); empty for the root.</param>
+    /// <param name="type">Class name (<c>Linear</c>), or null when the file does not record it.</param>
+    public ModuleNode(string name, string path, string? type)
+    {
+        Name = name;
+        Path = path;
+        Type = type;
+    }
+
+    /// <summary>Name within the parent; empty for the root.</summary>
+    public string Name { get; }
+
+    /// <summary>Dotted path from the root; empty for the root.</summary>
+    public string Path { get; }
+
+    /// <summary>Class name (<c>Linear</c>, <c>Conv2d</c>, <c>Dense</c>), or null when unknown.</summary>
+    public string? Type { get; }
+
+    /// <summary>Fully qualified class name where the file records one (<c>torch.nn.modules.linear.Linear</c>).</summary>
+    public string? QualifiedType { get; init; }
+
+    /// <summary>Attributes from the file (constructor arguments, hyper-parameters), in file order.</summary>
+    public OrderedDictionary<string, object?> Attributes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Local parameter names (<c>weight</c>, <c>bias</c>) and the tensors they name, or null where a parameter is None.</summary>
+    public OrderedDictionary<string, TensorEntry?> Parameters { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Local buffer names and tensors.</summary>
+    public OrderedDictionary<string, TensorEntry?> Buffers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Children in registration order.</summary>
+    public List<ModuleNode> Children { get; } = [];
+
+    /// <summary>This node and all below it, depth first (like <c>model.modules()</c>).</summary>
+    public IEnumerable<ModuleNode> Descendants()
+    {
+        yield return this;
+        foreach (var c in Children)
+            foreach (var d in c.Descendants()) yield return d;
+    }
+
+    /// <summary>Every tensor in this subtree (parameters then buffers, node by node).</summary>
+    public IEnumerable<TensorEntry> AllTensors() =>
+        Descendants().SelectMany(n => n.Parameters.Values.Concat(n.Buffers.Values)).OfType<TensorEntry>();
+
+    /// <summary>Elements in this subtree, each tensor counted once.</summary>
+    public long ParameterCount => AllTensors().Distinct().Sum(t => t.ElementCount);
+
+    /// <summary>The child with this name, or null.</summary>
+    public ModuleNode? Child(string name) => Children.FirstOrDefault(c => c.Name == name);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{(Path.Length == 0 ? "(root)" : Path)}: {Type ?? "?"}";
+}

@@ -1,0 +1,158 @@
+using System.Collections;
+using System.Text.RegularExpressions;
+
+namespace WeightScope.Tensors;
+
+/// <summary>The tensors of a model file, in file order, indexed by name (like an ordered <c>state_dict()</c>).</summary>
+public sealed class TensorCollection : IReadOnlyList<TensorEntry>
+{
+    private readonly List<TensorEntry> _list;
+    private readonly Dictionary<string, TensorEntry> _byName;
+
+    /// <summary>Creates a collection. Names must be unique.</summary>
+    /// <exception cref="ArgumentException">Two tensors have the same name.</exception>
+    public TensorCollection(IEnumerable<TensorEntry> tensors)
+    {
+        _list = [.. tensors];
+        _byName = new Dictionary<string, TensorEntry>(_list.Count, StringComparer.Ordinal);
+        foreach (var t in _list)
+            if (!_byName.TryAdd(t.Name, t)) throw new ArgumentException($"duplicate tensor name '{t.Name}'");
+        Totals = TensorTotals.Compute(_list);
+    }
+
+    /// <summary>An empty collection.</summary>
+    public static TensorCollection Empty { get; } = new([]);
+
+    /// <inheritdoc />
+    public TensorEntry this[int index] => _list[index];
+
+    /// <summary>The tensor with this name.</summary>
+    /// <exception cref="KeyNotFoundException">No tensor has this name; the message suggests close names.</exception>
+    public TensorEntry this[string name] => _byName.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException(NotFoundMessage(name));
+
+    /// <inheritdoc />
+    public int Count => _list.Count;
+
+    /// <summary>Counts of tensors, parameters and bytes, per dtype and role, with shared storages counted once.</summary>
+    public TensorTotals Totals { get; }
+
+    /// <summary>Total number of elements (parameters and buffers alike), shared views counted once.</summary>
+    public long ParameterCount => Totals.Parameters;
+
+    /// <summary>Total bytes of the distinct storages behind the tensors.</summary>
+    public long ByteSize => Totals.Bytes;
+
+    /// <summary>Looks a tensor up by name.</summary>
+    public bool TryGet(string name, out TensorEntry tensor) => _byName.TryGetValue(name, out tensor!);
+
+    /// <summary>True when a tensor has this name.</summary>
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    /// <summary>
+    /// Tensors whose name matches a glob (<c>*</c> any run of characters, <c>?</c> one character, <c>[abc]</c> a set).
+    /// A pattern without wildcards matches names that contain it, as <c>'fc1' in name</c> does in Python.
+    /// </summary>
+    public IEnumerable<TensorEntry> Match(string glob)
+    {
+        var re = GlobToRegex(glob);
+        return _list.Where(t => re.IsMatch(t.Name));
+    }
+
+    /// <summary>Tensors whose name matches a regular expression (anywhere in the name, like <c>re.search</c>).</summary>
+    public IEnumerable<TensorEntry> MatchRegex(string pattern)
+    {
+        var re = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        return _list.Where(t => re.IsMatch(t.Name));
+    }
+
+    /// <summary>Builds the regex a glob stands for (see <see cref="Match"/>).</summary>
+    public static Regex GlobToRegex(string glob)
+    {
+        if (glob.IndexOfAny(['*', '?', '[']) < 0) return new Regex(Regex.Escape(glob), RegexOptions.CultureInvariant);
+        var sb = new System.Text.StringBuilder("^");
+        for (int i = 0; i < glob.Length; i++)
+        {
+            char c = glob[i];
+            if (c == '*') sb.Append(".*");
+            else if (c == '?') sb.Append('.');
+            else if (c == '[' && glob.IndexOf(']', i + 1) is int close and > 0)
+            {
+                var set = glob[(i + 1)..close];
+                sb.Append('[').Append(set.StartsWith('!') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');
+                i = close;
+            }
+            else sb.Append(Regex.Escape(c.ToString()));
+        }
+        return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant);
+    }
+
+    private string NotFoundMessage(string name)
+    {
+        var close = _list.Select(t => t.Name)
+            .Where(n => n.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(n, StringComparison.OrdinalIgnoreCase)
+                        || n.EndsWith(name.Split('.').Last(), StringComparison.Ordinal))
+            .Take(5).ToList();
+        return close.Count > 0
+            ? $"no tensor named '{name}'; similar: {string.Join(", ", close)}"
+            : $"no tensor named '{name}' ({_list.Count} tensors; list them with 'weightscope list')";
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<TensorEntry> GetEnumerator() => _list.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>Counts over a set of tensors.</summary>
+/// <param name="Tensors">Number of tensors.</param>
+/// <param name="Parameters">Elements, with identical views of one storage counted once.</param>
+/// <param name="Bytes">Bytes of the distinct storages (what the values occupy).</param>
+/// <param name="ByDType">Per dtype name.</param>
+/// <param name="ByRole">Per role.</param>
+/// <param name="SharedStorages">Storages referenced by more than one tensor, with the tensors' names.</param>
+public sealed record TensorTotals(
+    int Tensors, long Parameters, long Bytes,
+    IReadOnlyDictionary<string, TotalsGroup> ByDType,
+    IReadOnlyDictionary<TensorRole, TotalsGroup> ByRole,
+    IReadOnlyList<SharedStorage> SharedStorages)
+{
+    internal static TensorTotals Compute(IReadOnlyList<TensorEntry> tensors)
+    {
+        long parameters = 0, bytes = 0;
+        var byDType = new SortedDictionary<string, TotalsGroup>(StringComparer.Ordinal);
+        var byRole = new SortedDictionary<TensorRole, TotalsGroup>();
+        var storageUsers = new Dictionary<TensorStorage, List<string>>(ReferenceEqualityComparer.Instance);
+        var seenViews = new HashSet<(TensorStorage, long, Shape, string)>();
+        foreach (var t in tensors)
+        {
+            var viewKey = (t.Storage, t.StorageOffset, t.Shape, string.Join(",", t.Strides));
+            bool firstView = seenViews.Add(viewKey);
+            if (!storageUsers.TryGetValue(t.Storage, out var users))
+            {
+                storageUsers[t.Storage] = users = [];
+                bytes += t.Storage.ByteLength;
+            }
+            users.Add(t.Name);
+            long n = firstView ? t.ElementCount : 0;
+            parameters += n;
+            Add(byDType, t.DType.Name(), n, firstView ? t.ByteSize : 0);
+            Add(byRole, t.Role, n, firstView ? t.ByteSize : 0);
+        }
+        var shared = storageUsers.Where(kv => kv.Value.Count > 1)
+            .Select(kv => new SharedStorage(kv.Key.Key, kv.Key.ByteLength, kv.Value)).ToList();
+        return new TensorTotals(tensors.Count, parameters, bytes, byDType, byRole, shared);
+    }
+
+    private static void Add<TKey>(IDictionary<TKey, TotalsGroup> d, TKey key, long elements, long bytes)
+    {
+        d.TryGetValue(key, out var g);
+        g ??= new TotalsGroup(0, 0, 0);
+        d[key] = new TotalsGroup(g.Tensors + 1, g.Parameters + elements, g.Bytes + bytes);
+    }
+}
+
+/// <summary>Counts for one dtype or role.</summary>
+public sealed record TotalsGroup(int Tensors, long Parameters, long Bytes);
+
+/// <summary>A storage behind several tensors (tied weights, views).</summary>
+public sealed record SharedStorage(string Key, long Bytes, IReadOnlyList<string> TensorNames);

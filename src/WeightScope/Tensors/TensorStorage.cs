@@ -1,0 +1,128 @@
+using WeightScope.IO;
+
+namespace WeightScope.Tensors;
+
+/// <summary>
+/// The bytes behind one or more tensors (PyTorch's "storage"). Several <see cref="TensorEntry"/> views may share one
+/// storage; it is then read once and counted once. Implementations read lazily: nothing is touched until asked.
+/// </summary>
+public abstract class TensorStorage
+{
+    /// <summary>Creates a storage with a display key (e.g. the archive entry it comes from).</summary>
+    protected TensorStorage(string key) => Key = key;
+
+    /// <summary>Where the bytes live, for messages and for telling shared storages apart (e.g. <c>archive/data/0</c>).</summary>
+    public string Key { get; }
+
+    /// <summary>Size in bytes.</summary>
+    public abstract long ByteLength { get; }
+
+    /// <summary>Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/>.</summary>
+    public abstract void Read(long offset, Span<byte> destination);
+
+    /// <summary>Zero-copy access to a range, when the bytes are mapped or already in memory.</summary>
+    public virtual bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    {
+        span = default;
+        return false;
+    }
+
+    /// <summary>Checks a range against <see cref="ByteLength"/>.</summary>
+    protected void CheckRange(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > ByteLength || length > ByteLength - offset)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside storage '{Key}' of {ByteLength} bytes");
+    }
+}
+
+/// <summary>A range of a memory-mapped file: zero-copy.</summary>
+public sealed class MappedStorage : TensorStorage
+{
+    private readonly MappedFile _file;
+    private readonly long _start;
+
+    /// <summary>Creates a storage over <paramref name="length"/> bytes of <paramref name="file"/> at <paramref name="start"/>.</summary>
+    public MappedStorage(MappedFile file, long start, long length, string key) : base(key)
+    {
+        if (!file.Contains(start, length)) throw new ArgumentOutOfRangeException(nameof(start), "storage range outside the file");
+        _file = file;
+        _start = start;
+        ByteLength = length;
+    }
+
+    /// <summary>File offset where the storage starts.</summary>
+    public long FileOffset => _start;
+
+    /// <inheritdoc />
+    public override long ByteLength { get; }
+
+    /// <inheritdoc />
+    public override void Read(long offset, Span<byte> destination)
+    {
+        CheckRange(offset, destination.Length);
+        _file.Read(_start + offset, destination);
+    }
+
+    /// <inheritdoc />
+    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    {
+        CheckRange(offset, length);
+        span = _file.Span(_start + offset, length);
+        return true;
+    }
+}
+
+/// <summary>Bytes in memory (decoded, converted or built by an edit).</summary>
+public sealed class ArrayStorage(byte[] data, string key) : TensorStorage(key)
+{
+    /// <inheritdoc />
+    public override long ByteLength => data.LongLength;
+
+    /// <inheritdoc />
+    public override void Read(long offset, Span<byte> destination)
+    {
+        CheckRange(offset, destination.Length);
+        data.AsSpan((int)offset, destination.Length).CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    {
+        CheckRange(offset, length);
+        span = data.AsSpan((int)offset, length);
+        return true;
+    }
+}
+
+/// <summary>
+/// Bytes produced on first use by a decoder (a deflated zip member, say) and kept in memory afterwards.
+/// Opening a file never runs the decoder; asking for a tensor's values does.
+/// </summary>
+public sealed class DecodedStorage(long byteLength, Func<byte[]> decode, string key) : TensorStorage(key)
+{
+    private readonly Lazy<byte[]> _bytes = new(() =>
+    {
+        var b = decode();
+        if (b.LongLength != byteLength)
+            throw new InvalidDataException($"storage '{key}' decoded to {b.LongLength} bytes, expected {byteLength}");
+        return b;
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <inheritdoc />
+    public override long ByteLength => byteLength;
+
+    /// <inheritdoc />
+    public override void Read(long offset, Span<byte> destination)
+    {
+        CheckRange(offset, destination.Length);
+        _bytes.Value.AsSpan((int)offset, destination.Length).CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    {
+        CheckRange(offset, length);
+        span = _bytes.Value.AsSpan((int)offset, length);
+        return true;
+    }
+}
