@@ -58,8 +58,8 @@ public sealed class ModelFile : IDisposable
 
     /// <summary>
     /// Non-tensor values (epoch, loss, hyper-parameters, <c>__metadata__</c>), in file order. Values are
-    /// string, long, BigInteger, double, bool, null, byte[], lists (IReadOnlyList&lt;object?&gt;) and
-    /// string-keyed dictionaries (IReadOnlyDictionary&lt;string, object?&gt;).
+    /// string, long, BigInteger, double, bool, null, byte[], tuples (<c>object?[]</c>), lists (<c>List&lt;object?&gt;</c>),
+    /// string-keyed dictionaries (<c>OrderedDictionary&lt;string, object?&gt;</c>) and inert <see cref="Modules.OpaqueObject"/>s.
     /// </summary>
     public IReadOnlyDictionary<string, object?> Metadata { get; }
 

@@ -31,7 +31,11 @@ public sealed class ModuleNode
     /// <summary>Fully qualified class name where the file records one (<c>torch.nn.modules.linear.Linear</c>).</summary>
     public string? QualifiedType { get; init; }
 
-    /// <summary>Attributes from the file (constructor arguments, hyper-parameters), in file order.</summary>
+    /// <summary>
+    /// Attributes from the file (constructor arguments, hyper-parameters), in file order. Values use the metadata
+    /// conventions: string, long, BigInteger, double, bool, null, byte[]; a Python tuple is an <c>object?[]</c>, a list a
+    /// <c>List&lt;object?&gt;</c>, a dict an <c>OrderedDictionary&lt;string, object?&gt;</c>; anything else an <see cref="OpaqueObject"/>.
+    /// </summary>
     public OrderedDictionary<string, object?> Attributes { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Local parameter names (<c>weight</c>, <c>bias</c>) and the tensors they name, or null where a parameter is None.</summary>
