@@ -1,3 +1,4 @@
+using Xunit;
 using System.Runtime.CompilerServices;
 
 namespace WeightScope.Tests;
@@ -25,4 +26,24 @@ public static class TestPaths
 
     /// <summary>A file in the corpus.</summary>
     public static string CorpusFile(string relative) => Path.Combine(Corpus, relative);
+}
+
+/// <summary>A fact that needs the shared corpus: skipped, with the reason shown, when the corpus folder is absent.</summary>
+public sealed class CorpusFactAttribute : FactAttribute
+{
+    /// <summary>Sets <see cref="FactAttribute.Skip"/> when the corpus is missing.</summary>
+    public CorpusFactAttribute()
+    {
+        if (!TestPaths.CorpusAvailable) Skip = $"shared corpus not found at {TestPaths.Corpus} (set WEIGHTSCOPE_CORPUS)";
+    }
+}
+
+/// <summary>A theory that needs the shared corpus: skipped, with the reason shown, when the corpus folder is absent.</summary>
+public sealed class CorpusTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Sets <see cref="FactAttribute.Skip"/> when the corpus is missing.</summary>
+    public CorpusTheoryAttribute()
+    {
+        if (!TestPaths.CorpusAvailable) Skip = $"shared corpus not found at {TestPaths.Corpus} (set WEIGHTSCOPE_CORPUS)";
+    }
 }
