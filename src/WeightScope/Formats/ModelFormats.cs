@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WeightScope.Formats.PyTorch;
 using WeightScope.IO;
 
 namespace WeightScope.Formats;
@@ -13,13 +14,13 @@ public static class ModelFormats
     public static IReadOnlyList<IModelFormat> All { get; } =
     [
         // zip archives, by member names
-        // new TorchScriptFormat(),
-        // new PyTorchZipFormat(),
+        new TorchScriptFormat(),
+        new PyTorchZipFormat(),
         // new NpzFormat(),
         // single files, by magic bytes
         // new SafeTensorsFormat(),
         // new NpyFormat(),
-        // new PyTorchLegacyFormat(),
+        new PyTorchLegacyFormat(),
         // JSON index files and folders
         // new SafeTensorsShardedFormat(),
     ];
