@@ -65,6 +65,9 @@ internal sealed class Unpickler
     /// <summary>Every global referenced (GLOBAL, STACK_GLOBAL, INST, EXTn) and every call of one, in pickle order.</summary>
     public List<GlobalReference> Globals { get; } = [];
 
+    /// <summary>Called with every opcode before it runs (tests use it to check opcode coverage).</summary>
+    public Action<PickleOpcode, long>? Trace { get; set; }
+
     /// <summary>Protocol announced by the last PROTO opcode (0 when there was none).</summary>
     public int Protocol { get; private set; }
 
@@ -91,6 +94,7 @@ internal sealed class Unpickler
             if (r.Remaining == 0) throw Errors.Invalid("pickle ends without a STOP opcode (the file is truncated)", at);
             if (++ops > _limits.MaxPickleOps) throw Errors.Limit(nameof(ReaderLimits.MaxPickleOps), ops, _limits.MaxPickleOps, at);
             var op = (PickleOpcode)r.ReadByte();
+            Trace?.Invoke(op, at);
             switch (op)
             {
                 // --- integers
@@ -231,8 +235,11 @@ internal sealed class Unpickler
                     Push(m, PyTuple.Empty);
                     break;
                 case PickleOpcode.Tuple: // 't' TUPLE
-                    Push(m, new PyTuple([.. PopMark(m, op, at)]));
-                    break;
+                    {
+                        var items = PopMark(m, op, at);
+                        Push(m, items.Count == 0 ? PyTuple.Empty : new PyTuple([.. items])); // () is one object in Python too
+                        break;
+                    }
                 case PickleOpcode.Tuple1: // 0x85 TUPLE1
                     Push(m, new PyTuple([Pop(m, op, at)]));
                     break;
