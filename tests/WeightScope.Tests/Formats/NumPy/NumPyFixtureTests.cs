@@ -40,7 +40,7 @@ public class NumPyFixtureTests
         var t = npz.Tensors["embedding"];
         Assert.IsType<DecodedStorage>(t.Storage);
         Assert.Equal(32 * 16 * 2, t.Storage.ByteLength); // only the data, not the npy header
-        Assert.Equal(npz.Tensors["fc1.bias"].ToArray<float>(), [0.5f, -0.5f, 0.25f, 0f]);
+        Assert.Equal(new[] { 0.5f, -0.5f, 0.25f, 0f }, npz.Tensors["fc1.bias"].ToArray<float>());
     }
 
     [Fact]
