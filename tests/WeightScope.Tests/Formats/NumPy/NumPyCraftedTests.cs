@@ -154,6 +154,24 @@ public class NumPyCraftedTests
         NpyFails(Npy(notBool, Data48), V1Prelude + notBool.IndexOf('0', StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("<f4")] // what np.save writes
+    [InlineData("=f4")] // native order
+    [InlineData("|f4")] // "not applicable" order, read as native by numpy.dtype
+    [InlineData("f4")]
+    [InlineData("f")] // numpy's type character
+    [InlineData("float32")] // numpy's dtype name
+    // (numpy 1.24: numpy.dtype(d) is float32 for each of these spellings)
+    public void Every_spelling_numpy_dtype_accepts_for_float32_reads_as_float32(string descr)
+    {
+        // Unpadded, double-quoted, no trailing comma: other writers' headers are still Python literals.
+        string header = $"{{\"descr\": \"{descr}\", \"fortran_order\": False, \"shape\": (2,)}}";
+        using var m = ModelFile.Open(new MemoryStream(Npy(header, Floats(0.5f, 2), pad: false)));
+        Assert.Equal(DType.Float32, m.Tensors[0].DType);
+        Assert.False(m.Tensors[0].IsBigEndian);
+        Assert.Equal(new[] { 0.5f, 2f }, m.Tensors[0].ToArray<float>());
+    }
+
     [Fact]
     public void Duplicate_keys_keep_the_last_as_python_does()
     {
@@ -187,11 +205,11 @@ public class NumPyCraftedTests
     public void Npz_member_without_the_npy_suffix_or_magic_is_noted_not_read()
     {
         // np.load lists 'notes.txt' and returns its raw bytes; WeightScope reads the arrays and notes the rest.
-        var zip = Zip(
-            Member.Stored("w.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", Floats(1.5f, -2))),
-            Member.Stored("notes.txt", "trained on CIFAR"u8.ToArray()));
+        // A member without the suffix that does start with the magic is an array, under its full name, as in np.load.
+        var npy = Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", Floats(1.5f, -2));
+        var zip = Zip(Member.Stored("w.npy", npy), Member.Stored("notes.txt", "trained on CIFAR"u8.ToArray()), Member.Stored("extra", npy));
         using var m = ModelFile.Open(new MemoryStream(zip));
-        Assert.Equal(["w"], m.Tensors.Select(t => t.Name));
+        Assert.Equal(["w", "extra"], m.Tensors.Select(t => t.Name));
         Assert.Equal(new[] { 1.5f, -2f }, m.Tensors["w"].ToArray<float>());
         Assert.Contains("not an npy array", Assert.IsType<string>(m.Metadata["unsupported:notes.txt"]));
     }
