@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WeightScope.Formats.NumPy;
 using WeightScope.Formats.SafeTensors;
 using WeightScope.IO;
 
@@ -16,10 +17,10 @@ public static class ModelFormats
         // zip archives, by member names
         // new TorchScriptFormat(),
         // new PyTorchZipFormat(),
-        // new NpzFormat(),
+        new NpzFormat(),
         // single files, by magic bytes
         new SafeTensorsFormat(),
-        // new NpyFormat(),
+        new NpyFormat(),
         // new PyTorchLegacyFormat(),
         // JSON index files and folders
         new SafeTensorsShardedFormat(),

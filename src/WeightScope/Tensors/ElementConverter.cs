@@ -78,6 +78,9 @@ public static class ElementConverter
             case DType.Int32 or DType.QInt32 when t.Quantization is null:
                 for (int i = 0; i < dest.Length; i++) dest[i] = BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(i * 4));
                 return;
+            case DType.UInt32: // beyond 2^24 a float32 step would round (4294967295 → 4294967296)
+                for (int i = 0; i < dest.Length; i++) dest[i] = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(i * 4));
+                return;
         }
         var f = new float[dest.Length];
         ToFloat32(t, f);
