@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WeightScope.Formats.SafeTensors;
 using WeightScope.IO;
 
 namespace WeightScope.Formats;
@@ -17,11 +18,11 @@ public static class ModelFormats
         // new PyTorchZipFormat(),
         // new NpzFormat(),
         // single files, by magic bytes
-        // new SafeTensorsFormat(),
+        new SafeTensorsFormat(),
         // new NpyFormat(),
         // new PyTorchLegacyFormat(),
         // JSON index files and folders
-        // new SafeTensorsShardedFormat(),
+        new SafeTensorsShardedFormat(),
     ];
 
     /// <summary>Opens a path with the first format that recognises it.</summary>
