@@ -54,7 +54,7 @@ public class TensorFormatterTests
         var storage = new CountingStorage(100_000_000L * 4);
         var t = new TensorEntry("huge", DType.Float32, new Shape(10_000, 10_000), storage);
         string s = TensorFormatter.Format(t);
-        Assert.Equal("tensor([[0., 0., 0.,  ..., 0., 0., 0.],\n        [0., 0., 0.,  ..., 0., 0., 0.],\n", s[..88]);
+        Assert.StartsWith("tensor([[0., 0., 0.,  ..., 0., 0., 0.],\n        [0., 0., 0.,  ..., 0., 0., 0.],\n", s);
         Assert.Equal(36 * 4, storage.BytesRead);
     }
 
