@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace WeightScope.Printing;
@@ -20,6 +21,8 @@ internal static class PythonFloat
     private static readonly UInt128[] Pow10U128 = BuildPow10();
 
     /// <summary><c>'{:.{precision}f}'.format(value)</c>.</summary>
+    // Printing a large tensor calls this once or twice per element: skip the slow first JIT tier.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Fixed(double value, int precision)
     {
         if (!double.IsFinite(value)) return NonFinite(value);
@@ -106,6 +109,7 @@ internal static class PythonFloat
     }
 
     // round_half_even(mantissa × 2^exponent × 10^precision), as decimal digits.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static string ScaledRoundedDigits(ulong mantissa, int exponent, int precision)
     {
         // Fast path: mantissa < 2^53 and 10^precision < 2^64, so the product fits in 117 bits.
@@ -119,7 +123,7 @@ internal static class PythonFloat
                 UInt128 r = num - (q << shift);
                 UInt128 half = UInt128.One << (shift - 1);
                 if (r > half || (r == half && (q & 1) == 1)) q++;
-                return q.ToString(CultureInfo.InvariantCulture);
+                return q <= ulong.MaxValue ? ((ulong)q).ToString(CultureInfo.InvariantCulture) : q.ToString(CultureInfo.InvariantCulture);
             }
             if (exponent >= 0 && exponent <= 10)
                 return ((UInt128)(mantissa << exponent) * Pow10U128[precision]).ToString(CultureInfo.InvariantCulture);

@@ -30,6 +30,7 @@ public static class TensorFormatter
         string tensorStr;
         if (t.DType.IsQuantized() && t.Quantization is { } q)
         {
+            CheckQuantization(t, q);
             suffixes.Add("size=" + PythonTuple(t.Shape));
             suffixes.Add("dtype=torch." + t.DType.Name()); // a quantized dtype is never the default
             if (q.Scheme == QuantizationScheme.PerTensorAffine)
@@ -77,6 +78,21 @@ public static class TensorFormatter
         return TensorStr(t, indent, options ?? PrintOptions.Default);
     }
 
+    // Readers validate quantization parameters; a tensor built by hand may not have, so say what does not fit.
+    private static void CheckQuantization(TensorEntry t, QuantizationInfo q)
+    {
+        if (q.Scheme == QuantizationScheme.PerTensorAffine)
+        {
+            if (q.Scales.Length == 0 || q.ZeroPoints.Length == 0)
+                throw new ArgumentException($"tensor '{t.Name}' {t.DType.Name()}{t.Shape}: per-tensor quantization needs a scale and a zero point", nameof(t));
+            return;
+        }
+        if (q.Axis < 0 || q.Axis >= t.Shape.Rank || q.Scales.Length != t.Shape[q.Axis] || q.ZeroPoints.Length != q.Scales.Length)
+            throw new ArgumentException(
+                $"tensor '{t.Name}' {t.DType.Name()}{t.Shape}: per-channel quantization along axis {q.Axis} needs one scale and " +
+                $"zero point per channel, found {q.Scales.Length} scales and {q.ZeroPoints.Length} zero points", nameof(t));
+    }
+
     // _str_intern: float32 (the default dtype), its complex counterpart complex64, int64 and bool print no dtype.
     private static bool HasDefaultDType(DType d) => d is DType.Float32 or DType.Complex64 or DType.Int64 or DType.Bool;
 
@@ -84,6 +100,7 @@ public static class TensorFormatter
     private static string TensorStr(TensorEntry t, int indent, PrintOptions options)
     {
         if (t.ElementCount == 0) return "[]";
+        if (t.DType.IsQuantized() && t.Quantization is { } q) CheckQuantization(t, q);
         bool summarize = t.ElementCount > options.Threshold;
         var values = PrintValues.Read(t, summarize, options.EdgeItems);
         ElementFormatter real, imag;

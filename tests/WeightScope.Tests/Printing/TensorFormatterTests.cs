@@ -27,6 +27,33 @@ public class TensorFormatterTests
         Assert.Equal(expected, TensorFormatter.Format(tensor.Slice(index)));
     }
 
+    [Theory]
+    [InlineData("randn_2x3/default")]     // read whole
+    [InlineData("big_2d/default")]        // summarized: only the printed elements are read
+    [InlineData("complex64/default")]     // each component swapped
+    [InlineData("big_complex/default")]
+    [InlineData("float16_randn/default")]
+    [InlineData("int64_extremes/default")]
+    public void Big_endian_storage_prints_the_same_values(string id)
+    {
+        var (t, options, expected) = PrintingFixtures.TensorCase(id);
+        var bytes = t.ReadBytes();
+        int size = t.DType.IsComplex() ? t.DType.ItemSize() / 2 : t.DType.ItemSize();
+        for (int i = 0; i < bytes.Length; i += size) Array.Reverse(bytes, i, size);
+        var swapped = new TensorEntry(t.Name, t.DType, t.Shape, new ArrayStorage(bytes, "swapped"), bigEndian: true);
+        Assert.Equal(expected, TensorFormatter.Format(swapped, options));
+    }
+
+    [Fact]
+    public void Per_channel_parameters_that_do_not_fit_the_shape_are_reported()
+    {
+        var t = PrintingFixtures.Tensor("qint8_per_channel_axis0");
+        var bad = new TensorEntry(t.Name, t.DType, t.Shape, t.Storage, quantization: t.Quantization! with { Axis = 1 });
+        var e = Assert.Throws<ArgumentException>(() => TensorFormatter.Format(bad));
+        Assert.Contains("axis 1", e.Message);
+        Assert.Throws<ArgumentException>(() => TensorFormatter.FormatValues(bad));
+    }
+
     [Fact]
     public void FormatValues_is_the_bracketed_part_of_Format()
     {
