@@ -11,7 +11,6 @@ internal sealed class ElementFormatter
     private const double MaxForFixed = 1.0e8;
     private const double MinForFixed = 1.0e-4;
 
-    private readonly bool _floating;
     private readonly bool _intMode = true;
     private readonly bool _sciMode;
     private readonly int _precision;
@@ -26,7 +25,6 @@ internal sealed class ElementFormatter
     /// <summary>A formatter for floating-point elements (a tensor's values, or the real or imaginary parts of a complex one).</summary>
     public ElementFormatter(ReadOnlySpan<double> values, PrintOptions options)
     {
-        _floating = true;
         _precision = options.Precision;
         Width = 1;
 
@@ -85,9 +83,6 @@ internal sealed class ElementFormatter
 
     /// <summary>One integer or bool element (its <c>str()</c>), right-aligned to <see cref="Width"/>.</summary>
     public string Format(string text) => Pad(text);
-
-    /// <summary>True when this formatter was built for floating-point values.</summary>
-    public bool IsFloating => _floating;
 
     private string Pad(string s) => s.Length >= Width ? s : s.PadLeft(Width);
 
