@@ -12,6 +12,8 @@ var root = new RootCommand("""
     """)
 {
     ListCommand.Create(),
+    ShowCommand.Create(),
+    TreeCommand.Create(),
     InfoCommand.Create(),
 };
 
