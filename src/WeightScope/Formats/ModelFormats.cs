@@ -1,5 +1,7 @@
 using System.Text.Json;
+using WeightScope.Formats.NumPy;
 using WeightScope.Formats.PyTorch;
+using WeightScope.Formats.SafeTensors;
 using WeightScope.IO;
 
 namespace WeightScope.Formats;
@@ -16,13 +18,13 @@ public static class ModelFormats
         // zip archives, by member names
         new TorchScriptFormat(),
         new PyTorchZipFormat(),
-        // new NpzFormat(),
+        new NpzFormat(),
         // single files, by magic bytes
-        // new SafeTensorsFormat(),
-        // new NpyFormat(),
+        new SafeTensorsFormat(),
+        new NpyFormat(),
         new PyTorchLegacyFormat(),
         // JSON index files and folders
-        // new SafeTensorsShardedFormat(),
+        new SafeTensorsShardedFormat(),
     ];
 
     /// <summary>Opens a path with the first format that recognises it.</summary>

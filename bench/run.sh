@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The benchmark suite: one command, results appended to bench/RESULTS.md with machine and date.
+# Needs Debian's python3-torch (apt-get install -y python3-torch). Data files go to bench/data/ (git-ignored).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$here/.."
+py=/usr/bin/python3
+runs="${RUNS:-5}"
+
+"$py" "$here/make_gpt2_like.py" "$here/data"
+"$root/weightscope" --help >/dev/null   # builds the CLI (Release, ReadyToRun) before timing
+dll="$root/artifacts/cli/WeightScope.Cli.dll"
+
+{
+  echo
+  echo "## $(date -u +%Y-%m-%d) — listing ($(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), dotnet $(dotnet --version), torch $("$py" -c 'import torch; print(torch.__version__)'))"
+  echo
+  echo "Command: \`bench/run.sh\` (median of $runs runs after one warm-up; peak RSS is the max over runs)."
+  echo
+  for f in gpt2-small-like.pt gpt2-medium-like.pt; do
+    size=$(du -h "$here/data/$f" | cut -f1)
+    echo "### $f ($size)"
+    echo '```'
+    "$py" "$here/measure.py" "$runs" \
+      "torch.load + list" -- "$py" "$here/torch_list.py" "$here/data/$f" --- \
+      "weightscope list --json" -- dotnet "$dll" list --json "$here/data/$f"
+    echo '```'
+  done
+} | tee -a "$here/RESULTS.md"

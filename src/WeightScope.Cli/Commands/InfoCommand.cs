@@ -1,0 +1,85 @@
+using System.CommandLine;
+using WeightScope.Cli.Output;
+
+namespace WeightScope.Cli.Commands;
+
+/// <summary><c>weightscope info FILE</c>: format, producer, metadata and totals, like <c>model.summary()</c>'s footer.</summary>
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var file = Common.FileArgument();
+        var json = Common.JsonOption();
+        var cmd = new Command("info", """
+            Show what a file is: format and version, producer, metadata, parameter and byte totals.
+
+            Examples:
+              weightscope info model.safetensors
+              weightscope info checkpoint.tar --json
+            """) { file, json };
+        cmd.SetAction(p => Common.Run(() =>
+        {
+            using var model = Common.Open(p.GetValue(file)!);
+            var totals = model.Tensors.Totals;
+            long fileBytes = File.Exists(model.Path) ? new FileInfo(model.Path).Length : 0;
+            if (p.GetValue(json))
+            {
+                Json.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("file", model.Path);
+                    w.WriteString("format", model.Format.Name);
+                    w.WriteString("version", model.Format.Version);
+                    w.WriteString("producer", model.Format.Producer);
+                    w.WriteNumber("file_bytes", fileBytes);
+                    w.WriteBoolean("has_module_tree", model.HasModuleTypes);
+                    w.WritePropertyName("metadata");
+                    Json.Value(w, model.Metadata);
+                    ListCommand.WriteTotals(w, totals);
+                    w.WriteEndObject();
+                });
+                return ExitCode.Ok;
+            }
+            var o = Console.Out;
+            o.WriteLine($"file:       {model.Path}");
+            o.WriteLine($"format:     {model.Format.Name}" + (model.Format.Version is { } v ? $" (version {v})" : ""));
+            if (model.Format.Producer is { } prod) o.WriteLine($"producer:   {prod}");
+            if (fileBytes > 0) o.WriteLine($"file size:  {Text.Bytes(fileBytes)}");
+            o.WriteLine($"tensors:    {totals.Tensors}");
+            o.WriteLine($"parameters: {Text.Count(totals.Parameters)}");
+            o.WriteLine($"data:       {Text.Bytes(totals.Bytes)}");
+            foreach (var (k, g) in totals.ByDType) o.WriteLine($"  {k,-14} {g.Tensors,5} tensors {Text.Count(g.Parameters),15} params {Text.Bytes(g.Bytes),10}");
+            if (totals.ByRole.Count > 1 || !totals.ByRole.ContainsKey(Tensors.TensorRole.Other))
+                foreach (var (k, g) in totals.ByRole) o.WriteLine($"  {k,-14} {g.Tensors,5} tensors {Text.Count(g.Parameters),15} params");
+            foreach (var s in totals.SharedStorages)
+                o.WriteLine($"shared:     {string.Join(", ", s.TensorNames)} ({Text.Bytes(s.Bytes)} storage {s.Key})");
+            if (model.HasModuleTypes)
+            {
+                var types = model.Modules.Descendants().Skip(1).GroupBy(n => n.Type ?? "?").OrderByDescending(g => g.Count());
+                o.WriteLine("modules:    " + string.Join(", ", types.Select(g => $"{g.Key}×{g.Count()}")));
+            }
+            if (model.Metadata.Count > 0)
+            {
+                o.WriteLine("metadata:");
+                foreach (var (k, val) in model.Metadata.Take(50)) o.WriteLine($"  {k}: {Describe(val)}");
+                if (model.Metadata.Count > 50) o.WriteLine($"  … {model.Metadata.Count - 50} more (use --json)");
+            }
+            return ExitCode.Ok;
+        }));
+        return cmd;
+    }
+
+    private static string Describe(object? v)
+    {
+        var s = v switch
+        {
+            null => "None",
+            string str => str,
+            bool b => b ? "True" : "False",
+            double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            System.Collections.ICollection c => $"{v.GetType().Name.Split('`')[0]} of {c.Count}",
+            _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+        };
+        return s.Length > 120 ? s[..117] + "…" : s;
+    }
+}

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using WeightScope.Cli.Output;
+using WeightScope.Tensors;
+
+namespace WeightScope.Cli.Commands;
+
+/// <summary><c>weightscope list FILE</c>: the tensors, like iterating <c>state_dict().items()</c>.</summary>
+internal static class ListCommand
+{
+    public static Command Create()
+    {
+        var file = Common.FileArgument();
+        var filter = new Option<string[]>("--filter", "-f") { Description = "Keep names matching a glob ('fc1*', '*.bias'); a plain word matches names containing it", AllowMultipleArgumentsPerToken = false };
+        var regex = new Option<string?>("--regex") { Description = "Keep names matching a regular expression" };
+        var type = new Option<string?>("--type") { Description = "Keep tensors of modules of this type (Linear, Conv2d…), where the file records a module tree" };
+        var trainable = new Option<bool>("--trainable") { Description = "Only parameters (trainable weights)" };
+        var buffers = new Option<bool>("--buffers") { Description = "Only buffers (running statistics and other saved state)" };
+        var json = Common.JsonOption();
+        var cmd = new Command("list", """
+            List the tensors of a weight file: name, dtype, shape, parameters, size, and totals.
+
+            Examples:
+              weightscope list model.pth
+              weightscope list model.safetensors --filter 'encoder.*' --filter '*.bias'
+              weightscope list whole_model.pt --type Linear
+              weightscope list checkpoint.tar --json | jq '.totals'
+            """) { file, filter, regex, type, trainable, buffers, json };
+        cmd.SetAction(p => Common.Run(() =>
+        {
+            using var model = Common.Open(p.GetValue(file)!);
+            var roles = new List<TensorRole>();
+            if (p.GetValue(trainable)) roles.Add(TensorRole.Parameter);
+            if (p.GetValue(buffers)) roles.Add(TensorRole.Buffer);
+            var query = new TensorQuery
+            {
+                Globs = p.GetValue(filter) ?? [],
+                Regex = p.GetValue(regex),
+                ModuleType = p.GetValue(type),
+                Roles = roles,
+            };
+            List<TensorEntry> selected;
+            try { selected = query.Apply(model).ToList(); }
+            catch (InvalidOperationException e) { throw new UsageException(e.Message); }
+            var totals = selected.Count == model.Tensors.Count ? model.Tensors.Totals : new TensorCollection(selected).Totals;
+            if (roles.Count > 0 && model.Tensors.All(t => t.Role == TensorRole.Other))
+                Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters or buffers");
+            if (p.GetValue(json)) WriteJson(model, selected, totals);
+            else WriteText(model, selected, totals);
+            return ExitCode.Ok;
+        }));
+        return cmd;
+    }
+
+    private static void WriteJson(ModelFile model, List<TensorEntry> tensors, TensorTotals totals) => Json.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("file", model.Path);
+        w.WriteString("format", model.Format.Name);
+        w.WriteStartArray("tensors");
+        foreach (var t in tensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", t.Name);
+            w.WriteString("dtype", t.DType.Name());
+            Json.Shape(w, "shape", t.Shape);
+            w.WriteString("role", t.Role.ToString());
+            w.WriteNumber("params", t.ElementCount);
+            w.WriteNumber("bytes", t.ByteSize);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        WriteTotals(w, totals);
+        w.WriteEndObject();
+    });
+
+    internal static void WriteTotals(System.Text.Json.Utf8JsonWriter w, TensorTotals totals)
+    {
+        w.WriteStartObject("totals");
+        w.WriteNumber("tensors", totals.Tensors);
+        w.WriteNumber("params", totals.Parameters);
+        w.WriteNumber("bytes", totals.Bytes);
+        w.WriteStartObject("by_dtype");
+        foreach (var (k, g) in totals.ByDType)
+        {
+            w.WriteStartObject(k);
+            w.WriteNumber("tensors", g.Tensors);
+            w.WriteNumber("params", g.Parameters);
+            w.WriteNumber("bytes", g.Bytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteStartObject("by_role");
+        foreach (var (k, g) in totals.ByRole)
+        {
+            w.WriteStartObject(k.ToString());
+            w.WriteNumber("tensors", g.Tensors);
+            w.WriteNumber("params", g.Parameters);
+            w.WriteNumber("bytes", g.Bytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteStartArray("shared_storages");
+        foreach (var s in totals.SharedStorages)
+        {
+            w.WriteStartObject();
+            w.WriteString("storage", s.Key);
+            w.WriteNumber("bytes", s.Bytes);
+            w.WriteStartArray("tensors");
+            foreach (var n in s.TensorNames) w.WriteStringValue(n);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteText(ModelFile model, List<TensorEntry> tensors, TensorTotals totals)
+    {
+        var o = Console.Out;
+        bool showRole = model.Tensors.Any(t => t.Role != TensorRole.Other);
+        var shared = totals.SharedStorages.SelectMany(s => s.TensorNames).ToHashSet(StringComparer.Ordinal);
+        var rows = tensors.Select(t => new[]
+        {
+            t.Name + (shared.Contains(t.Name) ? " *" : ""), t.DType.Name(), t.Shape.ToString(),
+            showRole ? t.Role.ToString() : "", Text.Count(t.ElementCount), Text.Bytes(t.ByteSize),
+        }).ToList();
+        string[] header = ["name", "dtype", "shape", showRole ? "role" : "", "params", "size"];
+        bool[] right = [false, false, false, false, true, true];
+        if (!showRole)
+        {
+            rows = rows.Select(r => (string[])[r[0], r[1], r[2], r[4], r[5]]).ToList();
+            header = ["name", "dtype", "shape", "params", "size"];
+            right = [false, false, false, true, true];
+        }
+        Text.Table(o, header, rows, right);
+        o.WriteLine();
+        o.WriteLine($"{totals.Tensors} tensors, {Text.Count(totals.Parameters)} parameters, {Text.Bytes(totals.Bytes)}  ({model.Format})");
+        if (totals.ByDType.Count > 1)
+            o.WriteLine("by dtype: " + string.Join(", ", totals.ByDType.Select(kv => $"{kv.Key} {Text.Count(kv.Value.Parameters)} ({Text.Bytes(kv.Value.Bytes)})")));
+        if (showRole)
+            o.WriteLine("by role: " + string.Join(", ", totals.ByRole.Select(kv => $"{kv.Key} {Text.Count(kv.Value.Parameters)}")));
+        foreach (var s in totals.SharedStorages)
+            o.WriteLine($"* shared storage {s.Key} ({Text.Bytes(s.Bytes)}, counted once): {string.Join(", ", s.TensorNames)}");
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.RegularExpressions;
+
+namespace WeightScope.Tensors;
+
+/// <summary>
+/// A selection of a model's tensors, as <c>list --filter/--regex/--type/--trainable/--buffers</c> make it. All given
+/// criteria must hold; several globs match when any of them does.
+/// </summary>
+public sealed record TensorQuery
+{
+    /// <summary>Globs on the name (see <see cref="TensorCollection.Match"/>); empty = all.</summary>
+    public IReadOnlyList<string> Globs { get; init; } = [];
+
+    /// <summary>A regular expression searched in the name, or null.</summary>
+    public string? Regex { get; init; }
+
+    /// <summary>Owning module type (<c>Linear</c>, <c>Conv2d</c>; case-insensitive), where the file records a module tree.</summary>
+    public string? ModuleType { get; init; }
+
+    /// <summary>Roles to keep; empty = all.</summary>
+    public IReadOnlyList<TensorRole> Roles { get; init; } = [];
+
+    /// <summary>The tensors of <paramref name="model"/> that match, in file order.</summary>
+    /// <exception cref="InvalidOperationException">A module type is asked for but the file records no module types.</exception>
+    public IEnumerable<TensorEntry> Apply(ModelFile model)
+    {
+        IEnumerable<TensorEntry> result = model.Tensors;
+        if (Globs.Count > 0)
+        {
+            var res = Globs.Select(TensorCollection.GlobToRegex).ToList();
+            result = result.Where(t => res.Any(r => r.IsMatch(t.Name)));
+        }
+        if (Regex is not null)
+        {
+            var re = new Regex(Regex, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            result = result.Where(t => re.IsMatch(t.Name));
+        }
+        if (ModuleType is not null)
+        {
+            if (!model.HasModuleTypes)
+                throw new InvalidOperationException(
+                    $"this {model.Format.Name} file records no module types, so '--type {ModuleType}' cannot be answered; filter by name instead");
+            var owned = new HashSet<TensorEntry>(ReferenceEqualityComparer.Instance);
+            foreach (var node in model.Modules.Descendants().Where(n => string.Equals(n.Type, ModuleType, StringComparison.OrdinalIgnoreCase)))
+                foreach (var t in node.Parameters.Values.Concat(node.Buffers.Values))
+                    if (t is not null) owned.Add(t);
+            result = result.Where(owned.Contains);
+        }
+        if (Roles.Count > 0) result = result.Where(t => Roles.Contains(t.Role));
+        return result;
+    }
+}

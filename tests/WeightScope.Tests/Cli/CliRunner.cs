@@ -1,0 +1,28 @@
+using System.Diagnostics;
+
+namespace WeightScope.Tests.Cli;
+
+/// <summary>Runs the real CLI (the WeightScope.Cli.dll built beside the tests) in a child process.</summary>
+public static class CliRunner
+{
+    private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "WeightScope.Cli.dll");
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"weightscope {string.Join(' ', args)} did not finish in 60 s");
+        }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+}

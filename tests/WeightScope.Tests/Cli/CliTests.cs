@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Xunit;
+
+namespace WeightScope.Tests.Cli;
+
+/// <summary>The CLI end to end: output, JSON schemas and exit codes (DESIGN.md), run as a real process.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ws-cli-" + Guid.NewGuid().ToString("N"));
+    private static string Sample => Path.Combine(TestPaths.RepoRoot, "samples", "simple_nn.pth");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
+    }
+
+    [Fact]
+    public void List_json_follows_the_documented_schema_and_matches_torch()
+    {
+        var r = CliRunner.Run("list", TestPaths.Fixture("pytorch", "simple_nn_state_dict.pth"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        using var expected = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("pytorch", "simple_nn_state_dict.expected.json")));
+        var root = doc.RootElement;
+        Assert.Equal("pytorch-zip", root.GetProperty("format").GetString());
+        var tensors = root.GetProperty("tensors").EnumerateArray().ToList();
+        var want = expected.RootElement.GetProperty("tensors").EnumerateArray().ToList();
+        Assert.Equal(want.Select(t => t.GetProperty("name").GetString()), tensors.Select(t => t.GetProperty("name").GetString()));
+        foreach (var (got, exp) in tensors.Zip(want))
+        {
+            Assert.Equal(exp.GetProperty("dtype").GetString(), got.GetProperty("dtype").GetString());
+            Assert.Equal(exp.GetProperty("shape").GetRawText().Replace(" ", ""), got.GetProperty("shape").GetRawText().Replace(" ", "").Replace("\n", ""));
+            Assert.Equal(exp.GetProperty("numel").GetInt64(), got.GetProperty("params").GetInt64());
+            Assert.True(got.TryGetProperty("role", out _));
+            Assert.True(got.TryGetProperty("bytes", out _));
+        }
+        var totals = root.GetProperty("totals");
+        Assert.Equal(want.Count, totals.GetProperty("tensors").GetInt32());
+        Assert.Equal(want.Sum(t => t.GetProperty("numel").GetInt64()), totals.GetProperty("params").GetInt64());
+        Assert.True(totals.GetProperty("by_dtype").TryGetProperty("float32", out _));
+    }
+
+    [Fact]
+    public void List_text_shows_every_tensor_and_totals()
+    {
+        var r = CliRunner.Run("list", Sample);
+        Assert.Equal(0, r.ExitCode);
+        foreach (var n in new[] { "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias" }) Assert.Contains(n, r.Stdout);
+        Assert.Contains("4 tensors, 61 parameters", r.Stdout);
+    }
+
+    [Fact]
+    public void List_filters_by_glob_and_regex()
+    {
+        var r = CliRunner.Run("list", Sample, "--filter", "*.bias", "--json");
+        var names = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("name").GetString());
+        Assert.Equal(["fc1.bias", "fc2.bias"], names);
+        r = CliRunner.Run("list", Sample, "--regex", "^fc2", "--json");
+        names = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("name").GetString());
+        Assert.Equal(["fc2.weight", "fc2.bias"], names);
+    }
+
+    [Fact]
+    public void List_by_module_type_needs_a_recorded_tree()
+    {
+        var r = CliRunner.Run("list", TestPaths.Fixture("pytorch", "whole_model_linear_conv.pt"), "--type", "Conv2d", "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var expected = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("pytorch", "whole_model_linear_conv.expected.json")));
+        var convPaths = expected.RootElement.GetProperty("modules").EnumerateArray()
+            .Where(m => m.GetProperty("type").GetString() == "Conv2d").Select(m => m.GetProperty("path").GetString() + ".").ToList();
+        var names = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("name").GetString()!).ToList();
+        Assert.NotEmpty(names);
+        Assert.All(names, n => Assert.Contains(convPaths, p => n.StartsWith(p, StringComparison.Ordinal)));
+
+        r = CliRunner.Run("list", Sample, "--type", "Linear");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("records no module types", r.Stderr);
+    }
+
+    [Fact]
+    public void Show_prints_like_torch()
+    {
+        using var cases = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("pytorch", "print_cases.json")));
+        var arr = cases.RootElement.ValueKind == JsonValueKind.Array ? cases.RootElement : cases.RootElement.GetProperty("cases");
+        int checkedCases = 0;
+        foreach (var c in arr.EnumerateArray().Take(12))
+        {
+            var args = new List<string> { "show", TestPaths.Fixture("pytorch", c.GetProperty("file").GetString()!),
+                c.GetProperty("name").GetString()! + (c.TryGetProperty("index", out var ix) && ix.ValueKind == JsonValueKind.String ? ix.GetString() : "") };
+            foreach (var o in c.GetProperty("options").EnumerateObject())
+            {
+                var flag = o.Name switch { "sci_mode" => "--sci-mode", "edgeitems" => "--edgeitems", _ => "--" + o.Name };
+                args.Add(flag);
+                args.Add(o.Value.ValueKind switch { JsonValueKind.True => "true", JsonValueKind.False => "false", _ => o.Value.ToString() });
+            }
+            var r = CliRunner.Run([.. args]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Equal(c.GetProperty("text").GetString(), r.Stdout.TrimEnd('\n'));
+            checkedCases++;
+        }
+        Assert.True(checkedCases > 0);
+    }
+
+    [Fact]
+    public void Show_json_nests_values_like_tolist()
+    {
+        var r = CliRunner.Run("show", TestPaths.Fixture("pytorch", "simple_nn_state_dict.pth"), "fc1.weight[0]", "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var expected = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("pytorch", "simple_nn_state_dict.expected.json")));
+        var fc1 = expected.RootElement.GetProperty("tensors").EnumerateArray().First(t => t.GetProperty("name").GetString() == "fc1.weight");
+        var firstRow = fc1.GetProperty("values").EnumerateArray().Take(10).Select(v => v.GetDouble()).ToArray();
+        var got = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal("float32", got.GetProperty("dtype").GetString());
+        Assert.Equal(firstRow, got.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray());
+    }
+
+    [Fact]
+    public void Tree_prints_exactly_what_print_model_prints()
+    {
+        foreach (var f in new[] { "whole_model_linear_conv", "resnet_tiny_whole", "gru_whole" })
+        {
+            var file = Directory.GetFiles(TestPaths.Fixture("pytorch"), f + ".*").First(p => !p.EndsWith(".json", StringComparison.Ordinal));
+            using var expected = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("pytorch", f + ".expected.json")));
+            var r = CliRunner.Run("tree", file);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Equal(expected.RootElement.GetProperty("str_model").GetString(), r.Stdout.TrimEnd('\n'));
+        }
+    }
+
+    [Fact]
+    public void Tree_of_a_state_dict_is_built_from_names()
+    {
+        var r = CliRunner.Run("tree", Sample, "--json");
+        Assert.Equal(0, r.ExitCode);
+        var root = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal(["fc1", "fc2"], root.GetProperty("children").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal(61, root.GetProperty("params").GetInt64());
+    }
+
+    [Fact]
+    public void Info_reports_format_and_totals()
+    {
+        var r = CliRunner.Run("info", Sample, "--json");
+        Assert.Equal(0, r.ExitCode);
+        var root = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal("pytorch-zip", root.GetProperty("format").GetString());
+        Assert.Equal(61, root.GetProperty("totals").GetProperty("params").GetInt64());
+    }
+
+    [Fact]
+    public void Unknown_tensor_is_a_usage_error_with_suggestions()
+    {
+        var r = CliRunner.Run("show", Sample, "fc1.wieght");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("fc1.wieght", r.Stderr);
+    }
+
+    [Fact]
+    public void Bad_option_is_a_usage_error()
+    {
+        var r = CliRunner.Run("show", Sample, "fc1.weight", "--precision", "many");
+        Assert.Equal(2, r.ExitCode);
+    }
+
+    public static TheoryData<string, string> CorruptFiles() => new()
+    {
+        // fixture, how it is damaged
+        { "pytorch/simple_nn_state_dict.pth", "truncate" },
+        { "pytorch/legacy_format.pt", "truncate" },
+        { "pytorch/torchscript_model.pt", "truncate" },
+        { "pytorch/simple_nn_state_dict.pth", "magic" },
+        { "core/zip_mixed.zip", "truncate" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CorruptFiles))]
+    public void Unreadable_files_exit_3_naming_file_and_format(string fixture, string damage)
+    {
+        var bytes = File.ReadAllBytes(TestPaths.Fixture(fixture.Split('/')));
+        bytes = damage == "truncate" ? bytes[..(bytes.Length * 2 / 3)] : [0x00, 0x01, .. bytes[2..]];
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "damaged-" + Path.GetFileName(fixture));
+        File.WriteAllBytes(path, bytes);
+        foreach (var verb in new[] { "list", "info", "tree" })
+        {
+            var r = CliRunner.Run(verb, path);
+            Assert.Equal(3, r.ExitCode);
+            Assert.Contains(path, r.Stderr);
+            Assert.DoesNotContain("   at ", r.Stderr); // a message, not a stack trace
+        }
+    }
+}
