@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.PyTorch.Pickle;
@@ -241,7 +240,7 @@ public class UnpicklerTests
     public void UnknownGlobalsBecomeStubsThatKeepClassArgumentsAndState()
     {
         // GLOBAL mymod.Config, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, 'lr', 0.5, SETITEM, BUILD, STOP
-        var data = Encoding.Latin1.GetBytes("\x80\x02cmymod\nConfig\n)\x81}X\x02\x00\x00\x00lrG\x3f\xe0\x00\x00\x00\x00\x00\x00sb.");
+        byte[] data = [0x80, 0x02, .. "cmymod\nConfig\n)"u8, 0x81, .. "}X"u8, 2, 0, 0, 0, .. "lrG"u8, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0, .. "sb."u8];
         var u = NewUnpickler();
         var o = Assert.IsType<PyObject>(Load(data, u));
         Assert.Equal("mymod.Config", o.TypeName);

@@ -113,7 +113,7 @@ internal sealed class PickleResolver
 }
 
 /// <summary>A module-level name a pickle referenced or called, with the opcode and offset: what a security scan classifies.</summary>
-/// <param name="Module">Module part of the name.</param>
+/// <param name="Module">Module part of the name; empty for a call of a value that is not a global.</param>
 /// <param name="Name">Name within the module.</param>
 /// <param name="Opcode">GLOBAL, STACK_GLOBAL, INST or EXTn for a reference; REDUCE, NEWOBJ, NEWOBJ_EX, OBJ or INST for a call.</param>
 /// <param name="Offset">Offset of that opcode (within <paramref name="Entry"/> when given).</param>
@@ -122,6 +122,6 @@ internal sealed class PickleResolver
 /// <param name="IsCall">True when the record is of a call (the global was invoked), false for the reference that named it.</param>
 internal sealed record GlobalReference(string Module, string Name, PickleOpcode Opcode, long Offset, string? Entry, bool IsKnown, bool IsCall)
 {
-    /// <summary><c>module.name</c>.</summary>
-    public string FullName => $"{Module}.{Name}";
+    /// <summary><c>module.name</c> (just the name for calls of non-globals, whose module is empty).</summary>
+    public string FullName => Module.Length == 0 ? Name : $"{Module}.{Name}";
 }

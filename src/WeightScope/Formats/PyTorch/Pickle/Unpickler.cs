@@ -554,6 +554,13 @@ internal sealed class Unpickler
             Globals.Add(new GlobalReference(g.Module, g.Name, op, at, Errors.Entry, g.Known is not null, IsCall: true));
             if (g.Known is { } known) return known(new PickleCall(g, args, kwargs, op, at, Errors));
         }
+        else
+        {
+            // A call of something that is not a global (the result of another call, e.g. getattr(module, 'system')):
+            // recorded too, so a scan sees every call the pickle asks for.
+            string callee = callable is PyObject o ? $"<result of {o.TypeName}>" : $"<{PickleErrors.Describe(callable)}>";
+            Globals.Add(new GlobalReference("", callee, op, at, Errors.Entry, false, IsCall: true));
+        }
         return new PyObject(callable, args, kwargs, op, at);
     }
 
@@ -619,7 +626,7 @@ internal sealed class Unpickler
     internal static object DecodeLong(ReadOnlySpan<byte> bytes) =>
         bytes.Length == 0 ? 0L : Normalize(new BigInteger(bytes, isUnsigned: false, isBigEndian: false));
 
-    private static object Normalize(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+    private static object Normalize(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (long)v : (object)v;
 
     // Python 2 str: torch.load decodes them with encoding='utf-8'; bytes that are not UTF-8 stay bytes.
     private static object DecodePython2String(byte[] bytes)
