@@ -9,8 +9,9 @@ namespace WeightScope.Formats.PyTorch;
 /// <summary>
 /// Maps the object a PyTorch pickle loads to the uniform model, the same way for all three readers:
 /// <list type="bullet">
-/// <item>dicts, lists, tuples (and inert objects) that hold tensors are flattened depth-first, names joined with '.'
-/// (<c>model_state_dict.fc1.weight</c>); other values become <see cref="Metadata"/> under the same dotted key;</item>
+/// <item>dicts, lists and tuples are flattened depth-first, names joined with '.' (<c>model_state_dict.fc1.weight</c>,
+/// <c>optimizer.param_groups.0.lr</c>), and so are inert objects that hold tensors; the other leaves become
+/// <see cref="Metadata"/> under the same dotted key;</item>
 /// <item>a pickled module is named as its <c>state_dict()</c> names it, and gives the module tree;</item>
 /// <item>roles: module parameters and buffers; tensors under an optimizer state dict (keys <c>state</c> and
 /// <c>param_groups</c>) are optimizer state; a tensor rebuilt as an <c>nn.Parameter</c> is a parameter; others Other.</item>
@@ -64,7 +65,15 @@ internal sealed class TorchObjectMapper(string format, ReaderLimits limits, IMod
                 MapModule(path, o, slot, depth);
                 return;
         }
-        if (!IsStructural(value, depth))
+        // Dicts, lists and tuples are flattened to their leaves; an empty one is a leaf itself (so the key is not lost);
+        // other objects are flattened only when they hold tensors or modules.
+        bool flatten = value switch
+        {
+            PyDict d => d.Count > 0,
+            PyList or PyTuple => ((IReadOnlyList<object?>)value).Count > 0,
+            _ => IsStructural(value, depth),
+        };
+        if (!flatten)
         {
             SetMetadata(path, Convert(value, depth));
             return;

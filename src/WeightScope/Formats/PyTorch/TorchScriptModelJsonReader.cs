@@ -58,7 +58,7 @@ internal static class TorchScriptModelJsonReader
         for (int i = 0; i < table.Count; i++)
             if (!used.Contains(i)) mapper.AddTensor($"constants.{i}", table[i], TensorRole.Other);
 
-        string? version = model.TryGetProperty("protoVersion", out var pv) ? $"model.json protoVersion {Scalar(pv)}" : "model.json";
+        string version = string.Join(", ", new[] { archive.VersionText(), model.TryGetProperty("protoVersion", out var pv) ? $"model.json protoVersion {Scalar(pv)}" : "model.json" }.OfType<string>());
         string? producer = model.TryGetProperty("producerName", out var pn)
             ? $"{pn.GetString()} {(model.TryGetProperty("producerVersion", out var pver) ? pver.GetString() : "")}".Trim()
             : null;
