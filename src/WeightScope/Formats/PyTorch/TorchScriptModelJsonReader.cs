@@ -31,6 +31,20 @@ internal static class TorchScriptModelJsonReader
 
     public static ModelFile Read(TorchArchive archive, MappedFile file, ReaderLimits limits)
     {
+        try
+        {
+            return ReadModel(archive, file, limits);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json's accessors throw this for a value of the wrong kind (a string where a bool belongs,
+            // text that is not UTF-8): the JSON does not have ModelDef's shape.
+            throw new InvalidModelContentException(Format, $"model.json does not have the ModelDef layout: {e.Message}", null, $"{archive.Prefix}/model.json", e);
+        }
+    }
+
+    private static ModelFile ReadModel(TorchArchive archive, MappedFile file, ReaderLimits limits)
+    {
         var jsonEntry = archive.Record("model.json")!;
         using var doc = Parse(archive.Bytes(jsonEntry, limits), jsonEntry.Name);
         var model = doc.RootElement;

@@ -107,6 +107,26 @@ public class UnpicklerTests
         Assert.Contains("NEXT_BUFFER", e.Message);
     }
 
+    [Fact]
+    public void EveryTruncationAndByteFlipOfEveryFixtureFailsCleanly()
+    {
+        // Only the exception family may escape, whatever the damage; evil payloads stay inert when damaged too.
+        foreach (var file in Directory.GetFiles(TestPaths.Fixture("pytorch-crafted"), "*.pkl"))
+        {
+            var original = File.ReadAllBytes(file);
+            for (int i = 0; i < original.Length; i++)
+            {
+                var flipped = (byte[])original.Clone();
+                flipped[i] ^= 0xA5;
+                foreach (var bytes in new[] { original[..i], flipped })
+                {
+                    try { Load(bytes); }
+                    catch (ModelFormatException) { }
+                }
+            }
+        }
+    }
+
     // --- payloads that would run code --------------------------------------------------------------------
 
     [Theory]
