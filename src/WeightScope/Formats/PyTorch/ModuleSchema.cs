@@ -58,8 +58,10 @@ internal sealed class EagerModuleSchema : IModuleSchema
             foreach (var n in names.OfType<string>()) nonPersistent.Add(n);
         foreach (var kv in state.Items)
         {
-            if (kv.Key is not string key) continue;
+            if (kv.Key is not string key || key is "_parameters" or "_buffers" or "_modules") continue;
             if (!key.StartsWith('_')) slots.Add(new(key, kv.Value, SlotKind.Attribute));
+            // A private attribute holding tensors that a custom _save_to_state_dict reports (packed quantized parameters).
+            else if (HoldsTensors(kv.Value, 0)) slots.Add(new(key, kv.Value, SlotKind.OtherTensors));
         }
         AddAll(slots, state, "_parameters", _ => SlotKind.Parameter);
         AddAll(slots, state, "_buffers", n => nonPersistent.Contains(n) ? SlotKind.NonPersistentBuffer : SlotKind.Buffer);
@@ -70,6 +72,15 @@ internal sealed class EagerModuleSchema : IModuleSchema
     /// <inheritdoc />
     public (string Type, string QualifiedType) TypeOf(PyObject module) =>
         module.Class is { } g ? (g.Name, g.FullName) : (module.TypeName, module.TypeName);
+
+    internal static bool HoldsTensors(object? v, int depth) => depth < 64 && v switch
+    {
+        TorchTensor or TorchUnsupportedTensor => true,
+        PyDict d => d.Items.Any(kv => HoldsTensors(kv.Value, depth + 1)),
+        IReadOnlyList<object?> l => l.Any(x => HoldsTensors(x, depth + 1)),
+        PyObject o => HoldsTensors(o.State, depth + 1) || o.Args.Items.Any(x => HoldsTensors(x, depth + 1)),
+        _ => false,
+    };
 
     private static void AddAll(List<ModuleSlot> slots, PyDict state, string dict, Func<string, SlotKind> kind)
     {

@@ -115,11 +115,22 @@ internal sealed class TorchObjectMapper(string format, ReaderLimits limits, IMod
                     foreach (var kv in dict.Items) yield return (KeyString(kv.Key), kv.Value, false);
                 if (o.StateDict is { } state)
                     foreach (var kv in state.Items) yield return (KeyString(kv.Key), kv.Value, false);
+                else if (ScriptObjectState(o) is { } payload)
+                    foreach (var child in Children(payload)) yield return child;
+                else if (o.State is IReadOnlyList<object?> items2 && IsStructural(o.State, 0))
+                    // __setstate__ state that is a tuple (TorchScript custom classes such as packed quantized
+                    // parameters): its items, as the class's state_dict names them.
+                    for (int i = 0; i < items2.Count; i++) yield return (i.ToString(CultureInfo.InvariantCulture), items2[i], false);
                 else if (o.State is { } other && IsStructural(other, 0))
                     yield return ("__state__", other, false);
                 break;
         }
     }
+
+    // An eager module's TorchScript custom-class attribute (packed quantized parameters) pickles as torch.ScriptObject
+    // with the state (payload, class name); the payload is what state_dict() reports for it.
+    private static object? ScriptObjectState(PyObject o) =>
+        o.TypeName == "torch.ScriptObject" && o.State is PyTuple { Count: 2 } t && t[1] is string ? t[0] : null;
 
     private void MapModule(string path, PyObject module, NodeSlot slot, int depth)
     {

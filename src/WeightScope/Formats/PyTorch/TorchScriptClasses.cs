@@ -60,7 +60,7 @@ internal sealed partial class TorchScriptSchema(TorchArchive archive, ReaderLimi
                 parameters.Contains(name) ? SlotKind.Parameter
                 : buffers.Contains(name) ? SlotKind.Buffer
                 : kv.Value is PyObject o && IsModule(o) ? SlotKind.Child
-                : HoldsTensors(kv.Value, 0) ? SlotKind.OtherTensors
+                : EagerModuleSchema.HoldsTensors(kv.Value, 0) ? SlotKind.OtherTensors
                 : name.StartsWith('_') ? null
                 : SlotKind.Attribute;
             if (kind is { } k) slots.Add(new(name, kv.Value, k));
@@ -73,15 +73,6 @@ internal sealed partial class TorchScriptSchema(TorchArchive archive, ReaderLimi
     /// <inheritdoc />
     public (string Type, string QualifiedType) TypeOf(PyObject module) =>
         module.Class is { } g ? (g.Name, g.FullName) : (module.TypeName, module.TypeName);
-
-    private static bool HoldsTensors(object? v, int depth) => depth < 64 && v switch
-    {
-        TorchTensor or TorchUnsupportedTensor => true,
-        PyDict d => d.Items.Any(kv => HoldsTensors(kv.Value, depth + 1)),
-        IReadOnlyList<object?> l => l.Any(x => HoldsTensors(x, depth + 1)),
-        PyObject o => HoldsTensors(o.State, depth + 1) || o.Args.Items.Any(x => HoldsTensors(x, depth + 1)),
-        _ => false,
-    };
 
     /// <summary>The classes of one source file.</summary>
     internal static IEnumerable<ScriptClass> Parse(string source)
