@@ -56,12 +56,17 @@ internal sealed class EagerModuleSchema : IModuleSchema
         var nonPersistent = new HashSet<string>(StringComparer.Ordinal);
         if (state.TryGetValue("_non_persistent_buffers_set", out var np) && np is IEnumerable<object?> names)
             foreach (var n in names.OfType<string>()) nonPersistent.Add(n);
+        var own = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        foreach (var dict in new[] { "_parameters", "_buffers" })
+            if (state.TryGetValue(dict, out var d) && d is PyDict entries)
+                foreach (var kv in entries.Items) if (kv.Value is not null) own.Add(kv.Value);
         foreach (var kv in state.Items)
         {
             if (kv.Key is not string key || key is "_parameters" or "_buffers" or "_modules") continue;
             if (!key.StartsWith('_')) slots.Add(new(key, kv.Value, SlotKind.Attribute));
-            // A private attribute holding tensors that a custom _save_to_state_dict reports (packed quantized parameters).
-            else if (HoldsTensors(kv.Value, 0)) slots.Add(new(key, kv.Value, SlotKind.OtherTensors));
+            // A private attribute holding tensors of its own, which a custom _save_to_state_dict reports (packed
+            // quantized parameters); not one that only refers to the module's parameters again (RNN _flat_weights).
+            else if (HoldsTensors(kv.Value, 0, own)) slots.Add(new(key, kv.Value, SlotKind.OtherTensors));
         }
         AddAll(slots, state, "_parameters", _ => SlotKind.Parameter);
         AddAll(slots, state, "_buffers", n => nonPersistent.Contains(n) ? SlotKind.NonPersistentBuffer : SlotKind.Buffer);
@@ -73,12 +78,13 @@ internal sealed class EagerModuleSchema : IModuleSchema
     public (string Type, string QualifiedType) TypeOf(PyObject module) =>
         module.Class is { } g ? (g.Name, g.FullName) : (module.TypeName, module.TypeName);
 
-    internal static bool HoldsTensors(object? v, int depth) => depth < 64 && v switch
+    /// <summary>True when <paramref name="v"/> holds a tensor (other than those in <paramref name="except"/>).</summary>
+    internal static bool HoldsTensors(object? v, int depth, HashSet<object>? except = null) => depth < 64 && v switch
     {
-        TorchTensor or TorchUnsupportedTensor => true,
-        PyDict d => d.Items.Any(kv => HoldsTensors(kv.Value, depth + 1)),
-        IReadOnlyList<object?> l => l.Any(x => HoldsTensors(x, depth + 1)),
-        PyObject o => HoldsTensors(o.State, depth + 1) || o.Args.Items.Any(x => HoldsTensors(x, depth + 1)),
+        TorchTensor or TorchUnsupportedTensor => except is null || !except.Contains(v),
+        PyDict d => d.Items.Any(kv => HoldsTensors(kv.Value, depth + 1, except)),
+        IReadOnlyList<object?> l => l.Any(x => HoldsTensors(x, depth + 1, except)),
+        PyObject o => HoldsTensors(o.State, depth + 1, except) || o.Args.Items.Any(x => HoldsTensors(x, depth + 1, except)),
         _ => false,
     };
 

@@ -182,7 +182,8 @@ internal static class TorchGlobals
     };
 
     private static DType StorageDType(PickleCall c, TorchStorageRef s) =>
-        s.Type.DType ?? throw c.Errors.Unsupported($"tensors of storage type {s.Type.Name}", c.Offset);
+        s.Type.DType ?? throw c.Errors.Unsupported(
+            $"tensors of dtype {s.Type.Name.Replace("Storage", "", StringComparison.Ordinal).ToLowerInvariant()} (storage type {s.Type.Name})", c.Offset);
 
     private static DType DTypeArg(PickleCall c, int index) => c.Arg(index, "dtype") switch
     {

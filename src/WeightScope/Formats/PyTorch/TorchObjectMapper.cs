@@ -9,12 +9,13 @@ namespace WeightScope.Formats.PyTorch;
 /// <summary>
 /// Maps the object a PyTorch pickle loads to the uniform model, the same way for all three readers:
 /// <list type="bullet">
-/// <item>dicts, lists and tuples are flattened depth-first, names joined with '.' (<c>model_state_dict.fc1.weight</c>,
-/// <c>optimizer.param_groups.0.lr</c>), and so are inert objects that hold tensors; the other leaves become
-/// <see cref="Metadata"/> under the same dotted key;</item>
+/// <item>dicts, and lists and tuples that hold more than scalars, are flattened depth-first, names joined with '.'
+/// (<c>model_state_dict.fc1.weight</c>, <c>optimizer.param_groups.0.lr</c>), and so are inert objects that hold tensors;
+/// the other leaves (a list of scalars is one) become <see cref="Metadata"/> under the same dotted key;</item>
 /// <item>a pickled module is named as its <c>state_dict()</c> names it, and gives the module tree;</item>
-/// <item>roles: module parameters and buffers; tensors under an optimizer state dict (keys <c>state</c> and
-/// <c>param_groups</c>) are optimizer state; a tensor rebuilt as an <c>nn.Parameter</c> is a parameter; others Other.</item>
+/// <item>roles, as far as the file says: module parameters and buffers; tensors under the <c>state</c> of an optimizer
+/// state dict (keys <c>state</c> and <c>param_groups</c>) are optimizer state; a tensor rebuilt as an
+/// <c>nn.Parameter</c> is a parameter; others Other.</item>
 /// </list>
 /// Walks are bounded: nesting by <see cref="ReaderLimits.MaxNestingDepth"/>, and the number of values visited (shared,
 /// memoised objects can make a small pickle describe an exponentially large tree) by <see cref="ReaderLimits.MaxTensorCount"/>.
@@ -22,6 +23,7 @@ namespace WeightScope.Formats.PyTorch;
 internal sealed class TorchObjectMapper(string format, ReaderLimits limits, IModuleSchema schema, bool bigEndian, string? entry)
 {
     private readonly Dictionary<object, bool> _structural = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<object, bool> _scalarSequences = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<object> _onPath = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<object> _modulesWithNodes = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
@@ -65,12 +67,13 @@ internal sealed class TorchObjectMapper(string format, ReaderLimits limits, IMod
                 MapModule(path, o, slot, depth);
                 return;
         }
-        // Dicts, lists and tuples are flattened to their leaves; an empty one is a leaf itself (so the key is not lost);
-        // other objects are flattened only when they hold tensors or modules.
+        // Dicts are flattened (an empty one is a leaf, so its key is not lost); a list or tuple is flattened unless it
+        // holds only scalars (or sequences of them), which make one leaf (betas, params, a loss history); other
+        // objects are flattened only when they hold tensors or modules.
         bool flatten = value switch
         {
             PyDict d => d.Count > 0,
-            PyList or PyTuple => ((IReadOnlyList<object?>)value).Count > 0,
+            PyList or PyTuple => !IsScalarSequence(value, depth),
             _ => IsStructural(value, depth),
         };
         if (!flatten)
@@ -380,6 +383,20 @@ internal sealed class TorchObjectMapper(string format, ReaderLimits limits, IMod
             _ => false,
         };
         _structural[v] = result;
+        return result;
+    }
+
+    // None, bool, int, float, str, and lists/tuples of them (torch's fixture generator: SCALARS and is_scalar_sequence).
+    // Memoised by object: the memo can share one list many times over (2^60 paths in a few hundred bytes).
+    private bool IsScalarSequence(object? v, int depth)
+    {
+        if (v is not (PyList or PyTuple)) return false;
+        if (_scalarSequences.TryGetValue(v, out bool known)) return known;
+        if (depth > limits.MaxNestingDepth)
+            throw new ReaderLimitException(format, nameof(ReaderLimits.MaxNestingDepth), depth, limits.MaxNestingDepth, null, entry);
+        _scalarSequences[v] = false; // provisional: a sequence inside itself is not made of scalars
+        bool result = ((IReadOnlyList<object?>)v).All(x => x is null or bool or long or BigInteger or double or string || IsScalarSequence(x, depth + 1));
+        _scalarSequences[v] = result;
         return result;
     }
 
