@@ -59,7 +59,7 @@ internal sealed class TorchObjectMapper(string format, ReaderLimits limits, IMod
         switch (value)
         {
             case TorchTensor t:
-                Add(path, t, optimizer ? TensorRole.OptimizerState : t.IsParameter ? TensorRole.Parameter : TensorRole.Other);
+                Add(path, t, t.IsParameter ? TensorRole.Parameter : optimizer ? TensorRole.OptimizerState : TensorRole.Other);
                 return;
             case TorchUnsupportedTensor u:
                 throw new UnsupportedModelFeatureException(format, u.Feature, u.Offset, entry);
@@ -100,7 +100,8 @@ internal sealed class TorchObjectMapper(string format, ReaderLimits limits, IMod
         {
             case PyDict d:
                 {
-                    bool optimizer = d.ContainsKey("state") && d.ContainsKey("param_groups");
+                    // An optimizer's state_dict(): exactly the keys 'state' and 'param_groups'.
+                    bool optimizer = d.Count == 2 && d.ContainsKey("state") && d.ContainsKey("param_groups");
                     foreach (var kv in d.Items)
                         yield return (KeyString(kv.Key), kv.Value, optimizer && kv.Key is "state");
                     break;
