@@ -256,5 +256,33 @@ public class PyTorchCraftedTests
         }
     }
 
+    // --- detection among zip-based formats ------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("a/data.pkl,a/data/0,a/version", "pytorch-zip")]                         // torch.save
+    [InlineData("a/data.pkl,a/constants.pkl,a/version", "torchscript")]                  // torch.jit.save
+    [InlineData("a/version,a/data.pkl,a/code/__torch__.py", "torchscript")]              // code/ alone marks TorchScript
+    [InlineData("a/model.json,a/tensors/0,a/attributes.pkl", "torchscript")]             // the 1.0–1.2 layout
+    [InlineData("x.npy,y.npy", "npz")]                                                   // numpy.savez: not PyTorch
+    [InlineData("data.pkl,data/0", null)]                                                // no archive folder: torch refuses it too
+    public void ZipFormatsAreToldApartByTheirMembers(string members, string? format)
+    {
+        var empty = new PickleWriter().Op('}').Stop();
+        byte[] npy = [0x93, .. "NUMPY"u8]; // detection looks at member names only
+        var bytes = TorchZip.Build(members.Split(',').Select(n => (n,
+            n.EndsWith(".pkl", StringComparison.Ordinal) ? empty
+            : n.EndsWith(".npy", StringComparison.Ordinal) ? npy
+            : n.EndsWith("model.json", StringComparison.Ordinal) ? "{\"mainModule\": {\"name\": \"a\"}}"u8.ToArray()
+            : "3\n"u8.ToArray())));
+        var detected = WeightScope.Formats.ModelFormats.All.FirstOrDefault(f => f.TryDetect(Context(bytes)))?.Name;
+        Assert.Equal(format, detected);
+    }
+
+    private static WeightScope.Formats.DetectionContext Context(byte[] bytes)
+    {
+        var file = WeightScope.IO.MappedFile.FromArray(bytes);
+        return new WeightScope.Formats.DetectionContext(null, file, WeightScope.IO.ZipIndex.Read(file, ReaderLimits.Default), isDirectory: false);
+    }
+
     private static int IndexOf(byte[] haystack, ReadOnlySpan<byte> needle) => haystack.AsSpan().IndexOf(needle);
 }
