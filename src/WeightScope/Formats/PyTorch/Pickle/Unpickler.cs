@@ -22,11 +22,7 @@ internal sealed class Unpickler
     /// <summary>The highest protocol CPython writes (3.8+).</summary>
     public const int HighestProtocol = 5;
 
-    // Python refuses int(str) beyond 4300 digits (sys.int_info.default_max_str_digits): parsing is quadratic.
-    private const int MaxDecimalDigits = 4300;
-
     private static readonly UTF8Encoding Utf8Lenient = new(false, false);
-    private static readonly UTF8Encoding Utf8Strict = new(false, true);
 
     // Python 2 module names that Python 3 maps when reading protocols 0–2 (Lib/_compat_pickle.py, the ones pickles use).
     private static readonly Dictionary<string, string> Python2Modules = new(StringComparer.Ordinal)
@@ -103,7 +99,7 @@ internal sealed class Unpickler
                         var line = Line(ref r, op, at);
                         if (line.SequenceEqual("00"u8)) Push(m, false);
                         else if (line.SequenceEqual("01"u8)) Push(m, true);
-                        else Push(m, ParseInteger(line, op, at));
+                        else Push(m, PickleText.ParseInteger(line, op, at, Errors));
                         break;
                     }
                 case PickleOpcode.BinInt: // 'J' BININT
@@ -119,20 +115,20 @@ internal sealed class Unpickler
                     {
                         var line = Line(ref r, op, at);
                         if (line.Length > 0 && line[^1] == (byte)'L') line = line[..^1];
-                        Push(m, ParseInteger(line, op, at));
+                        Push(m, PickleText.ParseInteger(line, op, at, Errors));
                         break;
                     }
                 case PickleOpcode.Long1: // 0x8a LONG1
                     {
                         int n = Take(ref r, 1, op, at)[0];
-                        Push(m, DecodeLong(Take(ref r, n, op, at)));
+                        Push(m, PickleText.DecodeLong(Take(ref r, n, op, at)));
                         break;
                     }
                 case PickleOpcode.Long4: // 0x8b LONG4
                     {
                         int n = BinaryPrimitives.ReadInt32LittleEndian(Take(ref r, 4, op, at));
                         if (n < 0) throw Errors.Invalid($"LONG4 has a negative byte count {n}", at);
-                        Push(m, DecodeLong(Take(ref r, n, op, at)));
+                        Push(m, PickleText.DecodeLong(Take(ref r, n, op, at)));
                         break;
                     }
 
@@ -142,20 +138,20 @@ internal sealed class Unpickler
                         var line = Line(ref r, op, at);
                         if (line.Length < 2 || line[0] != line[^1] || (line[0] != (byte)'\'' && line[0] != (byte)'"'))
                             throw Errors.Invalid("the STRING opcode argument must be quoted", at);
-                        Push(m, DecodePython2String(EscapeDecode(line[1..^1])));
+                        Push(m, PickleText.DecodePython2String(PickleText.EscapeDecode(line[1..^1])));
                         break;
                     }
                 case PickleOpcode.BinString: // 'T' BINSTRING
                     {
                         int n = BinaryPrimitives.ReadInt32LittleEndian(Take(ref r, 4, op, at));
                         if (n < 0) throw Errors.Invalid($"BINSTRING has a negative byte count {n}", at);
-                        Push(m, DecodePython2String(Take(ref r, n, op, at).ToArray()));
+                        Push(m, PickleText.DecodePython2String(Take(ref r, n, op, at).ToArray()));
                         break;
                     }
                 case PickleOpcode.ShortBinString: // 'U' SHORT_BINSTRING
                     {
                         int n = Take(ref r, 1, op, at)[0];
-                        Push(m, DecodePython2String(Take(ref r, n, op, at).ToArray()));
+                        Push(m, PickleText.DecodePython2String(Take(ref r, n, op, at).ToArray()));
                         break;
                     }
                 case PickleOpcode.BinBytes: // 'B' BINBYTES
@@ -190,7 +186,7 @@ internal sealed class Unpickler
 
                 // --- unicode
                 case PickleOpcode.Unicode: // 'V' UNICODE
-                    Push(m, RawUnicodeEscapeDecode(Line(ref r, op, at)));
+                    Push(m, PickleText.RawUnicodeEscapeDecode(Line(ref r, op, at)));
                     break;
                 case PickleOpcode.ShortBinUnicode: // 0x8c SHORT_BINUNICODE
                     Push(m, Utf8Lenient.GetString(Take(ref r, Take(ref r, 1, op, at)[0], op, at)));
@@ -204,7 +200,7 @@ internal sealed class Unpickler
 
                 // --- floats
                 case PickleOpcode.Float: // 'F' FLOAT
-                    Push(m, ParseFloat(Line(ref r, op, at), op, at));
+                    Push(m, PickleText.ParseFloat(Line(ref r, op, at), op, at, Errors));
                     break;
                 case PickleOpcode.BinFloat: // 'G' BINFLOAT (big-endian, unlike every other binary argument)
                     Push(m, BinaryPrimitives.ReadDoubleBigEndian(Take(ref r, 8, op, at)));
@@ -328,7 +324,7 @@ internal sealed class Unpickler
 
                 // --- memo
                 case PickleOpcode.Get: // 'g' GET
-                    Push(m, MemoGet(m, ToIndex(ParseInteger(Line(ref r, op, at), op, at), op, at), op, at));
+                    Push(m, MemoGet(m, ToIndex(PickleText.ParseInteger(Line(ref r, op, at), op, at, Errors), op, at), op, at));
                     break;
                 case PickleOpcode.BinGet: // 'h' BINGET
                     Push(m, MemoGet(m, Take(ref r, 1, op, at)[0], op, at));
@@ -337,7 +333,7 @@ internal sealed class Unpickler
                     Push(m, MemoGet(m, BinaryPrimitives.ReadUInt32LittleEndian(Take(ref r, 4, op, at)), op, at));
                     break;
                 case PickleOpcode.Put: // 'p' PUT
-                    MemoPut(m, ToIndex(ParseInteger(Line(ref r, op, at), op, at), op, at), op, at);
+                    MemoPut(m, ToIndex(PickleText.ParseInteger(Line(ref r, op, at), op, at, Errors), op, at), op, at);
                     break;
                 case PickleOpcode.BinPut: // 'q' BINPUT
                     MemoPut(m, Take(ref r, 1, op, at)[0], op, at);
@@ -591,130 +587,4 @@ internal sealed class Unpickler
         return line;
     }
 
-    private object ParseInteger(ReadOnlySpan<byte> line, PickleOpcode op, long at)
-    {
-        var text = Encoding.ASCII.GetString(line).Trim().Replace("_", "", StringComparison.Ordinal);
-        if (text.Length > MaxDecimalDigits)
-            throw Errors.Invalid($"{PickleErrors.Name(op)}: integer literal of {text.Length} digits exceeds the {MaxDecimalDigits}-digit limit Python applies", at);
-        bool negative = text.StartsWith('-');
-        string digits = negative || text.StartsWith('+') ? text[1..] : text;
-        BigInteger value = default;
-        bool ok;
-        if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
-            ok = BigInteger.TryParse("0" + digits[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-        else
-            ok = digits.Length > 0 && digits.All(char.IsAsciiDigit) && BigInteger.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-        if (!ok) throw Errors.Invalid($"{PickleErrors.Name(op)}: '{Truncate(text)}' is not an integer", at);
-        if (negative) value = -value;
-        return Normalize(value);
-    }
-
-    private double ParseFloat(ReadOnlySpan<byte> line, PickleOpcode op, long at)
-    {
-        var text = Encoding.ASCII.GetString(line).Trim();
-        switch (text.ToLowerInvariant())
-        {
-            case "inf" or "+inf" or "infinity": return double.PositiveInfinity;
-            case "-inf" or "-infinity": return double.NegativeInfinity;
-            case "nan" or "+nan" or "-nan": return double.NaN;
-        }
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)) return d;
-        throw Errors.Invalid($"{PickleErrors.Name(op)}: '{Truncate(text)}' is not a float", at);
-    }
-
-    /// <summary>Python's <c>pickle.decode_long</c>: little-endian two's complement; long when it fits.</summary>
-    internal static object DecodeLong(ReadOnlySpan<byte> bytes) =>
-        bytes.Length == 0 ? 0L : Normalize(new BigInteger(bytes, isUnsigned: false, isBigEndian: false));
-
-    private static object Normalize(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (long)v : (object)v;
-
-    // Python 2 str: torch.load decodes them with encoding='utf-8'; bytes that are not UTF-8 stay bytes.
-    private static object DecodePython2String(byte[] bytes)
-    {
-        try { return Utf8Strict.GetString(bytes); }
-        catch (DecoderFallbackException) { return bytes; }
-    }
-
-    // codecs.escape_decode: backslash escapes of a Python 2 string literal.
-    private static byte[] EscapeDecode(ReadOnlySpan<byte> s)
-    {
-        var o = new List<byte>(s.Length);
-        for (int i = 0; i < s.Length; i++)
-        {
-            byte c = s[i];
-            if (c != (byte)'\\' || i + 1 >= s.Length)
-            {
-                o.Add(c);
-                continue;
-            }
-            byte e = s[++i];
-            switch ((char)e)
-            {
-                case '\n': break; // line continuation
-                case '\\': o.Add((byte)'\\'); break;
-                case '\'': o.Add((byte)'\''); break;
-                case '"': o.Add((byte)'"'); break;
-                case 'a': o.Add(7); break;
-                case 'b': o.Add(8); break;
-                case 'f': o.Add(12); break;
-                case 'n': o.Add(10); break;
-                case 'r': o.Add(13); break;
-                case 't': o.Add(9); break;
-                case 'v': o.Add(11); break;
-                case 'x' when i + 2 < s.Length && IsHex(s[i + 1]) && IsHex(s[i + 2]):
-                    o.Add((byte)(Hex(s[i + 1]) * 16 + Hex(s[i + 2])));
-                    i += 2;
-                    break;
-                case >= '0' and <= '7':
-                    {
-                        int v = e - '0', n = 1;
-                        while (n < 3 && i + 1 < s.Length && s[i + 1] is >= (byte)'0' and <= (byte)'7')
-                        {
-                            v = v * 8 + (s[++i] - '0');
-                            n++;
-                        }
-                        o.Add((byte)v);
-                        break;
-                    }
-                default: o.Add((byte)'\\'); o.Add(e); break; // unknown escapes are kept as written
-            }
-        }
-        return [.. o];
-    }
-
-    // raw-unicode-escape: bytes are Latin-1 characters except \uXXXX and \UXXXXXXXX.
-    private static string RawUnicodeEscapeDecode(ReadOnlySpan<byte> s)
-    {
-        var sb = new StringBuilder(s.Length);
-        for (int i = 0; i < s.Length; i++)
-        {
-            if (s[i] == (byte)'\\' && i + 1 < s.Length && (s[i + 1] == (byte)'u' || s[i + 1] == (byte)'U'))
-            {
-                int digits = s[i + 1] == (byte)'u' ? 4 : 8;
-                if (s.Length - (i + 2) >= digits && AllHex(s.Slice(i + 2, digits)))
-                {
-                    int cp = 0;
-                    for (int k = 0; k < digits; k++) cp = cp * 16 + Hex(s[i + 2 + k]);
-                    if (cp <= 0x10FFFF) sb.Append(char.ConvertFromUtf32(cp is >= 0xD800 and <= 0xDFFF ? 0xFFFD : cp));
-                    else sb.Append('\uFFFD');
-                    i += 1 + digits;
-                    continue;
-                }
-            }
-            sb.Append((char)s[i]);
-        }
-        return sb.ToString();
-    }
-
-    private static bool AllHex(ReadOnlySpan<byte> s)
-    {
-        foreach (var b in s) if (!IsHex(b)) return false;
-        return true;
-    }
-
-    private static bool IsHex(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
-
-    private static int Hex(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
-
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 }
