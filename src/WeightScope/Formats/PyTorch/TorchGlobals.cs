@@ -94,7 +94,12 @@ internal static class TorchGlobals
         var (offset, size, stride) = ViewArgs(c, storage);
         return new TorchTensor
         {
-            Storage = storage, DType = type, StorageOffset = offset, Size = size, Stride = stride, Offset = c.Offset,
+            Storage = storage,
+            DType = type,
+            StorageOffset = offset,
+            Size = size,
+            Stride = stride,
+            Offset = c.Offset,
             RequiresGrad = requiresGrad >= 0 && c.OptionalArg(requiresGrad) is true,
         };
     }
@@ -119,8 +124,14 @@ internal static class TorchGlobals
         };
         return new TorchTensor
         {
-            Storage = storage, DType = type, StorageOffset = offset, Size = size, Stride = stride, Offset = c.Offset,
-            Quantizer = q, RequiresGrad = c.OptionalArg(5) is true,
+            Storage = storage,
+            DType = type,
+            StorageOffset = offset,
+            Size = size,
+            Stride = stride,
+            Offset = c.Offset,
+            Quantizer = q,
+            RequiresGrad = c.OptionalArg(5) is true,
         };
     }
 

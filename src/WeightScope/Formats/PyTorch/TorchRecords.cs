@@ -154,8 +154,16 @@ internal sealed class TorchTensor : IPickleBuildable
     /// <summary>A copy that is a parameter (the same storage and view).</summary>
     public TorchTensor AsParameter(bool requiresGrad) => new()
     {
-        Storage = Storage, DType = DType, StorageOffset = StorageOffset, Size = Size, Stride = Stride, Quantizer = Quantizer,
-        Offset = Offset, RequiresGrad = requiresGrad, IsParameter = true, SubclassType = SubclassType,
+        Storage = Storage,
+        DType = DType,
+        StorageOffset = StorageOffset,
+        Size = Size,
+        Stride = Stride,
+        Quantizer = Quantizer,
+        Offset = Offset,
+        RequiresGrad = requiresGrad,
+        IsParameter = true,
+        SubclassType = SubclassType,
     };
 
     /// <inheritdoc />

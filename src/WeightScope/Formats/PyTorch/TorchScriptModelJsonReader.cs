@@ -24,9 +24,17 @@ internal static class TorchScriptModelJsonReader
     // caffe2.TensorProto.DataType names as JSON writes them.
     private static readonly Dictionary<string, DType> DataTypes = new(StringComparer.Ordinal)
     {
-        ["FLOAT"] = DType.Float32, ["DOUBLE"] = DType.Float64, ["FLOAT16"] = DType.Float16,
-        ["INT64"] = DType.Int64, ["INT32"] = DType.Int32, ["INT16"] = DType.Int16, ["INT8"] = DType.Int8,
-        ["UINT8"] = DType.UInt8, ["BYTE"] = DType.UInt8, ["UINT16"] = DType.UInt16, ["BOOL"] = DType.Bool,
+        ["FLOAT"] = DType.Float32,
+        ["DOUBLE"] = DType.Float64,
+        ["FLOAT16"] = DType.Float16,
+        ["INT64"] = DType.Int64,
+        ["INT32"] = DType.Int32,
+        ["INT16"] = DType.Int16,
+        ["INT8"] = DType.Int8,
+        ["UINT8"] = DType.UInt8,
+        ["BYTE"] = DType.UInt8,
+        ["UINT16"] = DType.UInt16,
+        ["BOOL"] = DType.Bool,
     };
 
     public static ModelFile Read(TorchArchive archive, MappedFile file, ReaderLimits limits)
@@ -118,7 +126,8 @@ internal static class TorchScriptModelJsonReader
                 if (member.UncompressedSize % item != 0)
                     throw Invalid($"record '{key}' of {member.UncompressedSize} bytes is not a whole number of {item}-byte {dtype.Name()} elements", entry);
                 storage = new TorchStorageRef(key, new TorchStorageType(dtype.Name(), dtype, item), t.TryGetProperty("device", out var dev) ? dev.GetString() ?? "cpu" : "cpu",
-                    member.UncompressedSize / item, 0) { Bytes = archive.Zip.OpenStorage(member, member.Name) };
+                    member.UncompressedSize / item, 0)
+                { Bytes = archive.Zip.OpenStorage(member, member.Name) };
                 storages[key] = storage;
             }
             var dims = Longs(t, "dims");
@@ -127,8 +136,14 @@ internal static class TorchScriptModelJsonReader
                 throw Invalid($"model.json tensor {index} has dims [{string.Join(", ", dims)}] and strides [{string.Join(", ", strides)}]", entry);
             table.Add(new TorchTensor
             {
-                Storage = storage, DType = dtype, StorageOffset = (long)Number(t, "offset"), Size = dims, Stride = strides,
-                RequiresGrad = t.TryGetProperty("requiresGrad", out var rg) && rg.GetBoolean(), Quantizer = quantizer, Offset = 0,
+                Storage = storage,
+                DType = dtype,
+                StorageOffset = (long)Number(t, "offset"),
+                Size = dims,
+                Stride = strides,
+                RequiresGrad = t.TryGetProperty("requiresGrad", out var rg) && rg.GetBoolean(),
+                Quantizer = quantizer,
+                Offset = 0,
             });
         }
         return table;
