@@ -79,6 +79,20 @@ public class PyTorchCraftedTests
         Assert.Equal("touch " + marker, Assert.Single(step.Arguments));
     }
 
+    [Theory]
+    [InlineData("evil_data_pkl.pt", "os.system")]
+    [InlineData("tensor_small.pt", null)]
+    [InlineData("tensor_small_legacy.pt", null)]
+    public void TheGlobalsOfAFileCanBeListedWithoutReadingIt(string file, string? dangerous)
+    {
+        using var mapped = WeightScope.IO.MappedFile.Open(Crafted(file));
+        var globals = PyTorchPickleGlobals.Read(mapped, ReaderLimits.Default);
+        Assert.Contains(globals, g => g.FullName == "torch._utils._rebuild_tensor_v2" && g.IsKnown && g.IsCall);
+        var unknown = globals.Where(g => !g.IsKnown).Select(g => g.FullName).Distinct().ToList();
+        if (dangerous is null) Assert.Empty(unknown);
+        else Assert.Equal([dangerous], unknown);
+    }
+
     // --- damaged zips, derived from tensor_small.pt --------------------------------------------------------
 
     [Fact]

@@ -84,6 +84,19 @@ internal sealed class PickleResolver
         return this;
     }
 
+    /// <summary>
+    /// The same allow-list with every interpretation replaced by an inert stub: for listing a pickle's globals without
+    /// resolving anything it refers to (persistent ids stay <see cref="PyPersistentId"/>s).
+    /// </summary>
+    public PickleResolver WithoutInterpretation()
+    {
+        var r = new PickleResolver();
+        foreach (var (name, value) in _constants) r._constants[name] = value;
+        foreach (var name in _callables.Keys) r._callables[name] = c => c.Stub();
+        foreach (var rule in _rules) r._rules.Add((m, n) => rule(m, n) is KnownCall ? (KnownCall)(c => c.Stub()) : rule(m, n));
+        return r;
+    }
+
     /// <summary>What GLOBAL pushes for <c>module.name</c>, and whether the allow-list knows it.</summary>
     public object? Resolve(string module, string name, out bool known)
     {
