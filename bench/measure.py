@@ -43,7 +43,8 @@ def main():
         results.append((label, wall, rss))
         print(f"{label}\t{wall * 1000:.1f} ms\t{rss:.1f} MiB", flush=True)
     if len(results) == 2:
-        print(f"ratio\t{results[1][1] / results[0][1]:.1f}x faster\t{results[1][2] / results[0][2]:.1f}x less memory")
+        (a, wa, ra), (b, wb, rb) = results
+        print(f"ratio\t{b} is {wa / wb:.1f}x faster and uses {ra / rb:.1f}x less memory than {a}")
 
 
 main()

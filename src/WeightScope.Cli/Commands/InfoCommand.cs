@@ -42,7 +42,8 @@ internal static class InfoCommand
             }
             var o = Console.Out;
             o.WriteLine($"file:       {model.Path}");
-            o.WriteLine($"format:     {model.Format.Name}" + (model.Format.Version is { } v ? $" (version {v})" : ""));
+            o.WriteLine($"format:     {model.Format.Name}");
+            if (model.Format.Version is { } v) o.WriteLine($"version:    {v}");
             if (model.Format.Producer is { } prod) o.WriteLine($"producer:   {prod}");
             if (fileBytes > 0) o.WriteLine($"file size:  {Text.Bytes(fileBytes)}");
             o.WriteLine($"tensors:    {totals.Tensors}");
@@ -69,16 +70,14 @@ internal static class InfoCommand
         return cmd;
     }
 
+    // Metadata as Python would show it (1e-08, True, None), shortened; collections by size.
     private static string Describe(object? v)
     {
         var s = v switch
         {
-            null => "None",
             string str => str,
-            bool b => b ? "True" : "False",
-            double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            System.Collections.ICollection c => $"{v.GetType().Name.Split('`')[0]} of {c.Count}",
-            _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+            System.Collections.ICollection c when c.Count > 8 => $"{(v is object?[] ? "tuple" : v is System.Collections.IDictionary ? "dict" : "list")} of {c.Count}",
+            _ => Printing.PythonRepr.Of(v),
         };
         return s.Length > 120 ? s[..117] + "…" : s;
     }

@@ -79,26 +79,8 @@ internal static class ListCommand
         w.WriteNumber("tensors", totals.Tensors);
         w.WriteNumber("params", totals.Parameters);
         w.WriteNumber("bytes", totals.Bytes);
-        w.WriteStartObject("by_dtype");
-        foreach (var (k, g) in totals.ByDType)
-        {
-            w.WriteStartObject(k);
-            w.WriteNumber("tensors", g.Tensors);
-            w.WriteNumber("params", g.Parameters);
-            w.WriteNumber("bytes", g.Bytes);
-            w.WriteEndObject();
-        }
-        w.WriteEndObject();
-        w.WriteStartObject("by_role");
-        foreach (var (k, g) in totals.ByRole)
-        {
-            w.WriteStartObject(k.ToString());
-            w.WriteNumber("tensors", g.Tensors);
-            w.WriteNumber("params", g.Parameters);
-            w.WriteNumber("bytes", g.Bytes);
-            w.WriteEndObject();
-        }
-        w.WriteEndObject();
+        WriteGroups(w, "by_dtype", totals.ByDType.Select(kv => (kv.Key, kv.Value)));
+        WriteGroups(w, "by_role", totals.ByRole.Select(kv => (kv.Key.ToString(), kv.Value)));
         w.WriteStartArray("shared_storages");
         foreach (var s in totals.SharedStorages)
         {
@@ -111,6 +93,20 @@ internal static class ListCommand
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteGroups(System.Text.Json.Utf8JsonWriter w, string name, IEnumerable<(string Key, TotalsGroup Group)> groups)
+    {
+        w.WriteStartObject(name);
+        foreach (var (k, g) in groups)
+        {
+            w.WriteStartObject(k);
+            w.WriteNumber("tensors", g.Tensors);
+            w.WriteNumber("params", g.Parameters);
+            w.WriteNumber("bytes", g.Bytes);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
     }
 

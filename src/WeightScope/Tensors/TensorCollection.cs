@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace WeightScope.Tensors;
@@ -118,15 +119,16 @@ public sealed record TensorTotals(
 {
     internal static TensorTotals Compute(IReadOnlyList<TensorEntry> tensors)
     {
+        // Reference-type keys and string-keyed dictionaries only: their generic code is shared and precompiled, so
+        // counting adds no JIT work to the CLI's start-up (value-type instantiations from the framework would).
         long parameters = 0, bytes = 0;
-        var byDType = new SortedDictionary<string, TotalsGroup>(StringComparer.Ordinal);
-        var byRole = new SortedDictionary<TensorRole, TotalsGroup>();
+        var byDType = new Dictionary<string, TotalsGroup>(StringComparer.Ordinal);
+        var byRole = new Dictionary<string, TotalsGroup>(StringComparer.Ordinal);
         var storageUsers = new Dictionary<TensorStorage, List<string>>(ReferenceEqualityComparer.Instance);
-        var seenViews = new HashSet<(TensorStorage, long, Shape, string)>();
+        var seenViews = new HashSet<ViewKey>();
         foreach (var t in tensors)
         {
-            var viewKey = (t.Storage, t.StorageOffset, t.Shape, string.Join(",", t.Strides));
-            bool firstView = seenViews.Add(viewKey);
+            bool firstView = seenViews.Add(new ViewKey(t.Storage, t.StorageOffset, t.Shape, string.Join(",", t.Strides)));
             if (!storageUsers.TryGetValue(t.Storage, out var users))
             {
                 storageUsers[t.Storage] = users = [];
@@ -136,14 +138,34 @@ public sealed record TensorTotals(
             long n = firstView ? t.ElementCount : 0;
             parameters += n;
             Add(byDType, t.DType.Name(), n, firstView ? t.ByteSize : 0);
-            Add(byRole, t.Role, n, firstView ? t.ByteSize : 0);
+            Add(byRole, t.Role.ToString(), n, firstView ? t.ByteSize : 0);
         }
         var shared = storageUsers.Where(kv => kv.Value.Count > 1)
             .Select(kv => new SharedStorage(kv.Key.Key, kv.Key.ByteLength, kv.Value)).ToList();
-        return new TensorTotals(tensors.Count, parameters, bytes, byDType, byRole, shared);
+        var roles = new Dictionary<TensorRole, TotalsGroup>();
+        foreach (var role in Enum.GetValues<TensorRole>())
+            if (byRole.TryGetValue(role.ToString(), out var g)) roles[role] = g;
+        return new TensorTotals(tensors.Count, parameters, bytes, Sorted(byDType), roles, shared);
     }
 
-    private static void Add<TKey>(IDictionary<TKey, TotalsGroup> d, TKey key, long elements, long bytes)
+    private sealed record ViewKey(TensorStorage Storage, long Offset, Shape Shape, string Strides)
+    {
+        public bool Equals(ViewKey? other) => other is not null && ReferenceEquals(Storage, other.Storage) && Offset == other.Offset
+                                              && Shape.Equals(other.Shape) && Strides == other.Strides;
+
+        public override int GetHashCode() => HashCode.Combine(RuntimeHelpers.GetHashCode(Storage), Offset, Shape, Strides);
+    }
+
+    private static Dictionary<string, TotalsGroup> Sorted(Dictionary<string, TotalsGroup> d)
+    {
+        var keys = d.Keys.ToArray();
+        Array.Sort(keys, StringComparer.Ordinal);
+        var result = new Dictionary<string, TotalsGroup>(StringComparer.Ordinal);
+        foreach (var k in keys) result[k] = d[k];
+        return result;
+    }
+
+    private static void Add(Dictionary<string, TotalsGroup> d, string key, long elements, long bytes)
     {
         d.TryGetValue(key, out var g);
         g ??= new TotalsGroup(0, 0, 0);

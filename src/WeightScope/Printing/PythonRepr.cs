@@ -1,0 +1,8 @@
+namespace WeightScope.Printing;
+
+/// <summary>Python's <c>repr()</c> of a metadata or attribute value (see <see cref="ModelFile.Metadata"/> for the value conventions).</summary>
+public static class PythonRepr
+{
+    /// <summary><c>repr(value)</c>: <c>1e-08</c>, <c>True</c>, <c>None</c>, <c>(3, 3)</c>, <c>'text'</c>.</summary>
+    public static string Of(object? value) => PythonValue.Repr(value);
+}
