@@ -156,20 +156,22 @@ public sealed class ZipIndex
         return data;
     }
 
-    /// <summary>A storage over a member: mapped for stored members, inflated on first use for deflated ones.</summary>
+    /// <summary>
+    /// A storage over a member: mapped for stored members, inflated on first use for deflated ones. The member's local
+    /// header is not read until its bytes are asked for, so opening an archive touches only its central directory.
+    /// </summary>
     public TensorStorage OpenStorage(ZipEntry e, string key)
     {
-        long data = DataOffset(e);
         switch (e.Method)
         {
             case MethodStored:
                 if (e.CompressedSize != e.UncompressedSize)
                     throw Error($"stored member has compressed size {e.CompressedSize} but uncompressed size {e.UncompressedSize}", e.LocalHeaderOffset, e.Name);
-                return new MappedStorage(_file, data, e.UncompressedSize, key);
+                return new ZipMemberStorage(e.UncompressedSize, () => new MappedStorage(_file, DataOffset(e), e.UncompressedSize, key), key);
             case MethodDeflate:
                 if (e.UncompressedSize > _limits.MaxDecompressedBytes)
                     throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxDecompressedBytes), e.UncompressedSize, _limits.MaxDecompressedBytes, e.LocalHeaderOffset, e.Name);
-                return new DecodedStorage(e.UncompressedSize, () => Inflate(e, data), key);
+                return new DecodedStorage(e.UncompressedSize, () => Inflate(e, DataOffset(e)), key);
             default:
                 throw new UnsupportedModelFeatureException("zip", $"compression method {e.Method} (only stored and deflate are read)", e.LocalHeaderOffset, e.Name);
         }
@@ -207,4 +209,16 @@ public sealed class ZipIndex
 
     private static InvalidModelContentException Error(string message, long offset, string? entry = null, Exception? inner = null) =>
         new("zip", message, offset, entry, inner);
+}
+
+/// <summary>A stored zip member, mapped when its bytes are first asked for (its local header is read then).</summary>
+internal sealed class ZipMemberStorage(long byteLength, Func<MappedStorage> resolve, string key) : TensorStorage(key)
+{
+    private readonly Lazy<MappedStorage> _mapped = new(resolve, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public override long ByteLength => byteLength;
+
+    public override void Read(long offset, Span<byte> destination) => _mapped.Value.Read(offset, destination);
+
+    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span) => _mapped.Value.TryGetSpan(offset, length, out span);
 }
