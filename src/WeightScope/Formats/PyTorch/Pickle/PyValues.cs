@@ -248,16 +248,18 @@ internal sealed class PyObject(object? callable, PyTuple args, PyDict? kwargs, P
 internal sealed record PyPersistentId(object? Payload);
 
 /// <summary>A dictionary key with Python's hashable-key equality (numbers by value across bool/int/float, str, bytes, tuples by value).</summary>
-internal readonly struct PyKey(object? value) : IEquatable<PyKey>
+/// <remarks>A class, not a struct: collections keyed by a reference type run the framework's shared, precompiled code,
+/// where a struct key would make the CLI JIT every Dictionary method it uses at start-up.</remarks>
+internal sealed class PyKey(object? value) : IEquatable<PyKey>
 {
     // Tuples are compared by value only this deep; deeper (hostile) nesting falls back to identity.
     private const int MaxDepth = 32;
 
     public object? Value { get; } = value;
 
-    public bool Equals(PyKey other) => KeyEquals(Value, other.Value, 0);
+    public bool Equals(PyKey? other) => other is not null && KeyEquals(Value, other.Value, 0);
 
-    public override bool Equals(object? obj) => obj is PyKey k && Equals(k);
+    public override bool Equals(object? obj) => Equals(obj as PyKey);
 
     public override int GetHashCode() => KeyHash(Value, 0);
 
