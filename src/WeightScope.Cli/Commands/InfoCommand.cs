@@ -76,7 +76,7 @@ internal static class InfoCommand
         var s = v switch
         {
             string str => str,
-            System.Collections.ICollection c when c.Count > 8 => $"{(v is object?[] ? "tuple" : v is System.Collections.IDictionary ? "dict" : "list")} of {c.Count}",
+            System.Collections.ICollection c when c.Count > 8 => $"{(v is object?[]? "tuple" : v is System.Collections.IDictionary ? "dict" : "list")} of {c.Count}",
             _ => Printing.PythonRepr.Of(v),
         };
         return s.Length > 120 ? s[..117] + "…" : s;

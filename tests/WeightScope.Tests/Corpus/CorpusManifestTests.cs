@@ -63,21 +63,45 @@ public class CorpusManifestTests
 
     private static readonly Dictionary<string, DType> Storages = new()
     {
-        ["FloatStorage"] = DType.Float32, ["DoubleStorage"] = DType.Float64, ["HalfStorage"] = DType.Float16,
-        ["BFloat16Storage"] = DType.BFloat16, ["LongStorage"] = DType.Int64, ["IntStorage"] = DType.Int32,
-        ["ShortStorage"] = DType.Int16, ["CharStorage"] = DType.Int8, ["ByteStorage"] = DType.UInt8, ["BoolStorage"] = DType.Bool,
+        ["FloatStorage"] = DType.Float32,
+        ["DoubleStorage"] = DType.Float64,
+        ["HalfStorage"] = DType.Float16,
+        ["BFloat16Storage"] = DType.BFloat16,
+        ["LongStorage"] = DType.Int64,
+        ["IntStorage"] = DType.Int32,
+        ["ShortStorage"] = DType.Int16,
+        ["CharStorage"] = DType.Int8,
+        ["ByteStorage"] = DType.UInt8,
+        ["BoolStorage"] = DType.Bool,
     };
 
     private static readonly Dictionary<string, DType> SafeTensorsTypes = new()
     {
-        ["F32"] = DType.Float32, ["F64"] = DType.Float64, ["F16"] = DType.Float16, ["BF16"] = DType.BFloat16,
-        ["I64"] = DType.Int64, ["I32"] = DType.Int32, ["I16"] = DType.Int16, ["I8"] = DType.Int8, ["U8"] = DType.UInt8, ["BOOL"] = DType.Bool,
+        ["F32"] = DType.Float32,
+        ["F64"] = DType.Float64,
+        ["F16"] = DType.Float16,
+        ["BF16"] = DType.BFloat16,
+        ["I64"] = DType.Int64,
+        ["I32"] = DType.Int32,
+        ["I16"] = DType.Int16,
+        ["I8"] = DType.Int8,
+        ["U8"] = DType.UInt8,
+        ["BOOL"] = DType.Bool,
     };
 
     private static readonly Dictionary<string, DType> NumPyTypes = new()
     {
-        ["f8"] = DType.Float64, ["f4"] = DType.Float32, ["f2"] = DType.Float16, ["i8"] = DType.Int64, ["i4"] = DType.Int32,
-        ["i2"] = DType.Int16, ["i1"] = DType.Int8, ["u1"] = DType.UInt8, ["b1"] = DType.Bool, ["c16"] = DType.Complex128, ["c8"] = DType.Complex64,
+        ["f8"] = DType.Float64,
+        ["f4"] = DType.Float32,
+        ["f2"] = DType.Float16,
+        ["i8"] = DType.Int64,
+        ["i4"] = DType.Int32,
+        ["i2"] = DType.Int16,
+        ["i1"] = DType.Int8,
+        ["u1"] = DType.UInt8,
+        ["b1"] = DType.Bool,
+        ["c16"] = DType.Complex128,
+        ["c8"] = DType.Complex64,
     };
 
     /// <summary>(name, dtype, shape) triples stated by a row; name "" means "the file's only tensor".</summary>
