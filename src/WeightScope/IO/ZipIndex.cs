@@ -20,6 +20,9 @@ public sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint Crc
 public sealed class ZipIndex
 {
     internal const ushort MethodStored = 0, MethodDeflate = 8;
+
+    // Deflate cannot expand data more than 1032:1 (a 258-byte match per 2 bits); a member declaring more is corrupt or a bomb.
+    private const long MaxDeflateRatio = 1032, DeflateSlack = 1024;
     private const uint EocdSignature = 0x06054b50, Zip64EocdSignature = 0x06064b50, Zip64LocatorSignature = 0x07064b50;
     private const uint CentralSignature = 0x02014b50, LocalSignature = 0x04034b50;
     private const int EocdSize = 22, Zip64LocatorSize = 20, Zip64EocdMinSize = 56, CentralHeaderSize = 46, LocalHeaderSize = 30;
@@ -171,11 +174,17 @@ public sealed class ZipIndex
             case MethodDeflate:
                 if (e.UncompressedSize > _limits.MaxDecompressedBytes)
                     throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxDecompressedBytes), e.UncompressedSize, _limits.MaxDecompressedBytes, e.LocalHeaderOffset, e.Name);
+                if (e.UncompressedSize > MaxInflatedSize(e))
+                    throw Error($"deflated member declares {e.UncompressedSize} uncompressed bytes, more than its {e.CompressedSize} compressed bytes can inflate to", e.LocalHeaderOffset, e.Name);
                 return new DecodedStorage(e.UncompressedSize, () => Inflate(e, DataOffset(e)), key);
             default:
                 throw new UnsupportedModelFeatureException("zip", $"compression method {e.Method} (only stored and deflate are read)", e.LocalHeaderOffset, e.Name);
         }
     }
+
+    /// <summary>The most bytes a deflated member of its compressed size can inflate to (saturating, never overflowing).</summary>
+    internal static long MaxInflatedSize(ZipEntry e) =>
+        e.CompressedSize > (long.MaxValue - DeflateSlack) / MaxDeflateRatio ? long.MaxValue : e.CompressedSize * MaxDeflateRatio + DeflateSlack;
 
     /// <summary>Reads a whole (small) member: a pickle, a JSON, a version record.</summary>
     public byte[] ReadAll(ZipEntry e, long maxBytes)

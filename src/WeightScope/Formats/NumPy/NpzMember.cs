@@ -11,8 +11,6 @@ namespace WeightScope.Formats.NumPy;
 /// </summary>
 internal sealed class NpzMember
 {
-    // Deflate cannot expand data more than 1032:1 (a 258-byte match per 2 bits); a member declaring more is corrupt or a bomb.
-    private const long MaxDeflateRatio = 1032, DeflateSlack = 1024;
     private const int SkipBufferSize = 16 * 1024, GrowthChunk = 4096;
 
     private readonly MappedFile _file;
@@ -48,7 +46,7 @@ internal sealed class NpzMember
                 if (entry.UncompressedSize > limits.MaxDecompressedBytes)
                     throw new ReaderLimitException(source.Format, nameof(ReaderLimits.MaxDecompressedBytes), entry.UncompressedSize,
                         limits.MaxDecompressedBytes, 0, entry.Name);
-                if (entry.UncompressedSize > checked(entry.CompressedSize * MaxDeflateRatio + DeflateSlack))
+                if (entry.UncompressedSize > ZipIndex.MaxInflatedSize(entry))
                     throw NpyErrors.Invalid(source, $"deflated member declares {entry.UncompressedSize} uncompressed bytes, more than "
                                                     + $"{entry.CompressedSize} compressed bytes can inflate to", 0);
                 break;

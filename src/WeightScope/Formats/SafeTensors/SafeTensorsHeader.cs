@@ -60,10 +60,11 @@ internal sealed class SafeTensorsHeader
 
     private static (List<SafeTensorsTensorInfo>, Dictionary<string, string>?) Parse(ReadOnlySpan<byte> json, ReaderLimits limits)
     {
+        // The reference reader rejects invalid UTF-8 before parsing (System.Text.Json would only fail when a string is read).
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw SafeTensorsErrors.InvalidHeader("the header is not valid UTF-8");
         JsonDocument doc;
         try
         {
-            // The reference reader rejects invalid UTF-8; System.Text.Json does too.
             doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)

@@ -110,6 +110,7 @@ public sealed class SafeTensorsShardedFormat : IModelFormat
 
     private (Dictionary<string, string>, Dictionary<string, object?>) ParseIndex(byte[] json)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new InvalidModelContentException(Name, "index is not valid UTF-8 text", 0);
         try
         {
             using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });

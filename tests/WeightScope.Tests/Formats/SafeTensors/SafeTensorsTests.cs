@@ -173,6 +173,19 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void Invalid_utf8_in_a_tensor_name_is_a_header_error()
+    {
+        // Found by MutationTests: the name bytes "a\xFF" made System.Text.Json throw InvalidOperationException when read.
+        var bytes = SafeTensorsBuilder.Build("{\"a\u00FF\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", new byte[8]);
+        int at = Array.IndexOf(bytes, (byte)0xC3);  // UTF-8 of U+00FF is C3 BF: make it a lone FF
+        bytes[at] = (byte)'a';
+        bytes[at + 1] = 0xFF;
+        var file = SafeTensorsBuilder.Write(_dir, "utf8.safetensors", bytes);
+        var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(file));
+        Assert.Contains("UTF-8", e.Message);
+    }
+
+    [Fact]
     public void Header_length_beyond_the_file_is_reported()
     {
         var bytes = SafeTensorsBuilder.Build("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", new byte[8]);

@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using WeightScope.Tensors;
+using Xunit;
+
+namespace WeightScope.Tests.Robustness;
+
+/// <summary>
+/// Seeded mutations of every fixture (and the small corpus files of the formats read so far), opened and fully read:
+/// only <see cref="ModelFormatException"/> may escape, and each input must finish quickly. The long setting runs more
+/// mutations per file: WEIGHTSCOPE_FUZZ_ITERATIONS=2000 dotnet test --filter MutationTests.
+/// </summary>
+public class MutationTests
+{
+    private static readonly int Iterations = int.TryParse(Environment.GetEnvironmentVariable("WEIGHTSCOPE_FUZZ_ITERATIONS"), out var n) ? n : 25;
+    private const long MaxBytesToRead = 64 << 20;
+
+    public static TheoryData<string> Inputs()
+    {
+        var files = new List<string>();
+        foreach (var dir in new[] { "pytorch", "numpy", "core", "pytorch-crafted" })
+        {
+            var d = TestPaths.Fixture(dir);
+            if (Directory.Exists(d))
+                files.AddRange(Directory.GetFiles(d).Where(f => !f.EndsWith(".json", StringComparison.Ordinal) && new FileInfo(f).Length < 300_000));
+        }
+        files.Add(Path.Combine(TestPaths.RepoRoot, "samples", "simple_nn.pth"));
+        if (TestPaths.CorpusAvailable)
+            foreach (var folder in new[] { "safetensors", "numpy", "pytorch" })
+                files.AddRange(Directory.GetFiles(TestPaths.CorpusFile(folder), "*", SearchOption.AllDirectories).Where(f => new FileInfo(f).Length < 100_000));
+        var data = new TheoryData<string>();
+        foreach (var f in files.Order(StringComparer.Ordinal)) data.Add(Path.GetRelativePath(TestPaths.RepoRoot, f));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public void Only_model_format_errors_escape(string relativePath)
+    {
+        var original = File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, relativePath));
+        var rng = new Random(StringComparer.Ordinal.GetHashCode(relativePath) & 0x7FFFFFFF ^ 12345);
+        for (int i = 0; i < Iterations; i++)
+        {
+            var (mutated, how) = Mutate(original, rng);
+            var sw = Stopwatch.StartNew();
+            try
+            {
+                OpenAndReadEverything(mutated);
+            }
+            catch (ModelFormatException)
+            {
+                // the one acceptable failure
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"{relativePath}, mutation {i} ({how}): {e.GetType().Name} escaped: {e.Message}\n{e.StackTrace}");
+            }
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"{relativePath}, mutation {i} ({how}) took {sw.Elapsed.TotalSeconds:F1} s");
+        }
+    }
+
+    private static void OpenAndReadEverything(byte[] bytes)
+    {
+        using var model = ModelFile.Open(new MemoryStream(bytes));
+        _ = model.Tensors.Totals;
+        _ = model.Modules.Descendants().Count();
+        foreach (var t in model.Tensors)
+        {
+            if (t.ByteSize > MaxBytesToRead) continue;
+            t.ReadBytes();
+            if (!t.DType.IsComplex()) t.ToFloat32();
+        }
+    }
+
+    /// <summary>Truncation, bit flips, inflated length/count fields and spliced chunks, as the fuzzer asks.</summary>
+    internal static (byte[] Bytes, string How) Mutate(byte[] src, Random rng)
+    {
+        var b = (byte[])src.Clone();
+        switch (rng.Next(5))
+        {
+            case 0:
+                {
+                    int cut = rng.Next(Math.Max(1, b.Length));
+                    return (b[..cut], $"truncate at {cut}");
+                }
+            case 1:
+                {
+                    int flips = 1 + rng.Next(8);
+                    for (int k = 0; k < flips && b.Length > 0; k++) b[rng.Next(b.Length)] ^= (byte)(1 << rng.Next(8));
+                    return (b, $"{flips} bit flips");
+                }
+            case 2:
+                {
+                    if (b.Length < 8) return (b, "unchanged");
+                    int at = rng.Next(b.Length - 8);
+                    ulong[] values = [0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, ulong.MaxValue, (ulong)b.Length * 2, 0x100000000];
+                    ulong v = values[rng.Next(values.Length)];
+                    if (rng.Next(2) == 0) BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(at), (uint)v);
+                    else BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(at), v);
+                    return (b, $"inflated field at {at} = {v}");
+                }
+            case 3:
+                {
+                    if (b.Length < 16) return (b, "unchanged");
+                    int from = rng.Next(b.Length), to = rng.Next(b.Length), len = Math.Min(1 + rng.Next(256), b.Length - Math.Max(from, to));
+                    Array.Copy(src, from, b, to, len);
+                    return (b, $"splice {len} bytes from {from} to {to}");
+                }
+            default:
+                {
+                    int at = rng.Next(Math.Max(1, b.Length)), len = Math.Min(1 + rng.Next(64), b.Length - at);
+                    var dup = b[..at].Concat(b.AsSpan(at, len).ToArray()).Concat(b[at..]).ToArray();
+                    return (dup, $"duplicate {len} bytes at {at}");
+                }
+        }
+    }
+}
