@@ -59,6 +59,7 @@ public static class ModelFormats
         {
             try { zip = ZipIndex.Read(file, options.Limits); }
             catch (ModelFormatException e) { e.FilePath ??= path; throw; }
+            catch (EndOfDataException e) { throw new InvalidModelContentException("zip", e.Message, e.Offset, null, e) { FilePath = path }; }
         }
         var ctx = new DetectionContext(path, file, zip, isDirectory: false);
         var model = Dispatch(ctx, options, path);

@@ -72,21 +72,22 @@ public sealed class ZipIndex
             if (lr.ReadUInt32() == Zip64LocatorSignature)
             {
                 lr.ReadUInt32();
-                long z64 = checked((long)lr.ReadUInt64());
+                long z64 = FileOffset(lr.ReadUInt64(), file, "zip64 end of central directory offset", loc);
                 if (!file.Contains(z64, Zip64EocdMinSize)) throw Error($"zip64 end of central directory at {z64} is outside the file", loc);
                 var zr = new SpanReader(file.Span(z64, Zip64EocdMinSize), z64);
                 if (zr.ReadUInt32() != Zip64EocdSignature) throw Error("zip64 end of central directory signature not found where the locator points", z64);
                 zr.Position = 24;
-                count = checked((long)zr.ReadUInt64());
+                count = FileOffset(zr.ReadUInt64(), file, "zip64 entry count", z64);
                 zr.ReadUInt64();
-                cdSize = checked((long)zr.ReadUInt64());
-                cdOffset = checked((long)zr.ReadUInt64());
+                cdSize = FileOffset(zr.ReadUInt64(), file, "zip64 central directory size", z64);
+                cdOffset = FileOffset(zr.ReadUInt64(), file, "zip64 central directory offset", z64);
             }
         }
         if (count > limits.MaxZipEntries) throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxZipEntries), count, limits.MaxZipEntries, eocd);
         if (!file.Contains(cdOffset, cdSize))
             throw Error($"central directory ({cdSize} bytes at {cdOffset}) lies outside the file of {file.Length} bytes", eocd);
         if (count * CentralHeaderSize > cdSize) throw Error($"central directory of {cdSize} bytes cannot hold {count} entries", eocd);
+        if (cdSize > int.MaxValue) throw new UnsupportedModelFeatureException("zip", $"a central directory of {cdSize} bytes (over 2 GB)", eocd);
 
         var entries = new List<ZipEntry>((int)count);
         var cd = new SpanReader(file.Span(cdOffset, checked((int)cdSize)), cdOffset);
@@ -124,16 +125,25 @@ public sealed class ZipIndex
         {
             ushort id = extra.ReadUInt16();
             int size = extra.ReadUInt16();
-            var field = new SpanReader(extra.ReadBytes(Math.Min(size, extra.Remaining)), 0);
+            long fieldAt = extra.Offset;
+            var field = new SpanReader(extra.ReadBytes(Math.Min(size, extra.Remaining)), fieldAt);
             if (id != Zip64ExtraId) continue;
             // The zip64 field holds, in order, only the values whose 32-bit slots are saturated.
-            if (usize == 0xFFFFFFFF) usize = checked((long)field.ReadUInt64());
-            if (csize == 0xFFFFFFFF) csize = checked((long)field.ReadUInt64());
-            if (local == 0xFFFFFFFF) local = checked((long)field.ReadUInt64());
+            if (usize == 0xFFFFFFFF) usize = FileOffset(field.ReadUInt64(), null, "zip64 uncompressed size", fieldAt);
+            if (csize == 0xFFFFFFFF) csize = FileOffset(field.ReadUInt64(), file, "zip64 compressed size", fieldAt);
+            if (local == 0xFFFFFFFF) local = FileOffset(field.ReadUInt64(), file, "zip64 local header offset", fieldAt);
         }
         if ((flags & 1) != 0) throw new UnsupportedModelFeatureException("zip", "encrypted zip members", at, name);
         if (!file.Contains(local, LocalHeaderSize)) throw Error($"local header offset {local} is outside the file", at, name);
         return new ZipEntry(name, method, flags, crc, csize, usize, local);
+    }
+
+    // A 64-bit size or offset from the file: no larger than the file itself (or, for an uncompressed size, than a long).
+    private static long FileOffset(ulong value, MappedFile? file, string what, long at)
+    {
+        if (value > (ulong)(file?.Length ?? long.MaxValue))
+            throw Error($"{what} {value} is larger than the file ({file?.Length} bytes)", at);
+        return (long)value;
     }
 
     private static long FindEocd(MappedFile file)
@@ -150,12 +160,12 @@ public sealed class ZipIndex
     public long DataOffset(ZipEntry e)
     {
         var r = new SpanReader(_file.Span(e.LocalHeaderOffset, LocalHeaderSize), e.LocalHeaderOffset);
-        if (r.ReadUInt32() != LocalSignature) throw Error("expected a local file header (PK\\3\\4)", e.LocalHeaderOffset, e.Name);
+        if (r.ReadUInt32() != LocalSignature) throw MemberError("expected a local file header (PK\\3\\4)", e.LocalHeaderOffset, e.Name);
         r.Position = 26;
         int nameLen = r.ReadUInt16(), extraLen = r.ReadUInt16();
         long data = e.LocalHeaderOffset + LocalHeaderSize + nameLen + extraLen;
         if (!_file.Contains(data, e.CompressedSize))
-            throw Error($"member data ({e.CompressedSize} bytes at {data}) runs past the end of the file ({_file.Length} bytes)", e.LocalHeaderOffset, e.Name);
+            throw MemberError($"member data ({e.CompressedSize} bytes at {data}) runs past the end of the file ({_file.Length} bytes)", e.LocalHeaderOffset, e.Name);
         return data;
     }
 
@@ -187,14 +197,19 @@ public sealed class ZipIndex
         e.CompressedSize > (long.MaxValue - DeflateSlack) / MaxDeflateRatio ? long.MaxValue : e.CompressedSize * MaxDeflateRatio + DeflateSlack;
 
     /// <summary>Reads a whole (small) member: a pickle, a JSON, a version record.</summary>
-    public byte[] ReadAll(ZipEntry e, long maxBytes)
+    /// <param name="e">The member.</param>
+    /// <param name="maxBytes">The most bytes accepted.</param>
+    /// <param name="limitName">The <see cref="ReaderLimits"/> property <paramref name="maxBytes"/> comes from, for the message; null when
+    /// the cap is the format's own (a version record is never large).</param>
+    public byte[] ReadAll(ZipEntry e, long maxBytes, string? limitName = nameof(ReaderLimits.MaxHeaderBytes))
     {
         if (e.UncompressedSize > maxBytes)
-            throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxHeaderBytes), e.UncompressedSize, maxBytes, e.LocalHeaderOffset, e.Name);
+            throw limitName is null
+                ? Error($"member of {e.UncompressedSize} bytes is larger than the {maxBytes} bytes such a record can have", e.LocalHeaderOffset, e.Name)
+                : new ReaderLimitException("zip", limitName, e.UncompressedSize, maxBytes, e.LocalHeaderOffset, e.Name);
         var s = OpenStorage(e, e.Name);
         var b = new byte[s.ByteLength];
-        try { s.Read(0, b); }
-        catch (InvalidDataException x) { throw Error(x.Message, e.LocalHeaderOffset, e.Name, x); }
+        s.Read(0, b);
         return b;
     }
 
@@ -207,17 +222,21 @@ public sealed class ZipIndex
             z.ReadExactly(result);
             // A member that inflates to more than it declares is corrupt (or a bomb): check one byte further.
             Span<byte> one = stackalloc byte[1];
-            if (z.Read(one) != 0) throw Error($"deflated member inflates to more than its declared {e.UncompressedSize} bytes", e.LocalHeaderOffset, e.Name);
+            if (z.Read(one) != 0) throw MemberError($"deflated member inflates to more than its declared {e.UncompressedSize} bytes", e.LocalHeaderOffset, e.Name);
         }
         catch (Exception x) when (x is InvalidDataException or EndOfStreamException)
         {
-            throw Error($"deflate stream is corrupt or shorter than its declared {e.UncompressedSize} bytes ({x.Message})", e.LocalHeaderOffset, e.Name, x);
+            throw MemberError($"deflate stream is corrupt or shorter than its declared {e.UncompressedSize} bytes ({x.Message})", e.LocalHeaderOffset, e.Name, x);
         }
         return result;
     }
 
     private static InvalidModelContentException Error(string message, long offset, string? entry = null, Exception? inner = null) =>
         new("zip", message, offset, entry, inner);
+
+    // Member data is read long after ModelFile.Open returned: these errors carry the file path themselves.
+    private InvalidModelContentException MemberError(string message, long offset, string entry, Exception? inner = null) =>
+        new("zip", message, offset, entry, inner) { FilePath = _file.Path };
 }
 
 /// <summary>A stored zip member, mapped when its bytes are first asked for (its local header is read then).</summary>

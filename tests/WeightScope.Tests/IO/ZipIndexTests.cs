@@ -81,4 +81,45 @@ public class ZipIndexTests
         var e = Assert.Throws<ReaderLimitException>(() => zip.ReadAll(zip.Find("a/data/0")!, 100));
         Assert.Equal(nameof(ReaderLimits.MaxHeaderBytes), e.Limit);
     }
+
+    [Fact]
+    public void Zip64_locator_pointing_past_the_file_is_a_format_error()
+    {
+        var b = new List<byte>();
+        b.AddRange([0x50, 0x4B, 0x03, 0x04]); b.AddRange(new byte[26]);      // a local header signature, so it looks like a zip
+        b.AddRange(BitConverter.GetBytes(0x07064b50u));                        // zip64 end of central directory locator
+        b.AddRange(BitConverter.GetBytes(0u));                                 //   disk with the zip64 EOCD
+        b.AddRange(BitConverter.GetBytes(ulong.MaxValue));                     //   offset of the zip64 EOCD: far past the file
+        b.AddRange(BitConverter.GetBytes(1u));                                 //   total disks
+        b.AddRange(BitConverter.GetBytes(0x06054b50u));                        // end of central directory
+        b.AddRange(new byte[4]);                                               //   disk numbers
+        b.AddRange(BitConverter.GetBytes((ushort)0xFFFF)); b.AddRange(BitConverter.GetBytes((ushort)0xFFFF)); // entry counts: see zip64
+        b.AddRange(BitConverter.GetBytes(0xFFFFFFFFu)); b.AddRange(BitConverter.GetBytes(0xFFFFFFFFu));       // size, offset: see zip64
+        b.AddRange(new byte[2]);                                               //   comment length
+        var e = Assert.ThrowsAny<ModelFormatException>(() => ModelFile.Open(new MemoryStream(b.ToArray())));
+        Assert.Equal("zip", e.Format);
+        Assert.Contains("larger than the file", e.Message);
+    }
+
+    [Fact]
+    public void Errors_found_when_member_data_is_read_name_the_file()
+    {
+        var bytes = File.ReadAllBytes(TestPaths.Fixture("core", "zip_mixed.zip"));
+        using (var probe = MappedFile.FromArray(bytes))
+        {
+            var z = ZipIndex.Read(probe, ReaderLimits.Default);
+            bytes[z.Find("a/data/0")!.LocalHeaderOffset] ^= 0xFF; // break the member's local header signature
+        }
+        var path = Path.Combine(Path.GetTempPath(), "ws-zip-" + Guid.NewGuid().ToString("N") + ".zip");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            using var mf = MappedFile.Open(path);
+            var zip = ZipIndex.Read(mf, ReaderLimits.Default);          // the directory is intact: opening succeeds
+            var e = Assert.ThrowsAny<ModelFormatException>(() => zip.ReadAll(zip.Find("a/data/0")!, 1 << 20));
+            Assert.Equal(path, e.FilePath);
+            Assert.Contains(path, e.Message);
+        }
+        finally { File.Delete(path); }
+    }
 }

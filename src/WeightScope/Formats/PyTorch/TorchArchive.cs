@@ -64,7 +64,7 @@ internal sealed class TorchArchive
     {
         var e = Record(name);
         if (e is null) return null;
-        return Encoding.UTF8.GetString(Zip.ReadAll(e, MaxRecordBytes)).Trim();
+        return Encoding.UTF8.GetString(Zip.ReadAll(e, MaxRecordBytes, limitName: null)).Trim();
     }
 
     /// <summary>A whole record's bytes (a pickle, a JSON, source code), bounded by <see cref="ReaderLimits.MaxHeaderBytes"/>.</summary>
@@ -93,7 +93,7 @@ internal sealed class TorchArchive
     {
         var e = Record("byteorder");
         if (e is null) return false;
-        string order = Encoding.ASCII.GetString(Zip.ReadAll(e, MaxRecordBytes));
+        string order = Encoding.ASCII.GetString(Zip.ReadAll(e, MaxRecordBytes, limitName: null));
         return order switch
         {
             "little" => false,
