@@ -24,4 +24,5 @@ if (parse.Errors.Count > 0)
     Console.Error.WriteLine("Run 'weightscope --help' or 'weightscope <verb> --help' for usage.");
     return ExitCode.Usage;
 }
-return parse.Invoke();
+// Exceptions are mapped to exit codes by each verb (Common.Run), never by System.CommandLine's handler (exit 1).
+return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

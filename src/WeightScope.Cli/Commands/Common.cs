@@ -30,9 +30,22 @@ internal static class Common
         {
             return Fail(e.Message, ExitCode.Unreadable);
         }
-        catch (Exception e) when (e is KeyNotFoundException or FormatException or IndexOutOfRangeException or ArgumentException or UsageException)
+        catch (Exception e) when (e is KeyNotFoundException or FormatException or IndexOutOfRangeException or ArgumentException
+                                      or UsageException or System.Text.RegularExpressions.RegexParseException)
         {
             return Fail(e.Message, ExitCode.Usage);
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or OutOfMemoryException or OverflowException)
+        {
+            // Values that cannot be produced (a view too large to materialise, a dtype with no conversion): the file is
+            // readable but this request on it is not; reported like an unreadable file, with the reason.
+            return Fail(e.Message, ExitCode.Unreadable);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug in WeightScope, not a problem of the file: say so, without a stack trace, and never exit 1
+            // (which means "the verb found a problem in the model").
+            return Fail($"internal error ({e.GetType().Name}: {e.Message}); please report it with the file", ExitCode.Unreadable);
         }
     }
 

@@ -11,6 +11,8 @@ namespace WeightScope.Cli.Commands;
 /// <summary><c>weightscope show FILE NAME[index]</c>: a tensor's values, printed as <c>print(tensor)</c> prints them.</summary>
 internal static class ShowCommand
 {
+    private const int FlushBytes = 1 << 16;
+
     public static Command Create()
     {
         var file = Common.FileArgument();
@@ -75,7 +77,14 @@ internal static class ShowCommand
                 : throw new UsageException($"--reshape: '{x}' is not an integer")).ToArray();
 
     /// <summary><c>{"name","dtype","shape","values"}</c>, values nested like <c>tensor.tolist()</c>.</summary>
-    private static void WriteJson(TensorEntry t) => Json.Write(w =>
+    private static void WriteJson(TensorEntry t)
+    {
+        // Values are read (and any error raised) before the first byte of output, so a failure never leaves half a document.
+        var writeValue = ValueWriter(t);
+        Json.Write(w => WriteDocument(w, t, writeValue));
+    }
+
+    private static void WriteDocument(Utf8JsonWriter w, TensorEntry t, Action<Utf8JsonWriter, long> writeValue)
     {
         w.WriteStartObject();
         w.WriteString("name", t.Name);
@@ -100,17 +109,17 @@ internal static class ShowCommand
             }
         }
         w.WritePropertyName("values");
-        var writeValue = ValueWriter(t);
         long index = 0;
         Nest(w, t.Shape, 0, ref index, writeValue);
         w.WriteEndObject();
-    });
+    }
 
     private static void Nest(Utf8JsonWriter w, Shape shape, int dim, ref long index, Action<Utf8JsonWriter, long> value)
     {
         if (dim == shape.Rank)
         {
             value(w, index++);
+            if (w.BytesPending > FlushBytes) w.Flush(); // stream large outputs instead of holding them
             return;
         }
         w.WriteStartArray();

@@ -126,6 +126,7 @@ public sealed class TensorEntry
     public T[] ToArray<T>() where T : unmanaged
     {
         CheckElementType<T>();
+        EnsureMaterializable();
         var result = new T[ElementCount];
         CopyBytesTo(MemoryMarshal.AsBytes(result.AsSpan()));
         return result;
@@ -134,6 +135,7 @@ public sealed class TensorEntry
     /// <summary>The values as float32 for every real numeric dtype; quantized values are dequantized.</summary>
     public float[] ToFloat32()
     {
+        EnsureMaterializable();
         var result = new float[ElementCount];
         ElementConverter.ToFloat32(this, result);
         return result;
@@ -142,6 +144,7 @@ public sealed class TensorEntry
     /// <summary>The values as float64 for every real numeric dtype (exact for all but int64/uint64 beyond 2^53).</summary>
     public double[] ToFloat64()
     {
+        EnsureMaterializable();
         var result = new double[ElementCount];
         ElementConverter.ToFloat64(this, result);
         return result;
@@ -150,6 +153,7 @@ public sealed class TensorEntry
     /// <summary>The raw values in row-major order as little-endian bytes (a contiguous copy of a strided view).</summary>
     public byte[] ReadBytes()
     {
+        EnsureMaterializable();
         var result = new byte[ByteSize];
         CopyBytesTo(result);
         return result;
@@ -229,12 +233,24 @@ public sealed class TensorEntry
         }
     }
 
+    // A view may describe far more elements than its storage holds (torch's expand() saves stride-0 views), so its
+    // logical size is checked before anything is allocated for it.
+    private void EnsureMaterializable()
+    {
+        long bytes = ElementCount > long.MaxValue / Math.Max(8, DType.ItemSize()) ? long.MaxValue : ElementCount * Math.Max(8, DType.ItemSize());
+        if (bytes > Array.MaxLength)
+            throw new NotSupportedException(
+                $"tensor '{Name}' has {ElementCount} elements, too many to hold in one array (a broadcast view of a smaller storage?); read it in slices, e.g. Slice(\"[0:1000]\")");
+    }
+
     private void CheckElementType<T>() where T : unmanaged
     {
         int size = Unsafe.SizeOf<T>();
         int item = DType.ItemSize();
-        bool ok = size == item && (typeof(T) == ElementConverter.NaturalType(DType) || ElementConverter.IsRawType(typeof(T)));
-        // complex64 has no .NET type of its own: read it as float pairs through a struct or as ulong raw bits.
+        var natural = ElementConverter.NaturalType(DType);
+        // Raw integer bits are offered only for types .NET has no name for (bfloat16, float8, complex64 as ulong),
+        // so a float32 tensor read as int fails instead of silently returning IEEE bit patterns.
+        bool ok = size == item && (typeof(T) == natural || (natural is null && ElementConverter.IsRawType(typeof(T))));
         if (!ok)
             throw new InvalidOperationException(
                 $"tensor '{Name}' is {DType.Name()} ({item} bytes per element); {typeof(T).Name} does not match. " +

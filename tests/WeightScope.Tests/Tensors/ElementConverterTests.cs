@@ -77,7 +77,9 @@ public class ElementConverterTests
         var t = new TensorEntry("w", DType.Float32, new Shape(2), new ArrayStorage(new byte[8], "w"));
         var e = Assert.Throws<InvalidOperationException>(() => t.ToArray<double>());
         Assert.Contains("ToFloat32", e.Message);
-        Assert.Equal(2, t.ToArray<uint>().Length); // raw bits of the same size are allowed
+        Assert.Throws<InvalidOperationException>(() => t.ToArray<uint>()); // no silent IEEE bit patterns
+        var bf = new TensorEntry("b", DType.BFloat16, new Shape(4), new ArrayStorage(new byte[8], "b"));
+        Assert.Equal(4, bf.ToArray<ushort>().Length); // raw bits where .NET has no type of its own
     }
 
     [Fact]
