@@ -80,9 +80,12 @@ public static class Indexing
         long offset = t.StorageOffset;
         var shape = new List<long>();
         var strides = new List<long>();
+        var q = t.Quantization;
+        int channelDim = q is { Scheme: QuantizationScheme.PerChannelAffine } ? q.Axis : -1;
         for (int d = 0; d < t.Shape.Rank; d++)
         {
             long size = t.Shape[d], stride = t.Strides[d];
+            bool channelAxis = d == channelDim;
             var it = expanded[d];
             if (it.Kind == IndexItemKind.Integer)
             {
@@ -90,16 +93,25 @@ public static class Indexing
                 if (i < 0 || i >= size)
                     throw new IndexOutOfRangeException($"index {it.Index} is out of bounds for dimension {d} with size {size} of '{t.Name}'");
                 offset += i * stride;
+                // Picking one channel leaves one scale and zero point: the view is per-tensor quantized, as in torch.
+                if (channelAxis) q = new QuantizationInfo { Scheme = QuantizationScheme.PerTensorAffine, Scales = [q!.Scales[i]], ZeroPoints = [q.ZeroPoints[i]] };
                 continue;
             }
             long step = it.Step ?? 1;
             long start = Clamp(it.Start ?? 0, size), stop = Clamp(it.Stop ?? size, size);
-            long n = stop > start ? (stop - start + step - 1) / step : 0;
+            long n = stop > start ? (stop - start - 1) / step + 1 : 0; // no overflow for huge steps
             if (n > 0) offset += start * stride;
+            if (channelAxis) // the kept channels, and where their axis lands among the output dimensions
+                q = q! with
+                {
+                    Axis = shape.Count,
+                    Scales = [.. Enumerable.Range(0, (int)n).Select(k => q.Scales[start + k * step])],
+                    ZeroPoints = [.. Enumerable.Range(0, (int)n).Select(k => q.ZeroPoints[start + k * step])],
+                };
             shape.Add(n);
-            strides.Add(stride * step);
+            strides.Add(n > 1 ? checked(stride * step) : stride);
         }
-        return t.WithView(t.Name + index, new Shape([.. shape]), [.. strides], offset);
+        return t.WithView(t.Name + index, new Shape([.. shape]), [.. strides], offset, q);
     }
 
     // Python slice bounds: negatives count from the end; out-of-range clamps.
@@ -128,9 +140,26 @@ public static class Indexing
         var shape = new Shape(d);
         if (shape.ElementCount != t.ElementCount)
             throw new ArgumentException($"shape '[{string.Join(", ", dims)}]' is invalid for input of size {t.ElementCount}");
-        if (t.IsContiguous) return t.WithView(t.Name, shape, shape.ContiguousStrides(), t.StorageOffset);
+        var q = ReshapeQuantization(t, shape);
+        if (t.IsContiguous) return t.WithView(t.Name, shape, shape.ContiguousStrides(), t.StorageOffset, q);
         var copy = new ArrayStorage(t.ReadBytes(), t.Name + " (contiguous copy)");
-        return new TensorEntry(t.Name, t.DType, shape, copy, 0, null, t.Role, false, t.Quantization);
+        return new TensorEntry(t.Name, t.DType, shape, copy, 0, null, t.Role, false, q);
+    }
+
+    // Per-channel parameters survive a reshape only when some new dimension is still exactly the channel dimension,
+    // with the same number of elements before it; otherwise channels would be split or merged.
+    private static QuantizationInfo? ReshapeQuantization(TensorEntry t, Shape shape)
+    {
+        if (t.Quantization is not { Scheme: QuantizationScheme.PerChannelAffine } q) return t.Quantization;
+        long before = 1;
+        for (int i = 0; i < q.Axis; i++) before *= t.Shape[i];
+        long prefix = 1;
+        for (int a = 0; a < shape.Rank; a++)
+        {
+            if (prefix == before && shape[a] == t.Shape[q.Axis]) return q with { Axis = a };
+            prefix *= shape[a];
+        }
+        throw new NotSupportedException($"reshaping per-channel quantized tensor '{t.Name}' to {shape} would split its channel dimension {q.Axis}");
     }
 
     /// <summary>Swaps two dimensions, sharing the storage (like <c>tensor.transpose(d0, d1)</c>).</summary>
@@ -146,6 +175,9 @@ public static class Indexing
         var strides = t.Strides.ToArray();
         (shape[dim0], shape[dim1]) = (shape[dim1], shape[dim0]);
         (strides[dim0], strides[dim1]) = (strides[dim1], strides[dim0]);
-        return t.WithView(t.Name, new Shape(shape), strides, t.StorageOffset);
+        var q = t.Quantization;
+        if (q is { Scheme: QuantizationScheme.PerChannelAffine })
+            q = q.Axis == dim0 ? q with { Axis = dim1 } : q.Axis == dim1 ? q with { Axis = dim0 } : q;
+        return t.WithView(t.Name, new Shape(shape), strides, t.StorageOffset, q);
     }
 }

@@ -269,8 +269,8 @@ public sealed class TensorEntry
     public TensorEntry Transpose(int dim0 = 0, int dim1 = 1) => Indexing.Transpose(this, dim0, dim1);
 
     /// <summary>A view with new geometry over the same storage.</summary>
-    internal TensorEntry WithView(string name, Shape shape, long[] strides, long storageOffset) =>
-        new(name, DType, shape, Storage, storageOffset, strides, Role, IsBigEndian, Quantization);
+    internal TensorEntry WithView(string name, Shape shape, long[] strides, long storageOffset, QuantizationInfo? quantization) =>
+        new(name, DType, shape, Storage, storageOffset, strides, Role, IsBigEndian, quantization);
 
     /// <summary>A copy of this entry under another name or role, sharing the storage.</summary>
     public TensorEntry With(string? name = null, TensorRole? role = null) =>
