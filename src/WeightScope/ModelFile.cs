@@ -76,6 +76,12 @@ public sealed class ModelFile : IDisposable
         return ModelFormats.Open(MappedFile.FromArray(ms.ToArray()), null, options ?? ReaderOptions.Default);
     }
 
+    /// <summary>Ties a resource's life to this model (the registry hands every model its mapped file, once).</summary>
+    internal void Own(IDisposable resource)
+    {
+        if (!_owned.Contains(resource)) _owned.Add(resource);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -64,6 +64,7 @@ public static class ModelFormats
         var ctx = new DetectionContext(path, file, zip, isDirectory: false);
         var model = Dispatch(ctx, options, path);
         model.Path = path;
+        model.Own(file); // also when the reader went on to other files (a sharded index) and kept none of this one
         return model;
     }
 

@@ -69,7 +69,7 @@ internal sealed class SafeTensorsHeader
         }
         catch (JsonException e)
         {
-            throw SafeTensorsErrors.InvalidHeader(e.Message, 8 + (e.BytePositionInLine ?? 0), e);
+            throw SafeTensorsErrors.InvalidHeader(e.Message, LengthFieldSize + TextPosition.Offset(json, e.LineNumber ?? 0, e.BytePositionInLine ?? 0), e);
         }
         using (doc)
         {

@@ -23,7 +23,11 @@ public sealed class SafeTensorsShardedFormat : IModelFormat
     public bool TryDetect(DetectionContext context)
     {
         if (context.IsDirectory)
-            return FindIndex(context.Path!) is not null || Directory.GetFiles(context.Path!, "*.safetensors").Length == 1;
+        {
+            // Any index (several are told apart in Read, with a message naming them) or exactly one shard.
+            try { return Directory.GetFiles(context.Path!, "*" + IndexSuffix).Length > 0 || Directory.GetFiles(context.Path!, "*.safetensors").Length == 1; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        }
         // An index file: a JSON object that names a "weight_map" near its start.
         var h = context.Header.Span;
         int i = 0;
@@ -43,6 +47,10 @@ public sealed class SafeTensorsShardedFormat : IModelFormat
         if (context.IsDirectory)
         {
             var dir = context.Path!;
+            var indexes = Directory.GetFiles(dir, "*" + IndexSuffix);
+            if (indexes.Length > 1)
+                throw new UnsupportedModelFeatureException(Name,
+                    $"a folder with several indexes ({string.Join(", ", indexes.Select(Path.GetFileName))}); open the index file you mean");
             var index = FindIndex(dir);
             if (index is null)
             {
@@ -141,7 +149,8 @@ public sealed class SafeTensorsShardedFormat : IModelFormat
         }
         catch (JsonException e)
         {
-            throw new InvalidModelContentException(Name, $"index is not valid JSON: {e.Message}", e.BytePositionInLine, null, e);
+            throw new InvalidModelContentException(Name, $"index is not valid JSON: {e.Message}",
+                TextPosition.Offset(json, e.LineNumber ?? 0, e.BytePositionInLine ?? 0), null, e);
         }
     }
 }

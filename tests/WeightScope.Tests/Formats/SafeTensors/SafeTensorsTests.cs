@@ -186,6 +186,16 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void Json_errors_on_later_lines_give_the_byte_offset_in_the_file()
+    {
+        const string header = "{\n  \"a\": nope}";
+        var file = SafeTensorsBuilder.Write(_dir, "lines.safetensors", SafeTensorsBuilder.Build(header, []));
+        var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(file));
+        // the first byte that cannot continue a JSON literal is the "o" of "nope" ("n" could start "null")
+        Assert.Equal(8 + header.IndexOf("ope", StringComparison.Ordinal), e.Offset);
+    }
+
+    [Fact]
     public void Header_length_beyond_the_file_is_reported()
     {
         var bytes = SafeTensorsBuilder.Build("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", new byte[8]);
