@@ -47,7 +47,7 @@ internal static class InfoCommand
             if (model.Format.Producer is { } prod) o.WriteLine($"producer:   {prod}");
             if (fileBytes > 0) o.WriteLine($"file size:  {Text.Bytes(fileBytes)}");
             o.WriteLine($"tensors:    {totals.Tensors}");
-            o.WriteLine($"parameters: {Text.Count(totals.Parameters)}");
+            o.WriteLine($"parameters: {Text.Count(totals.Parameters)}" + (totals.Elements > totals.Parameters ? $" (+ {Text.Count(totals.Elements - totals.Parameters)} optimizer-state values)" : ""));
             o.WriteLine($"data:       {Text.Bytes(totals.Bytes)}");
             foreach (var (k, g) in totals.ByDType) o.WriteLine($"  {k,-14} {g.Tensors,5} tensors {Text.Count(g.Parameters),15} params {Text.Bytes(g.Bytes),10}");
             if (totals.ByRole.Count > 1 || !totals.ByRole.ContainsKey(Tensors.TensorRole.Other))

@@ -78,6 +78,7 @@ internal static class ListCommand
         w.WriteStartObject("totals");
         w.WriteNumber("tensors", totals.Tensors);
         w.WriteNumber("params", totals.Parameters);
+        w.WriteNumber("elements", totals.Elements);
         w.WriteNumber("bytes", totals.Bytes);
         WriteGroups(w, "by_dtype", totals.ByDType.Select(kv => (kv.Key, kv.Value)));
         WriteGroups(w, "by_role", totals.ByRole.Select(kv => (kv.Key.ToString(), kv.Value)));
@@ -130,7 +131,8 @@ internal static class ListCommand
         }
         Text.Table(o, header, rows, right);
         o.WriteLine();
-        o.WriteLine($"{totals.Tensors} tensors, {Text.Count(totals.Parameters)} parameters, {Text.Bytes(totals.Bytes)}  ({model.Format})");
+        string optimizer = totals.Elements > totals.Parameters ? $" + {Text.Count(totals.Elements - totals.Parameters)} optimizer-state values" : "";
+        o.WriteLine($"{totals.Tensors} tensors, {Text.Count(totals.Parameters)} parameters{optimizer}, {Text.Bytes(totals.Bytes)}  ({model.Format})");
         if (totals.ByDType.Count > 1)
             o.WriteLine("by dtype: " + string.Join(", ", totals.ByDType.Select(kv => $"{kv.Key} {Text.Count(kv.Value.Parameters)} ({Text.Bytes(kv.Value.Bytes)})")));
         if (showRole)

@@ -37,7 +37,10 @@ public sealed class TensorCollection : IReadOnlyList<TensorEntry>
     /// <summary>Counts of tensors, parameters and bytes, per dtype and role, with shared storages counted once.</summary>
     public TensorTotals Totals { get; }
 
-    /// <summary>Total number of elements (parameters and buffers alike), shared views counted once.</summary>
+    /// <summary>
+    /// Elements of the model's own tensors (parameters, buffers and unclassified tensors; optimizer state excluded),
+    /// each view of a storage counted once — <c>count_params()</c> for a Keras model, the state dict's numel sum for PyTorch.
+    /// </summary>
     public long ParameterCount => Totals.Parameters;
 
     /// <summary>Total bytes of the distinct storages behind the tensors.</summary>
@@ -106,22 +109,23 @@ public sealed class TensorCollection : IReadOnlyList<TensorEntry>
 
 /// <summary>Counts over a set of tensors.</summary>
 /// <param name="Tensors">Number of tensors.</param>
-/// <param name="Parameters">Elements, with identical views of one storage counted once.</param>
-/// <param name="Bytes">Bytes of the distinct storages (what the values occupy).</param>
-/// <param name="ByDType">Per dtype name.</param>
-/// <param name="ByRole">Per role.</param>
+/// <param name="Parameters">Elements of every tensor but optimizer state, identical views of one storage (tied weights) counted once.</param>
+/// <param name="Elements">Elements of every tensor, optimizer state included, identical views counted once.</param>
+/// <param name="Bytes">Bytes of the distinct storages (what the values occupy), each counted once.</param>
+/// <param name="ByDType">Per dtype name: tensors, elements, and storage bytes (each storage counted in the group of its first tensor, so the groups add up to <paramref name="Bytes"/>).</param>
+/// <param name="ByRole">Per role, counted the same way.</param>
 /// <param name="SharedStorages">Storages referenced by more than one tensor, with the tensors' names.</param>
 public sealed record TensorTotals(
-    int Tensors, long Parameters, long Bytes,
+    int Tensors, long Parameters, long Elements, long Bytes,
     IReadOnlyDictionary<string, TotalsGroup> ByDType,
     IReadOnlyDictionary<TensorRole, TotalsGroup> ByRole,
     IReadOnlyList<SharedStorage> SharedStorages)
 {
     internal static TensorTotals Compute(IReadOnlyList<TensorEntry> tensors)
     {
-        // Reference-type keys and string-keyed dictionaries only: their generic code is shared and precompiled, so
-        // counting adds no JIT work to the CLI's start-up (value-type instantiations from the framework would).
-        long parameters = 0, bytes = 0;
+        // String keys and reference-type keys: the framework's shared, precompiled generic code serves them, so counting
+        // adds little JIT work to the CLI's start-up (collections over framework value types would each be compiled).
+        long parameters = 0, elements = 0, bytes = 0;
         var byDType = new Dictionary<string, TotalsGroup>(StringComparer.Ordinal);
         var byRole = new Dictionary<string, TotalsGroup>(StringComparer.Ordinal);
         var storageUsers = new Dictionary<TensorStorage, List<string>>(ReferenceEqualityComparer.Instance);
@@ -129,23 +133,26 @@ public sealed record TensorTotals(
         foreach (var t in tensors)
         {
             bool firstView = seenViews.Add(new ViewKey(t.Storage, t.StorageOffset, t.Shape, string.Join(",", t.Strides)));
+            long storageBytes = 0;
             if (!storageUsers.TryGetValue(t.Storage, out var users))
             {
                 storageUsers[t.Storage] = users = [];
-                bytes += t.Storage.ByteLength;
+                storageBytes = t.Storage.ByteLength;
+                bytes += storageBytes;
             }
             users.Add(t.Name);
             long n = firstView ? t.ElementCount : 0;
-            parameters += n;
-            Add(byDType, t.DType.Name(), n, firstView ? t.ByteSize : 0);
-            Add(byRole, t.Role.ToString(), n, firstView ? t.ByteSize : 0);
+            elements += n;
+            if (t.Role != TensorRole.OptimizerState) parameters += n;
+            Add(byDType, t.DType.Name(), n, storageBytes);
+            Add(byRole, t.Role.ToString(), n, storageBytes);
         }
         var shared = storageUsers.Where(kv => kv.Value.Count > 1)
             .Select(kv => new SharedStorage(kv.Key.Key, kv.Key.ByteLength, kv.Value)).ToList();
         var roles = new Dictionary<TensorRole, TotalsGroup>();
         foreach (var role in Enum.GetValues<TensorRole>())
             if (byRole.TryGetValue(role.ToString(), out var g)) roles[role] = g;
-        return new TensorTotals(tensors.Count, parameters, bytes, Sorted(byDType), roles, shared);
+        return new TensorTotals(tensors.Count, parameters, elements, bytes, Sorted(byDType), roles, shared);
     }
 
     private sealed record ViewKey(TensorStorage Storage, long Offset, Shape Shape, string Strides)
@@ -173,7 +180,7 @@ public sealed record TensorTotals(
     }
 }
 
-/// <summary>Counts for one dtype or role.</summary>
+/// <summary>Counts for one dtype or role: tensors, elements (identical views once), storage bytes (each storage once overall).</summary>
 public sealed record TotalsGroup(int Tensors, long Parameters, long Bytes);
 
 /// <summary>A storage behind several tensors (tied weights, views).</summary>

@@ -27,6 +27,20 @@ public class TensorCollectionTests
         Assert.Equal(["wte.weight", "lm_head.weight", "row"], shared.TensorNames);
         Assert.Equal(3, c.Totals.ByRole[TensorRole.Buffer].Parameters);
         Assert.Equal(15, c.Totals.ByRole[TensorRole.Parameter].Parameters);
+        Assert.Equal(c.ByteSize, c.Totals.ByDType.Values.Sum(g => g.Bytes)); // groups add up to the total
+        Assert.Equal(c.ByteSize, c.Totals.ByRole.Values.Sum(g => g.Bytes));
+    }
+
+    [Fact]
+    public void Optimizer_state_is_not_counted_as_parameters()
+    {
+        var c = new TensorCollection([
+            T("fc.weight", new ArrayStorage(new byte[4 * 6], "w"), [2, 3]),
+            T("state.0.exp_avg", new ArrayStorage(new byte[4 * 6], "m"), [2, 3], role: TensorRole.OptimizerState),
+        ]);
+        Assert.Equal(6, c.ParameterCount);
+        Assert.Equal(12, c.Totals.Elements);
+        Assert.Equal(6, c.Totals.ByRole[TensorRole.OptimizerState].Parameters);
     }
 
     [Theory]
