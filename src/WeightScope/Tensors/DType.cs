@@ -126,7 +126,7 @@ public static class DTypes
     /// <summary>True for quantized integer types (their values mean (q − zero_point) × scale).</summary>
     public static bool IsQuantized(this DType t) => t is DType.QInt8 or DType.QUInt8 or DType.QInt32;
 
-    /// <summary>True for signed and unsigned plain integers and bool.</summary>
+    /// <summary>True for the signed and unsigned plain integer types (not bool, not quantized).</summary>
     public static bool IsInteger(this DType t) => t is DType.Int8 or DType.UInt8 or DType.Int16 or DType.UInt16 or DType.Int32
         or DType.UInt32 or DType.Int64 or DType.UInt64;
 }

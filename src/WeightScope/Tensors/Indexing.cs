@@ -166,11 +166,12 @@ public static class Indexing
     public static TensorEntry Transpose(TensorEntry t, int dim0, int dim1)
     {
         int r = t.Shape.Rank;
+        int n = Math.Max(r, 1); // torch accepts dims -1 and 0 on a 0-d or 1-d tensor, where transposing changes nothing
+        if (dim0 < 0) dim0 += n;
+        if (dim1 < 0) dim1 += n;
+        if (dim0 < 0 || dim0 >= n || dim1 < 0 || dim1 >= n)
+            throw new IndexOutOfRangeException($"dimension out of range (expected to be in range of [{-n}, {n - 1}]) for tensor of dimension {r}");
         if (r < 2) return t;
-        if (dim0 < 0) dim0 += r;
-        if (dim1 < 0) dim1 += r;
-        if (dim0 < 0 || dim0 >= r || dim1 < 0 || dim1 >= r)
-            throw new IndexOutOfRangeException($"dimension out of range for tensor of dimension {r}");
         var shape = t.Shape.ToArray();
         var strides = t.Strides.ToArray();
         (shape[dim0], shape[dim1]) = (shape[dim1], shape[dim0]);

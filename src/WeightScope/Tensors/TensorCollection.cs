@@ -79,7 +79,8 @@ public sealed class TensorCollection : IReadOnlyList<TensorEntry>
             char c = glob[i];
             if (c == '*') sb.Append(".*");
             else if (c == '?') sb.Append('.');
-            else if (c == '[' && glob.IndexOf(']', i + 1) is int close and > 0)
+            // As fnmatch: a ']' right after '[' belongs to the set; a '[' with no closing ']' is literal.
+            else if (c == '[' && glob.IndexOf(']', Math.Min(i + 2, glob.Length)) is int close and > 0)
             {
                 var set = glob[(i + 1)..close];
                 sb.Append('[').Append(set.StartsWith('!') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');

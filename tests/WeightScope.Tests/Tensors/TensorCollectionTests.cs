@@ -49,6 +49,8 @@ public class TensorCollectionTests
     [InlineData("fc?.weight", new[] { "fc1.weight", "fc2.weight" })]
     [InlineData("fc[2].*", new[] { "fc2.weight", "fc2.bias" })]
     [InlineData("c1", new[] { "fc1.weight", "fc1.bias" })] // a plain word matches names containing it, like `'c1' in name`
+    [InlineData("fc[]1]*", new[] { "fc1.weight", "fc1.bias" })] // fnmatch: "]" first in a set is a member
+    [InlineData("fc[1", new string[0])]                      // an unclosed "[" is a literal character
     public void Globs_select_names(string glob, string[] expected)
     {
         var s = new ArrayStorage(new byte[4], "s");
