@@ -6,7 +6,7 @@ namespace WeightScope.Formats;
 /// A weight-file format: a cheap detector over what <see cref="DetectionContext"/> offers (header bytes, zip member
 /// names, a folder's files) and a reader that maps the file into the uniform <see cref="ModelFile"/>.
 /// </summary>
-public interface IModelFormat
+internal interface IModelFormat
 {
     /// <summary>Short name used in messages and <c>--json</c> (<c>safetensors</c>, <c>pytorch-zip</c>).</summary>
     string Name { get; }
@@ -23,7 +23,7 @@ public interface IModelFormat
 }
 
 /// <summary>What detectors look at: the header bytes, the zip directory if the file is a zip, or a folder.</summary>
-public sealed class DetectionContext
+internal sealed class DetectionContext
 {
     /// <summary>How many leading bytes <see cref="Header"/> holds at most.</summary>
     public const int HeaderSize = 4096;

@@ -10,7 +10,7 @@ namespace WeightScope.Formats;
 /// The registry: every format, listed by hand in detection order. Zip-based formats come first and are told apart by
 /// their member names (TorchScript before the PyTorch zip, since a TorchScript archive also has data.pkl).
 /// </summary>
-public static class ModelFormats
+internal static class ModelFormats
 {
     /// <summary>All formats in detection order.</summary>
     public static IReadOnlyList<IModelFormat> All { get; } =

@@ -6,7 +6,7 @@ namespace WeightScope.IO;
 /// The bytes of a model file: memory-mapped read-only (or an in-memory array for streams), with bounds-checked slices.
 /// Nothing is copied until a caller copies it; the operating system pages in only what is touched.
 /// </summary>
-public sealed unsafe class MappedFile : IDisposable
+internal sealed unsafe class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;

@@ -6,7 +6,7 @@ namespace WeightScope.IO;
 /// Reads little-endian values from a span, tracking its position so every error can say where it happened.
 /// Running past the end throws <see cref="EndOfDataException"/>, which readers translate into their format's error.
 /// </summary>
-public ref struct SpanReader
+internal ref struct SpanReader
 {
     private readonly ReadOnlySpan<byte> _data;
 
@@ -64,7 +64,7 @@ public ref struct SpanReader
 }
 
 /// <summary>A reader ran past the end of its data. Readers translate this into a <see cref="ModelFormatException"/>.</summary>
-public sealed class EndOfDataException(long offset, int wanted, int available)
+internal sealed class EndOfDataException(long offset, int wanted, int available)
     : Exception($"unexpected end of data at offset {offset}: needed {wanted} bytes, {available} left")
 {
     /// <summary>Where the read was attempted.</summary>

@@ -6,7 +6,7 @@ using WeightScope.Tensors;
 namespace WeightScope.IO;
 
 /// <summary>One member of a zip archive, from the central directory (local header resolved lazily).</summary>
-public sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint Crc32, long CompressedSize, long UncompressedSize, long LocalHeaderOffset)
+internal sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint Crc32, long CompressedSize, long UncompressedSize, long LocalHeaderOffset)
 {
     /// <summary>Stored without compression (method 0): its bytes can be mapped as they are.</summary>
     public bool IsStored => Method == ZipIndex.MethodStored;
@@ -17,7 +17,7 @@ public sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint Crc
 /// §4.3.12 central directory header, §4.3.7 local file header). Only the directory is read on open; member data is
 /// mapped (stored) or inflated (deflate) when asked for.
 /// </summary>
-public sealed class ZipIndex
+internal sealed class ZipIndex
 {
     internal const ushort MethodStored = 0, MethodDeflate = 8;
 

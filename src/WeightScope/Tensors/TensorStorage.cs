@@ -36,7 +36,7 @@ public abstract class TensorStorage
 }
 
 /// <summary>A range of a memory-mapped file: zero-copy.</summary>
-public sealed class MappedStorage : TensorStorage
+internal sealed class MappedStorage : TensorStorage
 {
     private readonly MappedFile _file;
     private readonly long _start;

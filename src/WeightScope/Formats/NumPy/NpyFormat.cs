@@ -4,7 +4,7 @@ namespace WeightScope.Formats.NumPy;
 /// NumPy's <c>.npy</c> file (<c>np.save</c>): the magic <c>\x93NUMPY</c>, a Python-literal header, one array's raw data.
 /// Read as one tensor named after the file's stem.
 /// </summary>
-public sealed class NpyFormat : IModelFormat
+internal sealed class NpyFormat : IModelFormat
 {
     /// <summary>"npy".</summary>
     public const string FormatName = "npy";

@@ -4,7 +4,7 @@ namespace WeightScope.Formats.NumPy;
 /// NumPy's <c>.npz</c> archive (<c>np.savez</c>, <c>np.savez_compressed</c>): a zip of <c>&lt;name&gt;.npy</c> members.
 /// Detected as a zip with at least one <c>.npy</c> member, or an empty zip (what <c>np.savez(path)</c> writes with no arrays).
 /// </summary>
-public sealed class NpzFormat : IModelFormat
+internal sealed class NpzFormat : IModelFormat
 {
     /// <summary>"npz".</summary>
     public const string FormatName = "npz";

@@ -10,7 +10,7 @@ namespace WeightScope.Formats.PyTorch;
 /// then every storage as an int64 element count and its raw little-endian bytes. Also recognises, and reports as not
 /// supported, the pre-0.1.10 tar format.
 /// </summary>
-public sealed class PyTorchLegacyFormat : IModelFormat
+internal sealed class PyTorchLegacyFormat : IModelFormat
 {
     /// <summary>The format name.</summary>
     public const string FormatName = "pytorch-legacy";

@@ -9,7 +9,7 @@ namespace WeightScope.Formats.PyTorch;
 /// <c>&lt;folder&gt;/data/&lt;key&gt;</c>. TorchScript archives (which add <c>constants.pkl</c> and <c>code/</c>) are
 /// <see cref="TorchScriptFormat"/>'s.
 /// </summary>
-public sealed class PyTorchZipFormat : IModelFormat
+internal sealed class PyTorchZipFormat : IModelFormat
 {
     /// <summary>The format name.</summary>
     public const string FormatName = "pytorch-zip";

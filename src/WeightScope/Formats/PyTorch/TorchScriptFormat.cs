@@ -5,7 +5,7 @@ namespace WeightScope.Formats.PyTorch;
 /// <c>constants.pkl</c> and <c>code/</c> (PyTorch 1.3+), or the older <c>model.json</c> + <c>tensors/</c> layout
 /// (PyTorch 1.0–1.2). Tensors are named as <c>torch.jit.load(f).state_dict()</c> names them.
 /// </summary>
-public sealed class TorchScriptFormat : IModelFormat
+internal sealed class TorchScriptFormat : IModelFormat
 {
     /// <summary>The format name.</summary>
     public const string FormatName = "torchscript";

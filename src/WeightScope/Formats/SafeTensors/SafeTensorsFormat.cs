@@ -6,7 +6,7 @@ namespace WeightScope.Formats.SafeTensors;
 /// Hugging Face safetensors: <c>u64 N</c>, an N-byte JSON header, then a data section holding every tensor
 /// contiguously, little-endian, row-major. Every tensor maps zero-copy.
 /// </summary>
-public sealed class SafeTensorsFormat : IModelFormat
+internal sealed class SafeTensorsFormat : IModelFormat
 {
     /// <inheritdoc />
     public string Name => SafeTensorsErrors.Format;

@@ -9,7 +9,7 @@ namespace WeightScope.Formats.SafeTensors;
 /// {tensor: shard file}}</c>) beside its shards, opened as one model, from the index file or from its folder.
 /// A folder with no index but exactly one <c>.safetensors</c> file opens that file.
 /// </summary>
-public sealed class SafeTensorsShardedFormat : IModelFormat
+internal sealed class SafeTensorsShardedFormat : IModelFormat
 {
     private const string IndexSuffix = ".safetensors.index.json";
 
