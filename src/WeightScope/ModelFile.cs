@@ -71,9 +71,19 @@ public sealed class ModelFile : IDisposable
     /// <summary>Opens a weight file from a stream (read fully into memory).</summary>
     public static ModelFile Open(Stream stream, ReaderOptions? options = null)
     {
-        var ms = new MemoryStream();
-        stream.CopyTo(ms);
-        return ModelFormats.Open(MappedFile.FromArray(ms.ToArray()), null, options ?? ReaderOptions.Default);
+        byte[] bytes;
+        if (stream.CanSeek && stream.Length - stream.Position <= Array.MaxLength)
+        {
+            bytes = new byte[stream.Length - stream.Position];
+            stream.ReadExactly(bytes);
+        }
+        else
+        {
+            var ms = new MemoryStream();
+            stream.CopyTo(ms);
+            bytes = ms.ToArray();
+        }
+        return ModelFormats.Open(MappedFile.FromArray(bytes), null, options ?? ReaderOptions.Default);
     }
 
     /// <summary>Ties a resource's life to this model (the registry hands every model its mapped file, once).</summary>

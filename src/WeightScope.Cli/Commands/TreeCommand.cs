@@ -13,7 +13,7 @@ internal static class TreeCommand
     public static Command Create()
     {
         var file = Common.FileArgument();
-        var depth = new Option<int?>("--depth", "-d") { Description = "Show at most this many levels below the root" };
+        var depth = new Option<int?>("--depth", "-d") { Description = "Show at most this many levels below the root (as the compact tree, with module types where known)" };
         var json = Common.JsonOption();
         var cmd = new Command("tree", """
             Show the module tree: exactly print(model) for a whole pickled nn.Module or TorchScript file; for a state dict,

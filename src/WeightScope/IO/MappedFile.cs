@@ -41,9 +41,18 @@ internal sealed unsafe class MappedFile : IDisposable
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
         long length = fs.Length;
         if (length == 0) return new MappedFile(path, 0, null, null, []);
-        var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-        var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        return new MappedFile(path, length, map, view, null);
+        // The mapping keeps its own reference to the file, so the stream is closed on return (leaveOpen: the using owns it).
+        var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+        try
+        {
+            var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            return new MappedFile(path, length, map, view, null);
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Wraps bytes already in memory.</summary>
