@@ -170,16 +170,28 @@ public sealed class CliTests : IDisposable
         { "pytorch/torchscript_model.pt", "truncate" },
         { "pytorch/simple_nn_state_dict.pth", "magic" },
         { "core/zip_mixed.zip", "truncate" },
+        { "numpy/float32.npy", "truncate" },
+        { "numpy/float32.npy", "magic" },
+        { "numpy/savez_compressed.npz", "truncate" },
     };
+
+    [CorpusTheory]
+    [InlineData("safetensors/burn/multi_layer.safetensors", "truncate")]
+    [InlineData("safetensors/PyBridge/tensors.safetensors", "magic")]
+    public void Unreadable_corpus_files_exit_3_naming_file_and_format(string file, string damage) =>
+        AssertUnreadable(TestPaths.CorpusFile(file), damage);
 
     [Theory]
     [MemberData(nameof(CorruptFiles))]
-    public void Unreadable_files_exit_3_naming_file_and_format(string fixture, string damage)
+    public void Unreadable_files_exit_3_naming_file_and_format(string fixture, string damage) =>
+        AssertUnreadable(TestPaths.Fixture(fixture.Split('/')), damage);
+
+    private void AssertUnreadable(string source, string damage)
     {
-        var bytes = File.ReadAllBytes(TestPaths.Fixture(fixture.Split('/')));
+        var bytes = File.ReadAllBytes(source);
         bytes = damage == "truncate" ? bytes[..(bytes.Length * 2 / 3)] : [0x00, 0x01, .. bytes[2..]];
         Directory.CreateDirectory(_dir);
-        var path = Path.Combine(_dir, "damaged-" + Path.GetFileName(fixture));
+        var path = Path.Combine(_dir, "damaged-" + Path.GetFileName(source));
         File.WriteAllBytes(path, bytes);
         foreach (var verb in new[] { "list", "info", "tree" })
         {
