@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WeightScope.Formats.Hdf5;
 using WeightScope.Formats.NumPy;
 using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
@@ -23,6 +24,7 @@ internal static class ModelFormats
         new SafeTensorsFormat(),
         new NpyFormat(),
         new PyTorchLegacyFormat(),
+        new Hdf5Format(),
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
     ];

@@ -1,0 +1,110 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using WeightScope.Formats.Hdf5.Datatypes;
+using WeightScope.Formats.Hdf5.Heaps;
+using WeightScope.IO;
+using WeightScope.Modules;
+
+namespace WeightScope.Formats.Hdf5.Attributes;
+
+/// <summary>
+/// Turns an attribute's raw value into the metadata conventions: numbers as long/BigInteger/double, bool, strings, a
+/// scalar as one value and an array as (nested) <see cref="List{T}"/>; other types as an <see cref="OpaqueObject"/>.
+/// </summary>
+internal static class AttributeValues
+{
+    private const int SpacePadded = 2;
+    private const int VlenHeapIdExtra = 4 + 4; // sequence length + object index, beside the collection address
+
+    /// <summary>The value of <paramref name="a"/>.</summary>
+    public static object? Convert(AttributeMessage a, Hdf5File file, string path)
+    {
+        if (a.Space.IsNull) return null;
+        var data = file.File.Span(a.DataOffset, a.DataLength);
+        var values = new List<object?>();
+        int size = a.Type.Size;
+        long count = a.Space.ElementCount;
+        if (size <= 0 && count > 0) throw Hdf5Errors.Invalid($"attribute '{a.Name}' has an element size of {size}", a.DataOffset, path);
+        for (long i = 0; i < count; i++)
+        {
+            var e = data.Slice(checked((int)(i * size)), size);
+            values.Add(Element(a.Type, e, file, a.DataOffset + i * size, path));
+        }
+        if (a.Space.Dims.Length == 0) return values[0];
+        return Nest(values, a.Space.Dims, 0, 0, out _);
+    }
+
+    private static List<object?> Nest(List<object?> flat, long[] dims, int dim, int start, out int used)
+    {
+        var list = new List<object?>();
+        if (dim == dims.Length - 1)
+        {
+            for (long i = 0; i < dims[dim]; i++) list.Add(flat[start + (int)i]);
+            used = (int)dims[dim];
+            return list;
+        }
+        int pos = start;
+        for (long i = 0; i < dims[dim]; i++)
+        {
+            list.Add(Nest(flat, dims, dim + 1, pos, out int n));
+            pos += n;
+        }
+        used = pos - start;
+        return list;
+    }
+
+    private static object? Element(Datatype t, ReadOnlySpan<byte> e, Hdf5File file, long at, string path)
+    {
+        switch (t.Class)
+        {
+            case DatatypeClass.FixedPoint when t.Size <= 8:
+                return Integer(e, t.BigEndian, t.Signed);
+            case DatatypeClass.Enumerated when t.IsBoolEnum:
+                return e[0] != 0;
+            case DatatypeClass.FloatingPoint:
+                Span<byte> b = stackalloc byte[t.Size];
+                e.CopyTo(b);
+                if (t.BigEndian) b.Reverse();
+                return t.Size switch
+                {
+                    2 => (double)BitConverter.ToHalf(b),
+                    4 => (double)BitConverter.ToSingle(b),
+                    8 => BitConverter.ToDouble(b),
+                    _ => new OpaqueObject("hdf5." + t.Describe(), [], e.ToArray()),
+                };
+            case DatatypeClass.String:
+                return FixedString(e, t.StringPadding);
+            case DatatypeClass.VariableLength when t.IsVlenString:
+                var r = new SpanReader(e, at);
+                uint length = r.ReadUInt32();
+                ulong collection = file.ReadAddress(ref r);
+                uint index = r.ReadUInt32();
+                if (length == 0 || file.IsUndefined(collection) || collection == 0) return "";
+                var bytes = GlobalHeap.ReadObject(file, collection, index, at, path);
+                return System.Text.Encoding.UTF8.GetString(bytes.AsSpan(0, (int)Math.Min(length, (uint)bytes.Length)));
+            default:
+                _ = VlenHeapIdExtra;
+                return new OpaqueObject("hdf5." + t.Describe(), [], e.ToArray());
+        }
+    }
+
+    private static object Integer(ReadOnlySpan<byte> e, bool bigEndian, bool signed)
+    {
+        Span<byte> b = stackalloc byte[8];
+        b.Clear();
+        for (int i = 0; i < e.Length; i++) b[i] = bigEndian ? e[e.Length - 1 - i] : e[i];
+        if (signed && e.Length < 8 && (b[e.Length - 1] & 0x80) != 0) b[e.Length..].Fill(0xff);
+        ulong u = BinaryPrimitives.ReadUInt64LittleEndian(b);
+        if (signed || u <= long.MaxValue) return (long)u;
+        return new BigInteger(u);
+    }
+
+    // h5py reads fixed-length strings as bytes up to the first NUL; space-padded strings drop trailing spaces.
+    private static string FixedString(ReadOnlySpan<byte> e, int padding)
+    {
+        int nul = e.IndexOf((byte)0);
+        var s = nul >= 0 ? e[..nul] : e;
+        string text = System.Text.Encoding.UTF8.GetString(s);
+        return padding == SpacePadded ? text.TrimEnd(' ') : text;
+    }
+}

@@ -1,0 +1,103 @@
+using System.IO.Compression;
+
+namespace WeightScope.Formats.Hdf5.Filters;
+
+/// <summary>Undoes a filter pipeline on one chunk: filters are applied in order on write, so they are undone in reverse.</summary>
+internal static class FilterDecoder
+{
+    /// <summary>Decodes <paramref name="stored"/> into at most <paramref name="maxBytes"/> bytes.</summary>
+    public static byte[] Decode(byte[] stored, IReadOnlyList<Filter> filters, uint filterMask, int maxBytes, long at, string path)
+    {
+        byte[] data = stored;
+        for (int i = filters.Count - 1; i >= 0; i--)
+        {
+            if ((filterMask & (1u << i)) != 0) continue; // this filter was skipped for this chunk
+            var f = filters[i];
+            data = f.Id switch
+            {
+                FilterPipeline.Deflate => Inflate(data, maxBytes, at, path),
+                FilterPipeline.Shuffle => Unshuffle(data, f.ClientData.Length > 0 ? (int)f.ClientData[0] : 1),
+                FilterPipeline.Fletcher32 => VerifyFletcher32(data, at, path),
+                _ => throw Hdf5Errors.Unsupported($"filter {f.Id}{(f.Name is null ? "" : $" ({f.Name})")}", at, path),
+            };
+        }
+        return data;
+    }
+
+    private static byte[] Inflate(byte[] data, int maxBytes, long at, string path)
+    {
+        try
+        {
+            using var z = new ZLibStream(new MemoryStream(data), CompressionMode.Decompress);
+            var output = new byte[maxBytes];
+            int total = 0;
+            while (total < maxBytes)
+            {
+                int n = z.Read(output, total, maxBytes - total);
+                if (n == 0) break;
+                total += n;
+            }
+            if (total < maxBytes) Array.Resize(ref output, total);
+            return output;
+        }
+        catch (InvalidDataException e)
+        {
+            throw Hdf5Errors.Invalid($"deflate chunk is corrupt: {e.Message}", at, path);
+        }
+    }
+
+    // Shuffle stores byte 0 of every element, then byte 1 of every element, …; a trailing remainder is left as is.
+    private static byte[] Unshuffle(byte[] data, int elementSize)
+    {
+        if (elementSize <= 1 || data.Length < elementSize) return data;
+        int count = data.Length / elementSize;
+        var output = new byte[data.Length];
+        for (int b = 0; b < elementSize; b++)
+            for (int e = 0; e < count; e++)
+                output[e * elementSize + b] = data[b * count + e];
+        Array.Copy(data, count * elementSize, output, count * elementSize, data.Length - count * elementSize);
+        return output;
+    }
+
+    // Fletcher-32 as libhdf5 computes it (H5_checksum_fletcher32): 16-bit big-endian words, an odd last byte as the high
+    // byte; H5Z_filter_fletcher32 appends the sum little-endian (UINT32ENCODE).
+    private static byte[] VerifyFletcher32(byte[] data, long at, string path)
+    {
+        if (data.Length < 4) throw Hdf5Errors.Invalid("fletcher32 chunk is shorter than its checksum", at, path);
+        int len = data.Length - 4;
+        uint stored = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(len));
+        uint actual = Fletcher32(data.AsSpan(0, len));
+        if (stored != actual)
+            throw Hdf5Errors.Invalid($"fletcher32 checksum is 0x{stored:x8}, the chunk sums to 0x{actual:x8}", at, path);
+        return data[..len];
+    }
+
+    private static uint Fletcher32(ReadOnlySpan<byte> src)
+    {
+        uint sum1 = 0, sum2 = 0;
+        int words = src.Length / 2, i = 0;
+        while (words > 0)
+        {
+            int tlen = Math.Min(words, 360);
+            words -= tlen;
+            do
+            {
+                sum1 += (uint)((src[i] << 8) | src[i + 1]);
+                sum2 += sum1;
+                i += 2;
+            } while (--tlen > 0);
+            sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+            sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+        }
+        if (src.Length % 2 == 1)
+        {
+            sum1 += (uint)(src[i] << 8);
+            sum2 += sum1;
+            sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+            sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+        }
+        sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+        sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+        return (sum2 << 16) | sum1;
+    }
+}

@@ -1,0 +1,76 @@
+using WeightScope.Formats.Hdf5.BTrees;
+using WeightScope.Formats.Hdf5.Filters;
+
+namespace WeightScope.Formats.Hdf5.Layout;
+
+/// <summary>
+/// Builds a chunked dataset's bytes in row-major order: each chunk is read, its filters undone, and its part that lies
+/// inside the dataset copied into place. Chunks never written keep the fill value (zero, h5py's default).
+/// </summary>
+internal static class ChunkAssembler
+{
+    /// <summary>The dataset's bytes.</summary>
+    public static byte[] Assemble(Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, int itemSize, long totalBytes, string path)
+    {
+        long at = file.BaseAddress;
+        long chunkElements = 1;
+        foreach (var c in layout.ChunkDims)
+        {
+            if (c <= 0) throw Hdf5Errors.Invalid($"chunk dimension of {c}", at, path);
+            chunkElements = checked(chunkElements * c);
+        }
+        long chunkBytes = checked(chunkElements * itemSize);
+        if (chunkBytes > int.MaxValue) throw Hdf5Errors.Unsupported($"chunks larger than 2 GB ({chunkBytes} bytes)", at, path);
+        var output = new byte[totalBytes];
+        if (layout.ChunkDims.Length != dims.Length)
+            throw Hdf5Errors.Invalid($"chunk rank {layout.ChunkDims.Length} differs from the dataset's rank {dims.Length}", at, path);
+        List<ChunkRecord> chunks = layout.Index switch
+        {
+            ChunkIndex.BTreeV1 => file.IsUndefined(layout.Address) ? [] : BTreeV1.Chunks(file, layout.Address, dims.Length, path),
+            ChunkIndex.SingleChunk => file.IsUndefined(layout.Address) ? [] :
+                [new ChunkRecord(checked((uint)(filters.Count > 0 ? layout.SingleChunkFilteredSize : (ulong)chunkBytes)), layout.SingleChunkFilterMask, new long[dims.Length], layout.Address)],
+            ChunkIndex.FixedArray => file.IsUndefined(layout.Address) ? [] : FixedArrayIndex.Chunks(file, layout.Address, dims, layout.ChunkDims, chunkBytes, path),
+            ChunkIndex.Implicit => file.IsUndefined(layout.Address) ? [] : Implicit(layout.Address, dims, layout.ChunkDims, chunkBytes),
+            _ => throw Hdf5Errors.Unsupported($"chunk index '{layout.Index}' (layout version 4)", at, path),
+        };
+        foreach (var chunk in chunks)
+        {
+            long stored = file.Resolve(chunk.Address, chunk.Size, "chunk", at, path);
+            var raw = file.File.Span(stored, (int)chunk.Size).ToArray();
+            var data = filters.Count == 0 ? raw : FilterDecoder.Decode(raw, filters, chunk.FilterMask, (int)chunkBytes, stored, path);
+            if (data.Length < chunkBytes) throw Hdf5Errors.Invalid($"chunk decodes to {data.Length} bytes, expected {chunkBytes}", stored, path);
+            for (int d = 0; d < dims.Length; d++)
+                if (chunk.Offsets[d] < 0 || chunk.Offsets[d] % layout.ChunkDims[d] != 0 || chunk.Offsets[d] >= Math.Max(dims[d], 1))
+                    throw Hdf5Errors.Invalid($"chunk offset {chunk.Offsets[d]} in dimension {d} does not fit dimension {dims[d]} with chunks of {layout.ChunkDims[d]}", stored, path);
+            Copy(data, output, dims, layout.ChunkDims, chunk.Offsets, itemSize, 0, 0, 0);
+        }
+        return output;
+    }
+
+    // Implicit index: every chunk allocated, one after another in row-major order of the chunk grid, unfiltered.
+    private static List<ChunkRecord> Implicit(ulong address, long[] dims, long[] chunkDims, long chunkBytes)
+    {
+        var grid = new long[dims.Length];
+        long n = 1;
+        for (int d = 0; d < dims.Length; d++) n = checked(n * (grid[d] = Math.Max(1, (dims[d] + chunkDims[d] - 1) / chunkDims[d])));
+        var chunks = new List<ChunkRecord>();
+        for (long i = 0; i < n; i++)
+            chunks.Add(new ChunkRecord((uint)chunkBytes, 0, FixedArrayIndex.Offsets(i, grid, chunkDims), checked(address + (ulong)(i * chunkBytes))));
+        return chunks;
+    }
+
+    // Copies the part of one chunk inside the dataset, one innermost row at a time.
+    private static void Copy(byte[] chunk, byte[] output, long[] dims, long[] chunkDims, long[] offsets, int itemSize, int dim, long chunkIndex, long outIndex)
+    {
+        long count = Math.Min(chunkDims[dim], dims[dim] - offsets[dim]);
+        if (dim == dims.Length - 1)
+        {
+            long src = (chunkIndex * chunkDims[dim]) * itemSize;
+            long dst = (outIndex * dims[dim] + offsets[dim]) * itemSize;
+            Array.Copy(chunk, src, output, dst, count * itemSize);
+            return;
+        }
+        for (long i = 0; i < count; i++)
+            Copy(chunk, output, dims, chunkDims, offsets, itemSize, dim + 1, chunkIndex * chunkDims[dim] + i, outIndex * dims[dim] + offsets[dim] + i);
+    }
+}
