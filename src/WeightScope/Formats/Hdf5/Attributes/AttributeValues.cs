@@ -61,6 +61,8 @@ internal static class AttributeValues
                 return Integer(e, t.BigEndian, t.Signed);
             case DatatypeClass.Enumerated when t.IsBoolEnum:
                 return e[0] != 0;
+            case DatatypeClass.Enumerated when t.EnumBase is { Class: DatatypeClass.FixedPoint } eb && t.Size <= 8:
+                return Integer(e, eb.BigEndian, eb.Signed);
             case DatatypeClass.FloatingPoint:
                 Span<byte> b = stackalloc byte[t.Size];
                 e.CopyTo(b);

@@ -16,6 +16,9 @@ internal enum DatatypeClass
 /// </summary>
 internal sealed record Datatype(DatatypeClass Class, int Size, bool BigEndian, bool Signed, bool IsBoolEnum, bool IsVlenString, int StringPadding)
 {
+    /// <summary>For an enumeration, its integer base type (h5py reads a non-bool enum as that integer type).</summary>
+    public Datatype? EnumBase { get; private init; }
+
     private const int ClassMask = 0x0f;
     private const int ByteOrderBit = 0x01;
     private const int SignedBit = 0x08;
@@ -66,7 +69,7 @@ internal sealed record Datatype(DatatypeClass Class, int Size, bool BigEndian, b
             var values = r.ReadBytes(2);
             isBool = names[0] == "FALSE" && names[1] == "TRUE" && values[0] == 0 && values[1] == 1;
         }
-        return new Datatype(DatatypeClass.Enumerated, size, baseType.BigEndian, baseType.Signed, isBool, false, 0);
+        return new Datatype(DatatypeClass.Enumerated, size, baseType.BigEndian, baseType.Signed, isBool, false, 0) { EnumBase = baseType };
     }
 
     private static string ReadEnumName(ref SpanReader r, int version)
@@ -92,6 +95,7 @@ internal sealed record Datatype(DatatypeClass Class, int Size, bool BigEndian, b
             (4, true) => DType.Int32, (4, false) => DType.UInt32, (8, true) => DType.Int64, (8, false) => DType.UInt64, _ => null,
         },
         DatatypeClass.Enumerated when IsBoolEnum => DType.Bool,
+        DatatypeClass.Enumerated => EnumBase?.ToDType(),
         _ => null,
     };
 
