@@ -94,8 +94,17 @@ internal static class Hdf5Reader
                     if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
                         throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), obj.Offset, path);
                     var filters = obj.Filters;
-                    return new DecodedStorage(bytes, () => ChunkAssembler.Assemble(file, layout, filters, dims, itemSize, bytes, path), path);
+                    return new DecodedStorage(bytes, () => Decode(() => ChunkAssembler.Assemble(file, layout, filters, dims, itemSize, bytes, path), obj.Offset, path), path);
             }
+        }
+
+        // Decoding runs when a tensor is first read, outside the registry's translation: keep to the one exception family.
+        private static byte[] Decode(Func<byte[]> decode, long at, string path)
+        {
+            try { return decode(); }
+            catch (EndOfDataException e) { throw Hdf5Errors.Invalid($"chunk structure runs past the end of its block: {e.Message}", e.Offset, path); }
+            catch (OverflowException) { throw Hdf5Errors.Invalid("a chunk size, offset or count is out of range", at, path); }
+            catch (ArgumentException e) { throw Hdf5Errors.Invalid($"chunk data is inconsistent: {e.Message}", at, path); }
         }
 
         private TensorStorage Zeros(long bytes, string path, long at)

@@ -5,6 +5,8 @@ namespace WeightScope.Formats.Hdf5.Filters;
 /// <summary>Undoes a filter pipeline on one chunk: filters are applied in order on write, so they are undone in reverse.</summary>
 internal static class FilterDecoder
 {
+    private const int BufferSize = 64 << 10;
+
     /// <summary>Decodes <paramref name="stored"/> into at most <paramref name="maxBytes"/> bytes.</summary>
     public static byte[] Decode(byte[] stored, IReadOnlyList<Filter> filters, uint filterMask, int maxBytes, long at, string path)
     {
@@ -28,17 +30,17 @@ internal static class FilterDecoder
     {
         try
         {
+            // Grow with the data actually inflated rather than trusting the declared chunk size up front.
             using var z = new ZLibStream(new MemoryStream(data), CompressionMode.Decompress);
-            var output = new byte[maxBytes];
-            int total = 0;
-            while (total < maxBytes)
+            using var output = new MemoryStream();
+            var buffer = new byte[BufferSize];
+            while (output.Length < maxBytes)
             {
-                int n = z.Read(output, total, maxBytes - total);
+                int n = z.Read(buffer, 0, (int)Math.Min(buffer.Length, maxBytes - output.Length));
                 if (n == 0) break;
-                total += n;
+                output.Write(buffer, 0, n);
             }
-            if (total < maxBytes) Array.Resize(ref output, total);
-            return output;
+            return output.ToArray();
         }
         catch (InvalidDataException e)
         {
