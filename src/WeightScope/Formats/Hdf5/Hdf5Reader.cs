@@ -46,7 +46,10 @@ internal static class Hdf5Reader
             if (depth > file.Limits.MaxNestingDepth) throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxNestingDepth), depth, file.Limits.MaxNestingDepth, null, path);
             _visited.Add(address);
             var obj = Hdf5Object.Read(file, address, path);
-            foreach (var a in obj.Attributes)
+            var attributes = obj.DenseAttributes is { } da
+                ? [.. obj.Attributes, .. DenseStorage.Attributes(file, da.Heap, da.NameIndex, da.At, path)]
+                : obj.Attributes;
+            foreach (var a in attributes.OrderBy(a => a.Name, StringComparer.Ordinal))
                 metadata[path.Length == 0 ? a.Name : path + AttributeSeparator + a.Name] = AttributeValues.Convert(a, file, path);
             if (obj.IsDataset)
             {
@@ -54,7 +57,9 @@ internal static class Hdf5Reader
                 return;
             }
             if (!obj.IsGroup) return;
-            var links = obj.SymbolTable is { } st ? SymbolTableNode.ReadGroup(file, st.BTree, st.Heap, st.At, path) : obj.Links;
+            var links = obj.SymbolTable is { } st ? SymbolTableNode.ReadGroup(file, st.BTree, st.Heap, st.At, path)
+                : obj.DenseLinks is { } dl ? DenseStorage.Links(file, dl.Heap, dl.NameIndex, dl.At, path)
+                : obj.Links;
             foreach (var link in links.OrderBy(l => l.Name, StringComparer.Ordinal))
             {
                 if (link.Target is not null || _visited.Contains(link.Address)) continue; // soft links and second hard links: h5py visits objects once

@@ -4,7 +4,7 @@ using WeightScope.IO;
 namespace WeightScope.Formats.Hdf5.Attributes;
 
 /// <summary>An attribute message (specification §IV.A.2.m), versions 1 to 3: name, datatype, dataspace, raw value.</summary>
-internal sealed record AttributeMessage(string Name, Datatype Type, Dataspace.Dataspace Space, long DataOffset, int DataLength)
+internal sealed record AttributeMessage(string Name, Datatype Type, Dataspace.Dataspace Space, long DataOffset, byte[] Data)
 {
     private const int SharedDatatype = 0x01;
     private const int SharedDataspace = 0x02;
@@ -30,6 +30,7 @@ internal sealed record AttributeMessage(string Name, Datatype Type, Dataspace.Da
         var space = Dataspace.Dataspace.Read(ref sr, file, path);
         long length = checked(space.ElementCount * type.Size);
         if (length > r.Remaining) throw Hdf5Errors.Invalid($"attribute '{name}' needs {length} bytes of data, the message has {r.Remaining}", r.Offset, path);
-        return new AttributeMessage(name, type, space, r.Offset, (int)length);
+        long dataAt = r.Offset;
+        return new AttributeMessage(name, type, space, dataAt, r.ReadBytes((int)length).ToArray());
     }
 }

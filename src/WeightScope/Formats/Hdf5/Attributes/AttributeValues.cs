@@ -20,7 +20,7 @@ internal static class AttributeValues
     public static object? Convert(AttributeMessage a, Hdf5File file, string path)
     {
         if (a.Space.IsNull) return null;
-        var data = file.File.Span(a.DataOffset, a.DataLength);
+        var data = a.Data.AsSpan();
         var values = new List<object?>();
         int size = a.Type.Size;
         long count = a.Space.ElementCount;

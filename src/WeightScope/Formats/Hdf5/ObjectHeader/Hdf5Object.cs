@@ -27,6 +27,12 @@ internal sealed class Hdf5Object
     public List<Link> Links { get; } = [];
     public (ulong BTree, ulong Heap, long At)? SymbolTable { get; private set; }
 
+    /// <summary>Dense link storage: fractal heap and name-index v2 B-tree, when the group has many links.</summary>
+    public (ulong Heap, ulong NameIndex, long At)? DenseLinks { get; private set; }
+
+    /// <summary>Dense attribute storage: fractal heap and name-index v2 B-tree.</summary>
+    public (ulong Heap, ulong NameIndex, long At)? DenseAttributes { get; private set; }
+
     /// <summary>True when the header describes a dataset.</summary>
     public bool IsDataset => Space is not null && Type is not null && Layout is not null;
 
@@ -70,32 +76,26 @@ internal sealed class Hdf5Object
                     break;
                 case MessageType.LinkInfo:
                     obj.IsGroup = true;
-                    CheckLinkInfo(ref r, file, path);
+                    obj.DenseLinks = DenseInfo(ref r, file, 8);
                     break;
                 case MessageType.AttributeInfo:
-                    CheckAttributeInfo(ref r, file, path);
+                    obj.DenseAttributes = DenseInfo(ref r, file, 2);
                     break;
             }
         }
         return obj;
     }
 
-    // Link info names a fractal heap when the group's links are stored densely (more than 8 links by default).
-    private static void CheckLinkInfo(ref SpanReader r, Hdf5File file, string path)
+    // Link info and attribute info name a fractal heap and a v2 B-tree when storage is dense (more than 8 links or
+    // attributes by default); the creation-order field is 8 bytes in link info and 2 in attribute info.
+    private static (ulong, ulong, long)? DenseInfo(ref SpanReader r, Hdf5File file, int creationOrderSize)
     {
         long at = r.Offset;
         r.ReadByte();
         int flags = r.ReadByte();
-        if ((flags & 0x01) != 0) r.ReadUInt64();
-        if (!file.IsUndefined(file.ReadAddress(ref r))) throw Hdf5Errors.Unsupported("dense link storage (fractal heap)", at, path);
-    }
-
-    private static void CheckAttributeInfo(ref SpanReader r, Hdf5File file, string path)
-    {
-        long at = r.Offset;
-        r.ReadByte();
-        int flags = r.ReadByte();
-        if ((flags & 0x01) != 0) r.ReadUInt16();
-        if (!file.IsUndefined(file.ReadAddress(ref r))) throw Hdf5Errors.Unsupported("dense attribute storage (fractal heap)", at, path);
+        if ((flags & 0x01) != 0) r.ReadBytes(creationOrderSize);
+        ulong heap = file.ReadAddress(ref r);
+        ulong nameIndex = file.ReadAddress(ref r);
+        return file.IsUndefined(heap) ? null : (heap, nameIndex, at);
     }
 }
