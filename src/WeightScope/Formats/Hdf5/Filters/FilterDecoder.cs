@@ -20,6 +20,7 @@ internal static class FilterDecoder
                 FilterPipeline.Deflate => Inflate(data, maxBytes, at, path),
                 FilterPipeline.Shuffle => Unshuffle(data, f.ClientData.Length > 0 ? (int)f.ClientData[0] : 1),
                 FilterPipeline.Fletcher32 => VerifyFletcher32(data, at, path),
+                FilterPipeline.Lzf => Lzf.Decompress(data, maxBytes, at, path),
                 _ => throw Hdf5Errors.Unsupported($"filter {f.Id}{(f.Name is null ? "" : $" ({f.Name})")}", at, path),
             };
         }

@@ -11,6 +11,7 @@ internal static class FilterPipeline
     public const int Deflate = 1;
     public const int Shuffle = 2;
     public const int Fletcher32 = 3;
+    public const int Lzf = 32000; // h5py's registered LZF filter
     private const int FirstCustomId = 256;
 
     /// <summary>Parses the message body.</summary>

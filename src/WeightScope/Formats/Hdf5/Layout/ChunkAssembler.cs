@@ -30,11 +30,13 @@ internal static class ChunkAssembler
             ChunkIndex.SingleChunk => file.IsUndefined(layout.Address) ? [] :
                 [new ChunkRecord(checked((uint)(filters.Count > 0 ? layout.SingleChunkFilteredSize : (ulong)chunkBytes)), layout.SingleChunkFilterMask, new long[dims.Length], layout.Address)],
             ChunkIndex.FixedArray => file.IsUndefined(layout.Address) ? [] : FixedArrayIndex.Chunks(file, layout.Address, dims, layout.ChunkDims, chunkBytes, path),
+            ChunkIndex.BTreeV2 => file.IsUndefined(layout.Address) ? [] : BTreeV2Chunks(file, layout.Address, layout.ChunkDims, filters.Count > 0, path),
             ChunkIndex.Implicit => file.IsUndefined(layout.Address) ? [] : Implicit(layout.Address, dims, layout.ChunkDims, chunkBytes),
             _ => throw Hdf5Errors.Unsupported($"chunk index '{layout.Index}' (layout version 4)", at, path),
         };
-        foreach (var chunk in chunks)
+        foreach (var record in chunks)
         {
+            var chunk = record.Size == uint.MaxValue && filters.Count == 0 ? record with { Size = (uint)chunkBytes } : record;
             long stored = file.Resolve(chunk.Address, chunk.Size, "chunk", at, path);
             var raw = file.File.Span(stored, (int)chunk.Size).ToArray();
             var data = filters.Count == 0 ? raw : FilterDecoder.Decode(raw, filters, chunk.FilterMask, (int)chunkBytes, stored, path);
@@ -45,6 +47,30 @@ internal static class ChunkAssembler
             Copy(data, output, dims, layout.ChunkDims, chunk.Offsets, itemSize, 0, 0, 0);
         }
         return output;
+    }
+
+    // v2 B-tree index (record types 10 and 11): address, [stored size, filter mask,] scaled chunk coordinates.
+    private static List<ChunkRecord> BTreeV2Chunks(Hdf5File file, ulong address, long[] chunkDims, bool filtered, string path)
+    {
+        var chunks = new List<ChunkRecord>();
+        foreach (var record in BTreeV2.Records(file, address, file.BaseAddress, path))
+        {
+            var r = new IO.SpanReader(record, file.BaseAddress);
+            ulong addr = file.ReadAddress(ref r);
+            uint size = 0, mask = 0;
+            if (filtered)
+            {
+                int sizeLength = record.Length - file.OffsetSize - 4 - 8 * chunkDims.Length;
+                if (sizeLength is < 1 or > 8) throw Hdf5Errors.Invalid($"chunk B-tree record of {record.Length} bytes", file.BaseAddress, path);
+                size = checked((uint)Hdf5File.ReadUnsigned(ref r, sizeLength));
+                mask = r.ReadUInt32();
+            }
+            var offsets = new long[chunkDims.Length];
+            for (int d = 0; d < offsets.Length; d++) offsets[d] = checked((long)r.ReadUInt64() * chunkDims[d]);
+            if (!filtered) size = uint.MaxValue; // unfiltered records carry no size: the chunk size, filled in by Assemble
+            chunks.Add(new ChunkRecord(size, mask, offsets, addr));
+        }
+        return chunks;
     }
 
     // Implicit index: every chunk allocated, one after another in row-major order of the chunk grid, unfiltered.
