@@ -6,7 +6,7 @@ namespace WeightScope.Formats.Hdf5.Layout;
 /// <summary>
 /// The fixed array chunk index (specification §VII.B, <c>FAHD</c>/<c>FADB</c>) that libhdf5 1.10+ uses for chunked
 /// datasets whose maximum dimensions are fixed: one entry per chunk, in row-major order of the chunk grid.
-/// Paged data blocks (more than 2^page-bits entries) are not read yet.
+/// More than 2^page-bits entries are stored in pages after the data block.
 /// </summary>
 internal static class FixedArrayIndex
 {
@@ -26,19 +26,30 @@ internal static class FixedArrayIndex
         int pageBits = h.ReadByte();
         ulong count = file.ReadLength(ref h);
         ulong block = file.ReadAddress(ref h);
-        if (pageBits < 63 && count > (1UL << pageBits)) throw Hdf5Errors.Unsupported("paged fixed array chunk index", h.Offset, path);
+        if (pageBits >= 32) throw Hdf5Errors.Invalid($"fixed array page bits {pageBits}", h.Offset, path);
         if (entrySize < file.OffsetSize) throw Hdf5Errors.Invalid($"fixed array entry size {entrySize}", h.Offset, path);
-        long blockBytes = checked(PrefixSize - 2 + file.OffsetSize + (long)count * entrySize);
+        if (count > (ulong)file.File.Length) throw Hdf5Errors.Invalid($"fixed array of {count} entries is larger than the file", h.Offset, path);
+        ulong pageEntries = 1UL << pageBits;
+        bool paged = count > pageEntries;
+        // Paged: the data block holds a bitmap of initialised pages and a checksum; the pages (entries + checksum) follow it.
+        int bitmapBytes = paged ? checked((int)((count + pageEntries - 1) / pageEntries + 7) / 8) : 0;
+        long prefix = checked(PrefixSize - 2 + file.OffsetSize + bitmapBytes);
+        long blockBytes = paged ? checked(prefix + 4 + (long)count * entrySize + (long)((count + pageEntries - 1) / pageEntries) * 4)
+                                : checked(prefix + (long)count * entrySize);
         var r = file.ReaderAt(block, blockBytes, "fixed array data block", h.Offset, path);
         if (!r.ReadBytes(4).SequenceEqual(BlockSignature)) throw Hdf5Errors.Invalid("fixed array data block does not start with FADB", r.Offset - 4, path);
         r.ReadBytes(2);
         file.ReadAddress(ref r);
+        var bitmap = r.ReadBytes(bitmapBytes);
+        if (paged) r.ReadUInt32(); // data block checksum
         var grid = new long[dims.Length];
         for (int d = 0; d < dims.Length; d++) grid[d] = Math.Max(1, (dims[d] + chunkDims[d] - 1) / chunkDims[d]);
         var chunks = new List<ChunkRecord>();
         for (ulong i = 0; i < count; i++)
         {
+            if (paged && i > 0 && i % pageEntries == 0) r.ReadUInt32(); // checksum closing the previous page
             ulong addr = file.ReadAddress(ref r);
+            if (paged && !PageInitialised(bitmap, (int)(i / pageEntries))) addr = file.Undefined;
             uint size = (uint)chunkBytes, mask = 0;
             if (client == FilteredClient)
             {
@@ -51,6 +62,9 @@ internal static class FixedArrayIndex
         }
         return chunks;
     }
+
+    // libhdf5's H5VM_bit_get: most significant bit first.
+    private static bool PageInitialised(ReadOnlySpan<byte> bitmap, int page) => (bitmap[page / 8] & (0x80 >> (page % 8))) != 0;
 
     /// <summary>Element offsets of chunk number <paramref name="linear"/> in row-major order of the chunk grid.</summary>
     public static long[] Offsets(long linear, long[] grid, long[] chunkDims)
