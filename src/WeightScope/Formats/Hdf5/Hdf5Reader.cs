@@ -99,7 +99,8 @@ internal static class Hdf5Reader
                     if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
                         throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), obj.Offset, path);
                     var filters = obj.Filters;
-                    return new DecodedStorage(bytes, () => Decode(() => ChunkAssembler.Assemble(file, layout, filters, dims, itemSize, bytes, path), obj.Offset, path), path);
+                    var maxDims = obj.Space!.IsNull ? dims : obj.Space.MaxDims;
+                    return new DecodedStorage(bytes, () => Decode(() => ChunkAssembler.Assemble(file, layout, filters, dims, maxDims, itemSize, bytes, path), obj.Offset, path), path);
             }
         }
 

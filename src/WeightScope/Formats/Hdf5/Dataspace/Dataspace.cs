@@ -5,6 +5,12 @@ namespace WeightScope.Formats.Hdf5.Dataspace;
 /// <summary>A dataspace message (specification §IV.A.2.b): scalar (rank 0), simple (dimensions) or null (no elements).</summary>
 internal sealed record Dataspace(long[] Dims, bool IsNull)
 {
+    /// <summary>Maximum dimensions (−1 = unlimited); equal to <see cref="Dims"/> when the message stores none.</summary>
+    public long[] MaxDims { get; private init; } = Dims;
+
+    /// <summary>The first unlimited dimension, or −1.</summary>
+    public int UnlimitedDim => Array.IndexOf(MaxDims, -1L);
+
     private const int Version1 = 1;
     private const int MaxDimsPresent = 0x01;
     private const int V2TypeNull = 2;
@@ -41,7 +47,16 @@ internal sealed record Dataspace(long[] Dims, bool IsNull)
             if (d > long.MaxValue) throw Hdf5Errors.Invalid($"dimension {i} is {d}", at, path);
             dims[i] = (long)d;
         }
-        if ((flags & MaxDimsPresent) != 0) for (int i = 0; i < rank; i++) file.ReadLength(ref r);
-        return new Dataspace(dims, isNull);
+        var max = dims;
+        if ((flags & MaxDimsPresent) != 0)
+        {
+            max = new long[rank];
+            for (int i = 0; i < rank; i++)
+            {
+                ulong m = file.ReadLength(ref r);
+                max[i] = m > long.MaxValue ? -1 : (long)m; // all bits set: H5S_UNLIMITED
+            }
+        }
+        return new Dataspace(dims, isNull) { MaxDims = max };
     }
 }

@@ -10,7 +10,7 @@ namespace WeightScope.Formats.Hdf5.Layout;
 internal static class ChunkAssembler
 {
     /// <summary>The dataset's bytes.</summary>
-    public static byte[] Assemble(Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, int itemSize, long totalBytes, string path)
+    public static byte[] Assemble(Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, long[] maxDims, int itemSize, long totalBytes, string path)
     {
         long at = file.BaseAddress;
         long chunkElements = 1;
@@ -30,8 +30,9 @@ internal static class ChunkAssembler
             ChunkIndex.SingleChunk => file.IsUndefined(layout.Address) ? [] :
                 [new ChunkRecord(checked((uint)(filters.Count > 0 ? layout.SingleChunkFilteredSize : (ulong)chunkBytes)), layout.SingleChunkFilterMask, new long[dims.Length], layout.Address)],
             ChunkIndex.FixedArray => file.IsUndefined(layout.Address) ? [] : FixedArrayIndex.Chunks(file, layout.Address, dims, layout.ChunkDims, chunkBytes, path),
+            ChunkIndex.ExtensibleArray => file.IsUndefined(layout.Address) ? [] : ExtensibleArrayIndex.Chunks(file, layout.Address, dims, maxDims, layout.ChunkDims, filters.Count > 0, chunkBytes, path),
             ChunkIndex.BTreeV2 => file.IsUndefined(layout.Address) ? [] : BTreeV2Chunks(file, layout.Address, layout.ChunkDims, filters.Count > 0, path),
-            ChunkIndex.Implicit => file.IsUndefined(layout.Address) ? [] : Implicit(layout.Address, dims, layout.ChunkDims, chunkBytes),
+            ChunkIndex.Implicit => file.IsUndefined(layout.Address) ? [] : Implicit(file, layout.Address, dims, layout.ChunkDims, chunkBytes, path),
             _ => throw Hdf5Errors.Unsupported($"chunk index '{layout.Index}' (layout version 4)", at, path),
         };
         foreach (var record in chunks)
@@ -74,11 +75,13 @@ internal static class ChunkAssembler
     }
 
     // Implicit index: every chunk allocated, one after another in row-major order of the chunk grid, unfiltered.
-    private static List<ChunkRecord> Implicit(ulong address, long[] dims, long[] chunkDims, long chunkBytes)
+    private static List<ChunkRecord> Implicit(Hdf5File file, ulong address, long[] dims, long[] chunkDims, long chunkBytes, string path)
     {
         var grid = new long[dims.Length];
         long n = 1;
         for (int d = 0; d < dims.Length; d++) n = checked(n * (grid[d] = Math.Max(1, (dims[d] + chunkDims[d] - 1) / chunkDims[d])));
+        // Every implicit chunk is allocated, so together they must fit in the file.
+        if (n > file.File.Length / Math.Max(chunkBytes, 1)) throw Hdf5Errors.Invalid($"{n} implicit chunks of {chunkBytes} bytes do not fit in the file", file.BaseAddress, path);
         var chunks = new List<ChunkRecord>();
         for (long i = 0; i < n; i++)
             chunks.Add(new ChunkRecord((uint)chunkBytes, 0, FixedArrayIndex.Offsets(i, grid, chunkDims), checked(address + (ulong)(i * chunkBytes))));
