@@ -12,13 +12,13 @@ internal sealed class FractalHeap
     private static ReadOnlySpan<byte> HeaderSignature => "FRHP"u8;
     private static ReadOnlySpan<byte> IndirectSignature => "FHIB"u8;
     private static ReadOnlySpan<byte> DirectSignature => "FHDB"u8;
-    private const int IdTypeManaged = 0, IdTypeTiny = 2;
+    private const int IdTypeManaged = 0, IdTypeHuge = 1, IdTypeTiny = 2;
     private const int MaxIndirectDepth = 32;
 
     private readonly Hdf5File _file;
     private readonly string _path;
     private int _idLength, _tableWidth, _maxHeapBits, _startRows, _currentRows, _offsetBytes, _lengthBytes;
-    private ulong _startBlock, _maxDirectBlock, _root;
+    private ulong _startBlock, _maxDirectBlock, _root, _hugeBTree;
 
     private FractalHeap(Hdf5File file, string path) { _file = file; _path = path; }
 
@@ -34,7 +34,9 @@ internal sealed class FractalHeap
         if (filterLength != 0) throw Hdf5Errors.Unsupported("filtered fractal heap", r.Offset - 2, path);
         r.ReadByte(); // flags
         uint maxManaged = r.ReadUInt32();
-        file.ReadLength(ref r); file.ReadAddress(ref r); file.ReadLength(ref r); file.ReadAddress(ref r);
+        file.ReadLength(ref r); // next huge object ID
+        h._hugeBTree = file.ReadAddress(ref r);
+        file.ReadLength(ref r); file.ReadAddress(ref r); // managed free space
         for (int i = 0; i < 8; i++) file.ReadLength(ref r); // managed/allocated space, iterator, object counts and sizes
         h._tableWidth = r.ReadUInt16();
         h._startBlock = file.ReadLength(ref r);
@@ -66,7 +68,8 @@ internal sealed class FractalHeap
             if (len > id.Length - 1) throw Hdf5Errors.Invalid("tiny heap object is longer than its ID", at, _path);
             return id.Slice(1, len).ToArray();
         }
-        if (type != IdTypeManaged) throw Hdf5Errors.Unsupported("huge fractal heap objects", at, _path);
+        if (type == IdTypeHuge) return Huge(id, at);
+        if (type != IdTypeManaged) throw Hdf5Errors.Unsupported($"fractal heap ID type {type}", at, _path);
         var r = new SpanReader(id[1..], at);
         ulong offset = Hdf5File.ReadUnsigned(ref r, _offsetBytes);
         ulong length = Hdf5File.ReadUnsigned(ref r, _lengthBytes);
@@ -76,6 +79,35 @@ internal sealed class FractalHeap
         if (!b.ReadBytes(4).SequenceEqual(DirectSignature)) throw Hdf5Errors.Invalid("fractal heap direct block does not start with FHDB", b.Offset - 4, _path);
         b.Position = checked((int)(offset - blockOffset));
         return b.ReadBytes(checked((int)length)).ToArray();
+    }
+
+    // Huge objects live outside the heap's blocks. In an unfiltered heap whose IDs are long enough the ID holds the
+    // address and length; otherwise it is a key into the huge-object v2 B-tree (record type 1: address, length, ID).
+    private byte[] Huge(ReadOnlySpan<byte> id, long at)
+    {
+        var r = new SpanReader(id[1..], at);
+        ulong address, length;
+        if (id.Length >= 1 + _file.OffsetSize + _file.LengthSize)
+        {
+            address = _file.ReadAddress(ref r);
+            length = _file.ReadLength(ref r);
+        }
+        else
+        {
+            ulong key = Hdf5File.ReadUnsigned(ref r, Math.Min(id.Length - 1, _file.LengthSize));
+            if (_file.IsUndefined(_hugeBTree)) throw Hdf5Errors.Invalid("huge heap object without a huge-object B-tree", at, _path);
+            (address, length) = (_file.Undefined, 0);
+            foreach (var record in BTrees.BTreeV2.Records(_file, _hugeBTree, at, _path))
+            {
+                var rr = new SpanReader(record, at);
+                ulong a = _file.ReadAddress(ref rr), l = _file.ReadLength(ref rr);
+                if (rr.Remaining < _file.LengthSize) throw Hdf5Errors.Unsupported("filtered huge fractal heap objects", at, _path);
+                if (_file.ReadLength(ref rr) == key) { (address, length) = (a, l); break; }
+            }
+            if (_file.IsUndefined(address)) throw Hdf5Errors.Invalid($"huge heap object {key} is not in its B-tree", at, _path);
+        }
+        if (length > int.MaxValue) throw Hdf5Errors.Unsupported("heap objects larger than 2 GB", at, _path);
+        return _file.ReaderAt(address, (long)length, "huge heap object", at, _path).ReadBytes((int)length).ToArray();
     }
 
     // Finds the direct block holding heap offset `offset`: walks the doubling table from the root.
