@@ -75,7 +75,7 @@ public class Hdf5FixtureTests
         }
     }
 
-    private static string NumpyStr(TensorEntry t)
+    internal static string NumpyStr(TensorEntry t)
     {
         if (t.DType == DType.Bool) return "|b1";
         char kind = t.DType.IsFloatingPoint() ? 'f' : t.DType is DType.Int8 or DType.Int16 or DType.Int32 or DType.Int64 ? 'i' : 'u';
