@@ -91,7 +91,7 @@ internal static class Hdf5Reader
                     if (layout.CompactSize < bytes) throw Hdf5Errors.Invalid($"compact data has {layout.CompactSize} bytes, the dataset needs {bytes}", layout.CompactOffset, path);
                     return new ArrayStorage(file.File.Span(layout.CompactOffset, (int)bytes).ToArray(), path);
                 case LayoutClass.Contiguous:
-                    if (file.IsUndefined(layout.Address)) return Zeros(bytes, path, obj.Offset);
+                    if (file.IsUndefined(layout.Address)) return Unwritten(bytes, itemSize, obj.Fill, path, obj.Offset);
                     if (layout.Size != ulong.MaxValue && layout.Size < (ulong)bytes)
                         throw Hdf5Errors.Invalid($"contiguous data has {layout.Size} bytes, the dataset needs {bytes}", obj.Offset, path);
                     return new MappedStorage(file.File, file.Resolve(layout.Address, bytes, "dataset data", obj.Offset, path), bytes, path);
@@ -100,7 +100,8 @@ internal static class Hdf5Reader
                         throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), obj.Offset, path);
                     var filters = obj.Filters;
                     var maxDims = obj.Space!.IsNull ? dims : obj.Space.MaxDims;
-                    return new DecodedStorage(bytes, () => Decode(() => ChunkAssembler.Assemble(file, layout, filters, dims, maxDims, itemSize, bytes, path), obj.Offset, path), path);
+                    var fill = obj.Fill;
+                    return new DecodedStorage(bytes, () => Decode(() => ChunkAssembler.Assemble(file, layout, filters, dims, maxDims, itemSize, bytes, fill, path), obj.Offset, path), path);
             }
         }
 
@@ -113,11 +114,16 @@ internal static class Hdf5Reader
             catch (ArgumentException e) { throw Hdf5Errors.Invalid($"chunk data is inconsistent: {e.Message}", at, path); }
         }
 
-        private TensorStorage Zeros(long bytes, string path, long at)
+        private TensorStorage Unwritten(long bytes, int itemSize, byte[]? fill, string path, long at)
         {
             if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
                 throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), at, path);
-            return new DecodedStorage(bytes, () => new byte[bytes], path);
+            return new DecodedStorage(bytes, () =>
+            {
+                var data = new byte[bytes];
+                FillValue.Apply(data, fill?.Length == itemSize ? fill : null);
+                return data;
+            }, path);
         }
     }
 }

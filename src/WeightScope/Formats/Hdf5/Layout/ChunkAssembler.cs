@@ -10,7 +10,7 @@ namespace WeightScope.Formats.Hdf5.Layout;
 internal static class ChunkAssembler
 {
     /// <summary>The dataset's bytes.</summary>
-    public static byte[] Assemble(Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, long[] maxDims, int itemSize, long totalBytes, string path)
+    public static byte[] Assemble(Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, long[] maxDims, int itemSize, long totalBytes, byte[]? fill, string path)
     {
         long at = file.BaseAddress;
         long chunkElements = 1;
@@ -22,6 +22,7 @@ internal static class ChunkAssembler
         long chunkBytes = checked(chunkElements * itemSize);
         if (chunkBytes > int.MaxValue) throw Hdf5Errors.Unsupported($"chunks larger than 2 GB ({chunkBytes} bytes)", at, path);
         var output = new byte[totalBytes];
+        FillValue.Apply(output, fill?.Length == itemSize ? fill : null);
         if (layout.ChunkDims.Length != dims.Length)
             throw Hdf5Errors.Invalid($"chunk rank {layout.ChunkDims.Length} differs from the dataset's rank {dims.Length}", at, path);
         List<ChunkRecord> chunks = layout.Index switch

@@ -23,6 +23,9 @@ internal sealed class Hdf5Object
     public Datatype? Type { get; private set; }
     public DataLayout? Layout { get; private set; }
     public List<Filter> Filters { get; private set; } = [];
+
+    /// <summary>Bytes of one fill element when a non-zero fill value is defined.</summary>
+    public byte[]? Fill { get; private set; }
     public List<AttributeMessage> Attributes { get; } = [];
     public List<Link> Links { get; } = [];
     public (ulong BTree, ulong Heap, long At)? SymbolTable { get; private set; }
@@ -59,6 +62,12 @@ internal sealed class Hdf5Object
                     break;
                 case MessageType.DataLayout:
                     obj.Layout = DataLayout.Read(ref r, file, path);
+                    break;
+                case MessageType.FillValue:
+                    obj.Fill = FillValue.Read(ref r);
+                    break;
+                case MessageType.FillValueOld:
+                    obj.Fill ??= FillValue.ReadOld(ref r);
                     break;
                 case MessageType.FilterPipeline:
                     obj.Filters = FilterPipeline.Read(ref r, path);
