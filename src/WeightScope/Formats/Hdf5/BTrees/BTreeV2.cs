@@ -47,6 +47,16 @@ internal static class BTreeV2
         return records;
     }
 
+    // The node's checksum follows its used part (records and child pointers), not the end of the node.
+    private static void VerifyChecksum(ref SpanReader r, string path)
+    {
+        int used = r.Position;
+        uint stored = r.ReadUInt32();
+        uint actual = Superblock.Lookup3.Hash(r.Data[..used]);
+        if (stored != actual)
+            throw Hdf5Errors.Invalid($"v2 B-tree node checksum is 0x{stored:x8}, the node hashes to 0x{actual:x8}", r.Offset - 4, path);
+    }
+
     private static void Walk(Hdf5File file, ulong address, int count, int depth, int nodeSize, int recordSize, int nrecSize,
         int[] cumSize, List<byte[]> records, HashSet<ulong> visited, string path)
     {
@@ -56,7 +66,11 @@ internal static class BTreeV2
         if (!sig.SequenceEqual(depth == 0 ? "BTLF"u8 : "BTIN"u8)) throw Hdf5Errors.Invalid("v2 B-tree node has the wrong signature", r.Offset - 4, path);
         r.ReadBytes(NodePrefix - 4);
         for (int i = 0; i < count; i++) records.Add(r.ReadBytes(recordSize).ToArray());
-        if (depth == 0) return;
+        if (depth == 0)
+        {
+            VerifyChecksum(ref r, path);
+            return;
+        }
         var children = new List<(ulong, int)>();
         for (int i = 0; i <= count; i++)
         {
@@ -65,6 +79,7 @@ internal static class BTreeV2
             if (depth > 1) Hdf5File.ReadUnsigned(ref r, cumSize[depth - 1]);
             children.Add((child, n));
         }
+        VerifyChecksum(ref r, path);
         foreach (var (child, n) in children) Walk(file, child, n, depth - 1, nodeSize, recordSize, nrecSize, cumSize, records, visited, path);
     }
 }
