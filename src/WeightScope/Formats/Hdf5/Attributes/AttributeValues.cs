@@ -14,7 +14,6 @@ namespace WeightScope.Formats.Hdf5.Attributes;
 internal static class AttributeValues
 {
     private const int SpacePadded = 2;
-    private const int VlenHeapIdExtra = 4 + 4; // sequence length + object index, beside the collection address
 
     /// <summary>The value of <paramref name="a"/>.</summary>
     public static object? Convert(AttributeMessage a, Hdf5File file, string path)
@@ -85,7 +84,6 @@ internal static class AttributeValues
                 var bytes = GlobalHeap.ReadObject(file, collection, index, at, path);
                 return System.Text.Encoding.UTF8.GetString(bytes.AsSpan(0, (int)Math.Min(length, (uint)bytes.Length)));
             default:
-                _ = VlenHeapIdExtra;
                 return new OpaqueObject("hdf5." + t.Describe(), [], e.ToArray());
         }
     }

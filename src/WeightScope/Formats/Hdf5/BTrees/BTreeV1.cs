@@ -69,8 +69,7 @@ internal static class BTreeV1
         r.Position = 8 + 2 * file.OffsetSize;
         if (level == 0)
         {
-            if (type == GroupNodes) leaf(ref r, entries, level);
-            else leaf(ref r, entries, level);
+            leaf(ref r, entries, level);
             return;
         }
         var children = new List<ulong>(entries);

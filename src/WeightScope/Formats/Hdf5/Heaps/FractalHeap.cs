@@ -143,9 +143,7 @@ internal sealed class FractalHeap
                         pos = checked(pos + rowSize);
                         continue;
                     }
-                    // An indirect child spans `rowSize` worth of rows: its own rows = log2(rowSize / start) - log2(width) + 1.
-                    ulong span = checked(rowSize * (ulong)_tableWidth);
-                    _ = span;
+                    // An indirect child of this row covers rowSize bytes of heap space in ChildRows(row) rows of its own.
                     ulong childSpan = ChildSpan(row);
                     if (offset >= pos && offset - pos < childSpan)
                     {

@@ -22,7 +22,7 @@ internal sealed record DataLayout(LayoutClass Class, ulong Address, ulong Size, 
     {
         long at = r.Offset;
         int version = r.ReadByte();
-        if (version is 1 or 2) return ReadV1(ref r, file, version, path);
+        if (version is 1 or 2) return ReadV1(ref r, file);
         if (version is not (3 or 4)) throw Hdf5Errors.Unsupported($"data layout message version {version}", at, path);
         var cls = (LayoutClass)r.ReadByte();
         switch (cls)
@@ -80,7 +80,7 @@ internal sealed record DataLayout(LayoutClass Class, ulong Address, ulong Size, 
         return new DataLayout(LayoutClass.Chunked, addr, 0, 0, 0, dims, index, filteredSize, mask);
     }
 
-    private static DataLayout ReadV1(ref SpanReader r, Hdf5File file, int version, string path)
+    private static DataLayout ReadV1(ref SpanReader r, Hdf5File file)
     {
         int dimensionality = r.ReadByte();
         var cls = (LayoutClass)r.ReadByte();
@@ -100,7 +100,6 @@ internal sealed record DataLayout(LayoutClass Class, ulong Address, ulong Size, 
             r.ReadBytes(size);
             return new DataLayout(cls, 0, (ulong)size, off, size, [], ChunkIndex.BTreeV1, 0, 0);
         }
-        _ = version;
         return new DataLayout(cls, addr, ulong.MaxValue, 0, 0, [], ChunkIndex.BTreeV1, 0, 0); // size comes from the dataspace
     }
 }

@@ -17,8 +17,6 @@ internal sealed record Superblock(int Version, long Position, int OffsetSize, in
     // Version 0/1 layout after the 8-byte signature.
     private const int V0FieldsAfterSizes = 9;       // reserved, group leaf K, group internal K, consistency flags
     private const int V1ExtraFields = 4;            // indexed storage K + reserved
-    // Version 2/3: signature, version, sizes, flags.
-    private const int V2FixedFields = 4;
     private const int SymbolTableEntryCacheBytes = 4 + 4 + 16; // cache type, reserved, scratch pad
 
     /// <summary>Position of the signature within <paramref name="data"/> (0, 512, 1024, …), or −1.</summary>
@@ -79,7 +77,6 @@ internal sealed record Superblock(int Version, long Position, int OffsetSize, in
         uint actual = Lookup3.Hash(r.Data[..checkedLength]);
         if (stored != actual)
             throw Hdf5Errors.Invalid($"superblock checksum is 0x{stored:x8}, the content hashes to 0x{actual:x8}", r.Offset - 4);
-        _ = V2FixedFields;
         return new Superblock(version, pos, offsetSize, lengthSize, BaseFor(baseAddr, pos), root);
     }
 
