@@ -25,11 +25,19 @@ public sealed class ModelFile : IDisposable
 {
     private readonly List<IDisposable> _owned;
     private ModuleNode? _modules;
+    private readonly char _nameSeparator;
 
     /// <summary>Creates a model file; readers call this. <paramref name="owned"/> are disposed with it.</summary>
+    /// <param name="format">What the file is.</param>
+    /// <param name="tensors">The tensors, in file order.</param>
+    /// <param name="modules">The module tree when the file records one; otherwise it is built from the names on demand.</param>
+    /// <param name="metadata">Non-tensor values.</param>
+    /// <param name="owned">Resources released with the model (memory maps).</param>
+    /// <param name="nameSeparator">What separates levels in tensor names, for the tree built from names ('.' for PyTorch, '/' for HDF5 paths).</param>
     public ModelFile(ModelFormatInfo format, TensorCollection tensors, ModuleNode? modules = null,
-        IReadOnlyDictionary<string, object?>? metadata = null, IEnumerable<IDisposable>? owned = null)
+        IReadOnlyDictionary<string, object?>? metadata = null, IEnumerable<IDisposable>? owned = null, char nameSeparator = '.')
     {
+        _nameSeparator = nameSeparator;
         Format = format;
         Tensors = tensors;
         _modules = modules;
@@ -51,7 +59,7 @@ public sealed class ModelFile : IDisposable
     /// The module tree: from the file where it records one (a pickled <c>nn.Module</c>, TorchScript, a Keras config);
     /// otherwise built from dotted names, with unknown types.
     /// </summary>
-    public ModuleNode Modules => _modules ??= ModuleTreeBuilder.FromNames(Tensors);
+    public ModuleNode Modules => _modules ??= ModuleTreeBuilder.FromNames(Tensors, _nameSeparator);
 
     /// <summary>True when <see cref="Modules"/> comes from the file (types known), not from names.</summary>
     public bool HasModuleTypes { get; }

@@ -29,7 +29,7 @@ internal static class Hdf5Reader
             var walker = new Walker(file, tensors, metadata);
             walker.Visit(sb.RootObjectHeader, "", 0);
             return new ModelFile(new ModelFormatInfo(Hdf5Format.FormatName, $"superblock v{sb.Version}"),
-                new TensorCollection(tensors), metadata: metadata, owned: [mapped]);
+                new TensorCollection(tensors), metadata: metadata, owned: [mapped], nameSeparator: '/');
         }
         catch (EndOfDataException e)
         {
