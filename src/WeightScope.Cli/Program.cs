@@ -1,7 +1,9 @@
 using System.CommandLine;
 using WeightScope.Cli.Commands;
 
-var root = new RootCommand("""
+// A plain Command named "weightscope" rather than RootCommand, whose name is the process's (WeightScope.Cli when run as
+// `dotnet WeightScope.Cli.dll`, as the wrapper script and dotnet tool shims do); help and version added as RootCommand would.
+var root = new Command("weightscope", """
     WeightScope: read the weights of trained neural networks (PyTorch, safetensors, NumPy…) without Python.
 
     Examples:
@@ -11,6 +13,8 @@ var root = new RootCommand("""
       weightscope info model.safetensors --json
     """)
 {
+    new System.CommandLine.Help.HelpOption(),
+    new VersionOption(),
     ListCommand.Create(),
     ShowCommand.Create(),
     TreeCommand.Create(),
