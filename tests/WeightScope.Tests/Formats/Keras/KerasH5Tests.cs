@@ -129,3 +129,24 @@ public class KerasH5Tests
         Assert.Equal("hdf5", model.Format.Name);
     }
 }
+
+/// <summary>Damaged Keras files (written by keras_fixtures.py): a clear error from the one exception family.</summary>
+public class KerasH5BadInputTests
+{
+    [Fact]
+    public void Weight_name_without_dataset_names_the_layer_and_path()
+    {
+        var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(TestPaths.Fixture("keras", "bad_missing_weight.h5")));
+        Assert.Equal("keras-h5", e.Format);
+        Assert.Contains("model_weights/dense/dense/bias:0", e.Message);
+        Assert.Contains("'dense'", e.Message);
+    }
+
+    [Fact]
+    public void Model_config_that_is_not_json_is_reported_as_such()
+    {
+        var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(TestPaths.Fixture("keras", "bad_model_config.h5")));
+        Assert.Equal("keras-h5", e.Format);
+        Assert.Contains("model_config", e.Message);
+    }
+}
