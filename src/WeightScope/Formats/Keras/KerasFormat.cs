@@ -26,7 +26,7 @@ internal sealed class KerasH5Format : IModelFormat
     public string Name => FormatName;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Extensions { get; } = [".h5", ".hdf5", ".keras.h5"];
+    public IReadOnlyList<string> Extensions { get; } = [".h5", ".hdf5"];
 
     /// <inheritdoc />
     public bool TryDetect(DetectionContext context)

@@ -16,6 +16,7 @@ internal static class KerasH5Reader
 {
     private const string OptimizerWeightsGroup = "optimizer_weights";
     private const string WeightNamesAttribute = "weight_names";
+    private const string TopLevelWeightsGroup = "top_level_model_weights";
 
     public static ModelFile Read(DetectionContext context, ReaderOptions options)
     {
@@ -57,6 +58,18 @@ internal static class KerasH5Reader
                 tensors.Add(entry);
                 (role == TensorRole.Parameter ? owner.Parameters : owner.Buffers)[key] = entry;
             }
+        }
+
+        // tf.keras ≥ 2.5 also saves weights the model owns directly (not through a layer) in this group; they load last.
+        string topLevel = Join(group, TopLevelWeightsGroup);
+        foreach (string weightName in LoadList(meta, topLevel, WeightNamesAttribute) ?? [])
+        {
+            string datasetPath = topLevel + "/" + weightName;
+            if (!plain.Tensors.TryGet(datasetPath, out var dataset)) throw KerasErrors.MissingWeight(TopLevelWeightsGroup, weightName, datasetPath);
+            used.Add(datasetPath);
+            var entry = dataset.With(Unique(names, weightName, TopLevelWeightsGroup + "/" + weightName), IsMovingStatistic(ShortName("", weightName)) ? TensorRole.Buffer : TensorRole.Parameter);
+            tensors.Add(entry);
+            (entry.Role == TensorRole.Parameter ? root.Parameters : root.Buffers)[ShortName("", weightName)] = entry;
         }
 
         foreach (string weightName in LoadList(meta, OptimizerWeightsGroup, WeightNamesAttribute) ?? [])

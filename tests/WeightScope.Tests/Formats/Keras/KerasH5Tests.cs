@@ -94,6 +94,8 @@ public class KerasH5Tests
         Assert.Equal(new object?[] { 3L }, (object?[])conv.Attributes["kernel_size"]!);
         Assert.Equal(false, conv.Attributes["trainable"]);
         Assert.Equal(new object?[] { null, 5L }, (object?[])model.Modules.Child("input_1")!.Attributes["batch_input_shape"]!);
+        Assert.Same(model.Tensors["temperature:0"], model.Modules.Parameters["temperature"]); // top_level_model_weights: owned by the model itself
+        Assert.Equal("model", model.Modules.Attributes["name"]);
     }
 
     [Fact]
