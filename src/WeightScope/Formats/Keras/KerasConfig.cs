@@ -19,15 +19,15 @@ internal sealed record KerasLayer(string Name, string ClassName, JsonElement Con
 /// </summary>
 internal static class KerasConfig
 {
-    public static KerasLayer Parse(string json)
+    public static KerasLayer Parse(string json, ReaderLimits limits)
     {
         using var doc = JsonDocument.Parse(json);
-        return Layer(doc.RootElement.Clone(), "model_config", depth: 0);
+        return Layer(doc.RootElement.Clone(), "model_config", 0, limits);
     }
 
-    private static KerasLayer Layer(JsonElement e, string fallbackName, int depth)
+    private static KerasLayer Layer(JsonElement e, string fallbackName, int depth, ReaderLimits limits)
     {
-        if (depth > ReaderLimits.Default.MaxNestingDepth) throw KerasErrors.BadConfig("model_config", "models nested too deeply");
+        if (depth > limits.MaxNestingDepth) throw KerasErrors.BadConfig("model_config", "models nested too deeply");
         if (e.ValueKind != JsonValueKind.Object) throw KerasErrors.BadConfig("model_config", $"a layer entry is a JSON {e.ValueKind}, expected an object");
         string cls = e.TryGetProperty("class_name", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "?";
         var config = e.TryGetProperty("config", out var cfg) ? cfg : default;
@@ -40,7 +40,7 @@ internal static class KerasConfig
         if (list.ValueKind == JsonValueKind.Array)
         {
             int i = 0;
-            foreach (var item in list.EnumerateArray()) layers.Add(Layer(item, $"layer_{i++}", depth + 1));
+            foreach (var item in list.EnumerateArray()) layers.Add(Layer(item, $"layer_{i++}", depth + 1, limits));
         }
         return new KerasLayer(name, cls, config, trainable, layers);
     }

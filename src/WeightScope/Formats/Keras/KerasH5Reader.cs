@@ -25,7 +25,7 @@ internal static class KerasH5Reader
         var meta = plain.Metadata;
         string group = LoadList(meta, KerasH5Format.ModelWeightsGroup, KerasH5Format.LayerNamesAttribute) is not null ? KerasH5Format.ModelWeightsGroup : "";
         var layerNames = LoadList(meta, group, KerasH5Format.LayerNamesAttribute) ?? [];
-        var config = meta.TryGetValue("model_config", out var mc) && AsString(mc) is { } json ? ParseConfig(json) : null;
+        var config = meta.TryGetValue("model_config", out var mc) && AsString(mc) is { } json ? ParseConfig(json, options.Limits) : null;
         var configLayers = config?.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal) ?? [];
 
         var tensors = new List<TensorEntry>();
@@ -116,9 +116,9 @@ internal static class KerasH5Reader
         _ => null,
     };
 
-    private static KerasLayer ParseConfig(string json)
+    private static KerasLayer ParseConfig(string json, ReaderLimits limits)
     {
-        try { return KerasConfig.Parse(json); }
+        try { return KerasConfig.Parse(json, limits); }
         catch (System.Text.Json.JsonException e) { throw KerasErrors.BadConfig("model_config", e.Message); }
     }
 
