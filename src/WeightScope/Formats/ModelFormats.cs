@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WeightScope.Formats.Hdf5;
+using WeightScope.Formats.Keras;
 using WeightScope.Formats.NumPy;
 using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
@@ -24,6 +25,7 @@ internal static class ModelFormats
         new SafeTensorsFormat(),
         new NpyFormat(),
         new PyTorchLegacyFormat(),
+        new KerasH5Format(),
         new Hdf5Format(),
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
