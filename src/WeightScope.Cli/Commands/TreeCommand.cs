@@ -16,8 +16,8 @@ internal static class TreeCommand
         var depth = new Option<int?>("--depth", "-d") { Description = "Show at most this many levels below the root (as the compact tree, with module types where known)" };
         var json = Common.JsonOption();
         var cmd = new Command("tree", """
-            Show the module tree: exactly print(model) for a whole pickled nn.Module or TorchScript file; for a state dict,
-            a tree built from the dotted names with parameter counts per node.
+            Show the module tree: exactly print(model) for a whole pickled nn.Module or TorchScript file; otherwise (a state
+            dict, a Keras model, any other file) a compact tree with module types where known and parameter counts per node.
 
             Examples:
               weightscope tree whole_model.pt
@@ -31,7 +31,7 @@ internal static class TreeCommand
             if (d is < 0) throw new UsageException("--depth must be ≥ 0");
             if (p.GetValue(json))
                 Json.Write(w => WriteNode(w, model.Modules, d));
-            else if (model.HasModuleTypes && d is null)
+            else if (model.HasModuleTypes && d is null && IsPyTorch(model))
                 Console.Out.WriteLine(TreePrinter.Format(model.Modules));
             else
                 Console.Out.Write(TreePrinter.FormatNameTree(model.Modules, d));
@@ -39,6 +39,9 @@ internal static class TreeCommand
         }));
         return cmd;
     }
+
+    // print(model) is PyTorch's own rendering; other frameworks' trees (Keras layers) read better as the compact tree.
+    private static bool IsPyTorch(ModelFile model) => model.Format.Name is "pytorch-zip" or "pytorch-legacy" or "torchscript";
 
     /// <summary><c>{"name","type","attributes":{},"parameters":[],"buffers":[],"children":[…]}</c>.</summary>
     private static void WriteNode(Utf8JsonWriter w, ModuleNode n, int? depth)

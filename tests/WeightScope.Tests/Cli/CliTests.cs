@@ -127,6 +127,17 @@ public sealed class CliTests : IDisposable
         }
     }
 
+    [CorpusFact]
+    public void Tree_of_a_keras_model_shows_its_layers_with_counts()
+    {
+        var r = CliRunner.Run("tree", TestPaths.CorpusFile("keras-h5/hls4ml/keras_3layer_batch_norm.h5"), "--depth", "1");
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("Model", lines[0]);
+        Assert.Contains(lines, l => l.Contains("bn1  BatchNormalization", StringComparison.Ordinal));
+        Assert.Equal(14, lines.Length); // the model and its 13 layers (model_config)
+    }
+
     [Fact]
     public void Tree_of_a_state_dict_is_built_from_names()
     {
