@@ -224,7 +224,7 @@ internal sealed class ZipIndex
             Span<byte> one = stackalloc byte[1];
             if (z.Read(one) != 0) throw MemberError($"deflated member inflates to more than its declared {e.UncompressedSize} bytes", e.LocalHeaderOffset, e.Name);
         }
-        catch (Exception x) when (x is InvalidDataException or EndOfStreamException)
+        catch (Exception x) when (x is InvalidDataException or IOException) // IOException: ZLibException, EndOfStreamException
         {
             throw MemberError($"deflate stream is corrupt or shorter than its declared {e.UncompressedSize} bytes ({x.Message})", e.LocalHeaderOffset, e.Name, x);
         }

@@ -59,6 +59,19 @@ public class MutationTests
         }
     }
 
+    /// <summary>
+    /// Regression found by this fuzzer: 68 bytes spliced from offset 651 to offset 2437 land in a deflated chunk, and
+    /// zlib reports that as ZLibException (an IOException) which the HDF5 filter did not translate.
+    /// </summary>
+    [CorpusFact]
+    public void Corrupt_deflate_chunk_reported_as_zlib_error_is_a_format_error()
+    {
+        var bytes = File.ReadAllBytes(TestPaths.CorpusFile("hdf5/jhdf/test_byteshuffle_compressed_datasets_latest.hdf5"));
+        Array.Copy((byte[])bytes.Clone(), 651, bytes, 2437, 68);
+        var e = Record.Exception(() => OpenAndReadEverything(bytes));
+        Assert.True(e is null or ModelFormatException, $"{e?.GetType().Name}: {e?.Message}");
+    }
+
     private static void OpenAndReadEverything(byte[] bytes)
     {
         using var model = ModelFile.Open(new MemoryStream(bytes));

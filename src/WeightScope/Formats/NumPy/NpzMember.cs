@@ -90,7 +90,7 @@ internal sealed class NpzMember
                 filled += n;
             }
         }
-        catch (Exception x) when (x is InvalidDataException or EndOfStreamException)
+        catch (Exception x) when (x is InvalidDataException or IOException) // IOException: ZLibException, EndOfStreamException
         {
             throw NpyErrors.CorruptDeflate(Source, "the npy header", filled, x);
         }
@@ -112,7 +112,7 @@ internal sealed class NpzMember
             }
             z.ReadExactly(result);
         }
-        catch (Exception x) when (x is InvalidDataException or EndOfStreamException)
+        catch (Exception x) when (x is InvalidDataException or IOException) // IOException: ZLibException, EndOfStreamException
         {
             throw NpyErrors.CorruptDeflate(Source, $"the array data ({header.DataLength} bytes from member offset {header.DataOffset})", header.DataOffset, x);
         }

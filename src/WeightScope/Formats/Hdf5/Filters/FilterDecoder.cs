@@ -43,7 +43,7 @@ internal static class FilterDecoder
             }
             return output.ToArray();
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException) // zlib reports some corruptions as ZLibException (an IOException)
         {
             throw Hdf5Errors.Invalid($"deflate chunk is corrupt: {e.Message}", at, path);
         }
