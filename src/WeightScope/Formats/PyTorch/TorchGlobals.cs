@@ -91,6 +91,12 @@ internal static class TorchGlobals
     {
         var storage = StorageArg(c);
         DType type = dtype >= 0 ? DTypeArg(c, dtype) : StorageDType(c, storage);
+        return View(c, storage, type, requiresGrad >= 0 && c.OptionalArg(requiresGrad) is true, null);
+    }
+
+    // The view every _rebuild_* function describes: storage, storage_offset, size and stride in arguments 0–3.
+    private static TorchTensor View(PickleCall c, TorchStorageRef storage, DType type, bool requiresGrad, TorchQuantizerParams? quantizer)
+    {
         var (offset, size, stride) = ViewArgs(c, storage);
         return new TorchTensor
         {
@@ -100,7 +106,8 @@ internal static class TorchGlobals
             Size = size,
             Stride = stride,
             Offset = c.Offset,
-            RequiresGrad = requiresGrad >= 0 && c.OptionalArg(requiresGrad) is true,
+            Quantizer = quantizer,
+            RequiresGrad = requiresGrad,
         };
     }
 
@@ -111,7 +118,6 @@ internal static class TorchGlobals
         var type = StorageDType(c, storage);
         if (!type.IsQuantized())
             throw c.Errors.Invalid($"_rebuild_qtensor given a {storage.Type.Name}; a quantized tensor needs a QInt8/QUInt8/QInt32 storage", c.Offset);
-        var (offset, size, stride) = ViewArgs(c, storage);
         var p = c.Arg<PyTuple>(4, "quantizer_params");
         if (p.Count == 0 || p[0] is not TorchQScheme scheme)
             throw c.Errors.Invalid($"quantizer_params should start with a torch qscheme, found {PickleErrors.Describe(p.Count > 0 ? p[0] : null)}", c.Offset);
@@ -122,17 +128,7 @@ internal static class TorchGlobals
                 new(scheme.Name, 0, 0, p[1], p[2], (int)Integer(c, p[3], "axis")),
             _ => throw c.Errors.Unsupported($"quantized tensors with qscheme {scheme.Name} and {p.Count} quantizer parameters", c.Offset),
         };
-        return new TorchTensor
-        {
-            Storage = storage,
-            DType = type,
-            StorageOffset = offset,
-            Size = size,
-            Stride = stride,
-            Offset = c.Offset,
-            Quantizer = q,
-            RequiresGrad = c.OptionalArg(5) is true,
-        };
+        return View(c, storage, type, c.OptionalArg(5) is true, q);
     }
 
     // _rebuild_parameter(data, requires_grad, backward_hooks); _rebuild_parameter_with_state(..., state)
