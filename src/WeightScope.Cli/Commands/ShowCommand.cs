@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
 using WeightScope.Cli.Output;
+using WeightScope.Modules;
 using WeightScope.Printing;
 using WeightScope.Tensors;
 
@@ -39,7 +40,7 @@ internal static class ShowCommand
         cmd.SetAction(p => Common.Run(() =>
         {
             using var model = Common.Open(p.GetValue(file)!);
-            var t = Resolve(model, p.GetValue(name)!);
+            var t = Resolve(model, p.GetValue(name)!, out var whole);
             if (p.GetValue(reshape) is { } r) t = t.Reshape(ParseDims(r));
             if (p.GetValue(transpose)) t = t.Transpose(-2, -1);
             var o = p.GetValue(profile) is { } prof ? PrintOptions.FromProfile(prof) : PrintOptions.Default;
@@ -52,23 +53,29 @@ internal static class ShowCommand
                 SciMode = p.GetValue(sciMode) ?? o.SciMode,
             };
             if (p.GetValue(json)) WriteJson(t);
-            else Console.Out.WriteLine(TensorFormatter.Format(t, o));
+            else
+            {
+                Console.Out.WriteLine(TensorFormatter.Format(t, o));
+                // On stderr, so stdout stays exactly what print(tensor) gives.
+                if (LayoutNotes.For(model, whole) is { } note) Console.Error.WriteLine("note: " + note);
+            }
             return ExitCode.Ok;
         }));
         return cmd;
     }
 
     /// <summary>"name" or "name[index]": the whole text is tried as a name first, since names may contain brackets.</summary>
-    internal static TensorEntry Resolve(ModelFile model, string spec)
+    internal static TensorEntry Resolve(ModelFile model, string spec, out TensorEntry whole)
     {
-        if (model.Tensors.TryGet(spec, out var whole)) return whole;
+        if (model.Tensors.TryGet(spec, out whole!)) return whole;
         int bracket = spec.LastIndexOf('[');
         while (bracket > 0 && spec.EndsWith(']'))
         {
-            if (model.Tensors.TryGet(spec[..bracket], out var t)) return t.Slice(spec[bracket..]);
+            if (model.Tensors.TryGet(spec[..bracket], out whole!)) return whole.Slice(spec[bracket..]);
             bracket = spec.LastIndexOf('[', bracket - 1);
         }
-        return model.Tensors[spec]; // throws with suggestions
+        whole = model.Tensors[spec]; // throws with suggestions
+        return whole;
     }
 
     private static long[] ParseDims(string s) =>

@@ -139,6 +139,54 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Tree_of_a_keras_model_is_its_summary_table_and_compact_on_request()
+    {
+        string file = TestPaths.Fixture("keras", "nested_full_model.h5");
+        using var model = ModelFile.Open(file);
+        var r = CliRunner.Run("tree", file);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(WeightScope.Printing.SummaryPrinter.Format(WeightScope.Modules.ModelSummary.Of(model)), r.Stdout);
+
+        var compact = CliRunner.Run("tree", file, "--compact");
+        Assert.Equal(WeightScope.Printing.TreePrinter.FormatNameTree(model.Modules) + "\n", compact.Stdout);
+        var expanded = CliRunner.Run("tree", file, "--expand-nested");
+        Assert.Contains("└ enc_frozen (Dense)", expanded.Stdout);
+    }
+
+    [Fact]
+    public void Tree_summary_of_any_file_as_json()
+    {
+        var r = CliRunner.Run("tree", Sample, "--summary", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var root = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal(["fc1", "fc2"], root.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("name").GetString()));
+        Assert.Equal(61, root.GetProperty("total_params").GetInt64());
+        Assert.Equal(61, root.GetProperty("other_params").GetInt64());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("layers")[0].GetProperty("trainable").ValueKind);
+        Assert.Equal([5, 10], root.GetProperty("layers")[0].GetProperty("weights")[0].GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+    }
+
+    [Fact]
+    public void Tree_summary_with_depth_is_a_usage_error()
+    {
+        var r = CliRunner.Run("tree", Sample, "--summary", "--depth", "1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--summary", r.Stderr);
+    }
+
+    [Fact]
+    public void Show_notes_the_keras_dense_layout_on_stderr_only()
+    {
+        string file = TestPaths.Fixture("keras", "nested_full_model.h5");
+        var r = CliRunner.Run("show", file, "head/kernel:0");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith("tensor([[", r.Stdout);
+        Assert.DoesNotContain("note", r.Stdout);
+        Assert.Contains("note: a Keras Dense kernel is (in, out) = (3, 1)", r.Stderr);
+        Assert.DoesNotContain("note", CliRunner.Run("show", file, "head/bias:0").Stderr);
+    }
+
+    [Fact]
     public void Tree_of_a_state_dict_is_built_from_names()
     {
         var r = CliRunner.Run("tree", Sample, "--json");
