@@ -49,6 +49,24 @@ public sealed class ModelFile : IDisposable
     /// <summary>The file or folder this was opened from (null for streams).</summary>
     public string? Path { get; internal set; }
 
+    private readonly List<string> _companionFiles = [];
+
+    /// <summary>
+    /// Every file the model was read from: <see cref="Path"/> (when it is a file) and the files it led to — shards of a
+    /// sharded checkpoint, a config beside a weights file. What <c>info</c> sums for the model's size on disk.
+    /// </summary>
+    public IReadOnlyList<string> SourceFiles =>
+        Path is not null && System.IO.File.Exists(Path)
+            ? [System.IO.Path.GetFullPath(Path), .. _companionFiles.Where(f => f != System.IO.Path.GetFullPath(Path))]
+            : [.. _companionFiles];
+
+    /// <summary>Records a file a reader read besides <see cref="Path"/> (full path; duplicates ignored).</summary>
+    internal void AddSourceFile(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (!_companionFiles.Contains(full, StringComparer.Ordinal)) _companionFiles.Add(full);
+    }
+
     /// <summary>Format name, version and producer.</summary>
     public ModelFormatInfo Format { get; }
 

@@ -21,7 +21,9 @@ internal static class InfoCommand
         {
             using var model = Common.Open(p.GetValue(file)!);
             var totals = model.Tensors.Totals;
-            long fileBytes = File.Exists(model.Path) ? new FileInfo(model.Path).Length : 0;
+            // On-disk size of everything read: the file, or an index and its shards, or a weights file and its config.
+            var sources = model.SourceFiles.Distinct(StringComparer.Ordinal).Where(File.Exists).ToList();
+            long fileBytes = sources.Sum(f => new FileInfo(f).Length);
             if (p.GetValue(json))
             {
                 Json.Write(w =>
@@ -32,6 +34,9 @@ internal static class InfoCommand
                     w.WriteString("version", model.Format.Version);
                     w.WriteString("producer", model.Format.Producer);
                     w.WriteNumber("file_bytes", fileBytes);
+                    w.WriteStartArray("files");
+                    foreach (var f in sources) w.WriteStringValue(f);
+                    w.WriteEndArray();
                     w.WriteBoolean("has_module_tree", model.HasModuleTypes);
                     w.WritePropertyName("metadata");
                     Json.Value(w, model.Metadata);
@@ -45,7 +50,7 @@ internal static class InfoCommand
             o.WriteLine($"format:     {model.Format.Name}");
             if (model.Format.Version is { } v) o.WriteLine($"version:    {v}");
             if (model.Format.Producer is { } prod) o.WriteLine($"producer:   {prod}");
-            if (fileBytes > 0) o.WriteLine($"file size:  {Text.Bytes(fileBytes)}");
+            if (fileBytes > 0) o.WriteLine($"file size:  {Text.Bytes(fileBytes)}" + (sources.Count > 1 ? $" in {sources.Count} files" : ""));
             o.WriteLine($"tensors:    {totals.Tensors}");
             o.WriteLine($"parameters: {Text.Count(totals.Parameters)}" + (totals.Elements > totals.Parameters ? $" (+ {Text.Count(totals.Elements - totals.Parameters)} optimizer-state values)" : ""));
             o.WriteLine($"data:       {Text.Bytes(totals.Bytes)}");

@@ -65,7 +65,13 @@ public sealed class ModelSummary
         ArgumentNullException.ThrowIfNull(model);
         var root = model.Modules;
         var rows = new List<SummaryRow>();
-        foreach (var layer in root.Children) AddRows(rows, layer, 0, expandNested);
+        foreach (var layer in root.Children)
+        {
+            // A Sequential model's InputLayer is in its config but not in model.layers, so summary() has no row for it
+            // (Keras 2 and 3 alike); a Functional model lists its inputs.
+            if (root.Type == "Sequential" && layer.Type == "InputLayer") continue;
+            AddRows(rows, layer, 0, expandNested);
+        }
         // Weights the model owns directly, not through a layer (tf.keras's top_level_model_weights, a PyTorch module's
         // own nn.Parameter): Keras counts them in the totals without a row; a row here keeps rows and totals adding up.
         if (root.Parameters.Count + root.Buffers.Count > 0)
@@ -81,10 +87,18 @@ public sealed class ModelSummary
         // Each tensor once (tied weights, shared storages), as Keras de-duplicates model.weights.
         var distinct = model.Tensors.Distinct().ToList();
         WeightCount Sum(TensorRole role) => WeightCount.Of(distinct.Where(t => t.Role == role));
-        bool keras3 = model.Format.Name is "keras" or "keras-weights";
         return new ModelSummary(NameOf(model, root), rows, Sum(TensorRole.Parameter), Sum(TensorRole.Buffer),
-            Sum(TensorRole.OptimizerState), Sum(TensorRole.Other), keras3);
+            Sum(TensorRole.OptimizerState), Sum(TensorRole.Other), WrittenByKeras3(model.Format));
     }
+
+    // Keras 3's summary adds a built optimizer's variables to Total; Keras 2's never did. A .keras archive says which
+    // Keras wrote it (tf-keras 2.15 also writes .keras archives, with keras_version 2.15.0); .weights.h5 is Keras 3 only.
+    private static bool WrittenByKeras3(ModelFormatInfo format) => format.Name switch
+    {
+        "keras-weights" => true,
+        "keras" => format.Version is not { } v || !int.TryParse(v.Split('.')[0], out int major) || major >= 3,
+        _ => false,
+    };
 
     private static void AddRows(List<SummaryRow> rows, ModuleNode node, int depth, bool expand)
     {

@@ -97,7 +97,10 @@ internal sealed class SafeTensorsShardedFormat : IModelFormat
                 tensors.Add(t);
             }
             metadata["shards"] = shards.Keys.Cast<object?>().ToList();
-            return new ModelFile(new ModelFormatInfo(Name, null, $"{shards.Count} shards"), new TensorCollection(tensors), null, metadata, owned);
+            var model = new ModelFile(new ModelFormatInfo(Name, null, $"{shards.Count} shards"), new TensorCollection(tensors), null, metadata, owned);
+            model.AddSourceFile(indexPath);
+            foreach (var shard in shards.Keys) model.AddSourceFile(ResolveShard(dir, shard));
+            return model;
         }
         catch
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WeightScope.Tensors;
+using WeightScope.Tests.Cli;
 using Xunit;
 
 namespace WeightScope.Tests.Formats.SafeTensors;
@@ -67,7 +68,14 @@ public sealed class SafeTensorsTests : IDisposable
             Assert.Equal(["arr", "arr_2d", "lin1.weight", "lin2.weight"], m.Tensors.Select(t => t.Name));
             Assert.Equal(6L, m.Tensors["arr"].ToArray<long>()[5]);
             Assert.Equal(152L, m.Metadata["total_size"]);
+            // Every file read, once: the index and both shards, whichever of the two paths was opened.
+            Assert.Equal(new[] { indexPath, Path.Combine(_dir, "model-00001-of-00002.safetensors"), Path.Combine(_dir, "model-00002-of-00002.safetensors") }
+                .Select(Path.GetFullPath), m.SourceFiles);
         }
+        var info = CliRunner.Run("info", _dir, "--json");
+        Assert.True(info.ExitCode == 0, info.Stderr);
+        long onDisk = Directory.GetFiles(_dir).Sum(f => new FileInfo(f).Length);
+        Assert.Equal(onDisk, JsonDocument.Parse(info.Stdout).RootElement.GetProperty("file_bytes").GetInt64());
     }
 
     [Fact]
