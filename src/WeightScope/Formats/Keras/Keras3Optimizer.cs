@@ -30,7 +30,7 @@ internal static class Keras3Optimizer
         note = null;
         if (!Describe(compileConfig, out string cls, out JsonElement config, out string? configName))
         {
-            note = "the optimizer's class is not recorded (no compile_config); its variables keep their h5 names";
+            note = "compile_config names no optimizer, so its class (and slot names) are unknown; its variables keep their h5 names";
             return null;
         }
         var layouts = Layouts(cls, config, kerasVersion).ToList();
