@@ -29,7 +29,9 @@ internal static class Keras3Files
         string? version = null;
         if (zip.Find(Keras3ArchiveFormat.MetadataMember) is { } metaEntry)
         {
-            using var meta = Parse(zip.ReadAll(metaEntry, limits.MaxHeaderBytes), Keras3ArchiveFormat.MetadataMember);
+            // Validated as UTF-8 first: JsonDocument accepts invalid UTF-8 inside strings and fails only when one is read.
+            string metaJson = Utf8(zip.ReadAll(metaEntry, limits.MaxHeaderBytes), Keras3ArchiveFormat.MetadataMember);
+            using var meta = Parse(Encoding.UTF8.GetBytes(metaJson), Keras3ArchiveFormat.MetadataMember);
             if (meta.RootElement.ValueKind != JsonValueKind.Object) throw Keras3Errors.BadJson(Keras3ArchiveFormat.FormatName, Keras3ArchiveFormat.MetadataMember, "not a JSON object");
             foreach (var p in meta.RootElement.EnumerateObject())
                 metadata[p.Name] = p.Value.ValueKind switch
