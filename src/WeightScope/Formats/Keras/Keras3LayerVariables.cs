@@ -140,13 +140,15 @@ internal static class Keras3LayerVariables
         },
         ["Bidirectional"] = b =>
         {
+            // Keras 3 Bidirectional.__init__ re-creates the forward layer named "forward_" + name (prefix not doubled);
+            // get_config saves it as "layer" and the backward one as "backward_layer" (named "backward_" + name).
             if (!b.HasConfig || !Inner(b.Config, "layer", out var cls, out var cfg, out var name) || !TryRule(cls, out var rule))
                 throw new KeyNotFoundException("Bidirectional without a known inner layer");
-            b.Sub("forward_layer", "forward_" + name, cfg, rule);
+            b.Sub("forward_layer", "forward_" + RemovePrefix(name, "forward_"), cfg, rule);
             if (Inner(b.Config, "backward_layer", out var bcls, out var bcfg, out var bname) && TryRule(bcls, out var brule))
                 b.Sub("backward_layer", bname, bcfg, brule);
             else
-                b.Sub("backward_layer", "backward_" + name, cfg, rule);
+                b.Sub("backward_layer", "backward_" + RemovePrefix(name, "backward_"), cfg, rule);
         },
         ["TimeDistributed"] = b =>
         {
@@ -190,6 +192,8 @@ internal static class Keras3LayerVariables
 
     // Wrappers look their inner layer up in the table (a method, because the table's initializer cannot name itself).
     private static bool TryRule(string cls, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Action<Builder>? rule) => Rules.TryGetValue(cls, out rule);
+
+    private static string RemovePrefix(string s, string prefix) => s.StartsWith(prefix, StringComparison.Ordinal) ? s[prefix.Length..] : s;
 
     private static bool Inner(JsonElement config, string key, out string cls, out JsonElement cfg, out string name)
     {

@@ -122,7 +122,8 @@ internal static class Keras3Reader
             var present = Under(path).Where(p => Keras3Walk.TryVar(p, out _, out _)).ToList();
             IReadOnlyList<Keras3Slot>? slots = null;
             string? reason = null;
-            if (cls is null) reason = "class not recorded";
+            if (cls is null) reason = config.ValueKind == JsonValueKind.Object ? "class not recorded"
+                : $"no config, and the h5 group '{path[(path.LastIndexOf('/') + 1)..]}' is the snake_case name of no class in the variable table";
             else if (config.ValueKind == JsonValueKind.Object)
             {
                 slots = Keras3LayerVariables.Slots(cls, config) ?? Keras3LayerVariables.DenseLike(cls, config);

@@ -40,6 +40,7 @@ public class Keras3Tests
     [Theory]
     [InlineData("keras3_functional.keras")]
     [InlineData("keras3_deflated.keras")]
+    [InlineData("keras3_zoo.keras")]
     [InlineData("keras3_plain.weights.h5")]
     public void Fixture_lists_as_keras_does(string file)
     {
