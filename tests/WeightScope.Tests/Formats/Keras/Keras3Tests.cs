@@ -251,3 +251,62 @@ public class Keras3BadInputTests
         Assert.EndsWith(file, e.FilePath);
     }
 }
+
+/// <summary>Archives built in the test from the zip layout saving_lib writes, each with one thing wrong.</summary>
+public class Keras3CraftedArchiveTests
+{
+    private static byte[] Archive(params (string Name, byte[] Data)[] members)
+    {
+        using var ms = new MemoryStream();
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+            foreach (var (name, data) in members)
+            {
+                using var s = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                s.Write(data);
+            }
+        return ms.ToArray();
+    }
+
+    private static byte[] Utf8(string s) => System.Text.Encoding.UTF8.GetBytes(s);
+
+    private static byte[] WeightsOf(string fixture)
+    {
+        using var zip = ZipFile.OpenRead(TestPaths.Fixture("keras", fixture));
+        using var s = zip.GetEntry("model.weights.h5")!.Open();
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return ms.ToArray();
+    }
+
+    [Fact]
+    public void Npz_weights_are_a_clear_not_supported_error()
+    {
+        var bytes = Archive(("metadata.json", Utf8("""{"keras_version": "3.5.0"}""")), ("config.json", Utf8("""{"class_name": "Sequential", "config": {"layers": []}}""")),
+            ("model.weights.npz", [0x50, 0x4B, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+        var e = Assert.Throws<UnsupportedModelFeatureException>(() => ModelFile.Open(new MemoryStream(bytes)));
+        Assert.Equal("keras", e.Format);
+        Assert.Contains("model.weights.npz", e.Message);
+    }
+
+    [Theory]
+    [InlineData("[1, 2]", "class_name")]                  // JSON, but not a serialized model
+    [InlineData("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [7]}}", "layer entry")]
+    public void Config_that_is_not_a_keras_model_is_reported(string config, string expected)
+    {
+        var bytes = Archive(("metadata.json", Utf8("{}")), ("config.json", Utf8(config)), ("model.weights.h5", WeightsOf("keras3_zoo.keras")));
+        var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(new MemoryStream(bytes)));
+        Assert.Equal("keras", e.Format);
+        Assert.Contains("config.json", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Damaged_weights_member_is_reported_by_the_keras_format_with_the_member_name()
+    {
+        var h5 = WeightsOf("keras3_zoo.keras");
+        Array.Clear(h5, 8, 64); // the superblock's sizes and root group address
+        var bytes = Archive(("metadata.json", Utf8("{}")), ("config.json", Utf8("""{"class_name": "Sequential", "config": {"layers": []}}""")), ("model.weights.h5", h5));
+        var e = Assert.ThrowsAny<ModelFormatException>(() => ModelFile.Open(new MemoryStream(bytes)));
+        Assert.Contains("model.weights.h5", e.Message);
+    }
+}
