@@ -139,6 +139,13 @@ internal static class Keras3Reader
                 if (slots is null && cls is not null) reason = all is null ? $"class '{cls}' is not in the variable table" : $"{present.Count} variables fit none of its variable lists";
             }
 
+            if (slots is { Count: > 0 } && present.Count == 0)
+            {
+                // Nothing saved for the layer: a model saved before it was built, or a layer shared with another model
+                // that _save_state visited first (visited_saveables). Not an error here; said so.
+                Unmapped.Add($"{name} ({cls}): no variables saved (the layer was not built, or is shared and saved elsewhere)");
+                return;
+            }
             if (slots is not null)
             {
                 var found = new List<(Keras3Slot Slot, string Path, TensorEntry Entry)>();

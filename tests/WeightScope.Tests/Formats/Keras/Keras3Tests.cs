@@ -310,3 +310,49 @@ public class Keras3CraftedArchiveTests
         Assert.Contains("model.weights.h5", e.Message);
     }
 }
+
+/// <summary>Zip-format conflicts and unusual but valid archives.</summary>
+public class Keras3DetectionTests
+{
+    private static byte[] Rezip(string fixture, params (string Name, byte[] Data)[] extra)
+    {
+        using var ms = new MemoryStream();
+        using (var src = ZipFile.OpenRead(TestPaths.Fixture("keras", fixture)))
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var e in src.Entries)
+            {
+                using var from = e.Open();
+                using var to = zip.CreateEntry(e.FullName, CompressionLevel.NoCompression).Open();
+                from.CopyTo(to);
+            }
+            foreach (var (name, data) in extra)
+            {
+                using var to = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                to.Write(data);
+            }
+        }
+        return ms.ToArray();
+    }
+
+    [Fact]
+    public void Archive_with_an_npy_asset_is_keras_not_npz()
+    {
+        // NpzFormat claims any zip with a *.npy member; a layer's assets may be .npy files, so keras is detected first.
+        byte[] npy = File.ReadAllBytes(Directory.GetFiles(TestPaths.Fixture("numpy"), "*.npy").Order(StringComparer.Ordinal).First());
+        using var model = ModelFile.Open(new MemoryStream(Rezip("keras3_zoo.keras", ("assets/vocab.npy", npy))));
+        Assert.Equal("keras", model.Format.Name);
+        Assert.Equal((long)npy.Length, model.Metadata["assets/vocab.npy"]);
+    }
+
+    [Fact]
+    public void Layers_saved_without_variables_open_with_a_note()
+    {
+        // A model saved before it was built: the layer groups exist, their vars groups are empty.
+        using var model = ModelFile.Open(TestPaths.Fixture("keras", "keras3_unbuilt.keras"));
+        Assert.Empty(model.Tensors);
+        var unmapped = Assert.IsType<List<object?>>(model.Metadata["unmapped_layers"]);
+        Assert.Equal(2, unmapped.Count);
+        Assert.All(unmapped, u => Assert.Contains("no variables saved", (string)u!));
+    }
+}
