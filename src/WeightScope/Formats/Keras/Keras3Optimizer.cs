@@ -15,8 +15,11 @@ namespace WeightScope.Formats.Keras;
 /// </summary>
 internal static class Keras3Optimizer
 {
-    /// <summary>One way Keras may have laid the variables out.</summary>
-    private sealed record Layout(string Family, string[] Prefix, string[] Kinds, bool PerVariable);
+    /// <summary>
+    /// One way Keras may have laid the variables out: after <see cref="Prefix"/>, the first <see cref="Interleaved"/>
+    /// kinds per variable (m₀ v₀ m₁ v₁…), the remaining kinds per kind (all velocity_hat after them).
+    /// </summary>
+    private sealed record Layout(string Family, string[] Prefix, string[] Kinds, int Interleaved);
 
     /// <summary>A model variable the optimizer tracks: its name and shape.</summary>
     internal readonly record struct Tracked(string Name, long[] Shape);
@@ -70,15 +73,12 @@ internal static class Keras3Optimizer
         }
         for (int k = 0; k < layout.Kinds.Length; k++)
             for (int v = 0; v < n; v++)
-            {
-                int at = layout.Prefix.Length + (layout.PerVariable ? v * layout.Kinds.Length + k : k * n + v);
-                if (!vars[at].Shape.SequenceEqual(trainable[v].Shape)) return null;
-            }
+                if (!vars[layout.Prefix.Length + Slot(layout, n, k, v)].Shape.SequenceEqual(trainable[v].Shape)) return null;
         var slots = new string[vars.Count - layout.Prefix.Length];
         for (int k = 0; k < layout.Kinds.Length; k++)
             for (int v = 0; v < n; v++)
             {
-                int at = layout.PerVariable ? v * layout.Kinds.Length + k : k * n + v;
+                int at = Slot(layout, n, k, v);
                 string kind = layout.Kinds[k];
                 // Keras 3 add_variable_from_reference: name = path.replace("/", "_") + "_" + kind; tf-keras: kind + "/" + path.
                 slots[at] = optimizerName + "/" + (layout.Family == "keras3" ? trainable[v].Name.Replace('/', '_') + "_" + kind : kind + "/" + trainable[v].Name);
@@ -86,6 +86,15 @@ internal static class Keras3Optimizer
         names.AddRange(slots);
         return names;
     }
+
+    // Where kind k of variable v sits after the prefix.
+    private static int Slot(Layout layout, int n, int k, int v) =>
+        k < layout.Interleaved ? v * layout.Interleaved + k : layout.Interleaved * n + (k - layout.Interleaved) * n + v;
+
+    // Per variable, per kind, and — with three kinds — the first two per variable then the third per kind (Keras 3.0–3.x
+    // and tf-keras Adam with amsgrad: a second loop creates velocity_hat / vhat).
+    private static IEnumerable<int> Interleavings(int kinds) =>
+        kinds > 2 ? [kinds, 0, 2] : [kinds, 0];
 
     private static IEnumerable<Layout> Layouts(string cls, JsonElement config, string? kerasVersion)
     {
@@ -107,14 +116,10 @@ internal static class Keras3Optimizer
         if (keras3)
         {
             string[] prefix = schedule ? ["iteration"] : ["iteration", "learning_rate"];
-            yield return new Layout("keras3", prefix, kinds.Value.k3, PerVariable: true);
-            yield return new Layout("keras3", prefix, kinds.Value.k3, PerVariable: false);
+            foreach (int i in Interleavings(kinds.Value.k3.Length)) yield return new Layout("keras3", prefix, kinds.Value.k3, i);
         }
         if (tfKeras || kerasVersion is null)
-        {
-            yield return new Layout("tf-keras", ["iteration"], kinds.Value.tf, PerVariable: true);
-            yield return new Layout("tf-keras", ["iteration"], kinds.Value.tf, PerVariable: false);
-        }
+            foreach (int i in Interleavings(kinds.Value.tf.Length)) yield return new Layout("tf-keras", ["iteration"], kinds.Value.tf, i);
     }
 
     private static IEnumerable<string> Rms(string velocity, string mom, string avg, double momentum, bool centered)
