@@ -141,7 +141,12 @@ internal static class Keras3Optimizer
             string alias = o.GetString()!;
             cls = alias.ToLowerInvariant() switch
             {
-                "adam" => "Adam", "adamw" => "AdamW", "sgd" => "SGD", "rmsprop" => "RMSprop", "adagrad" => "Adagrad", _ => alias,
+                "adam" => "Adam",
+                "adamw" => "AdamW",
+                "sgd" => "SGD",
+                "rmsprop" => "RMSprop",
+                "adagrad" => "Adagrad",
+                _ => alias,
             };
             return true;
         }
