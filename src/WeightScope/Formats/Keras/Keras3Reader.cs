@@ -120,25 +120,7 @@ internal static class Keras3Reader
         private void WalkLayer(string? cls, JsonElement config, bool kerasOwn, string path, string name, bool trainable, ModuleNode node)
         {
             var present = Under(path).Where(p => Keras3Walk.TryVar(p, out _, out _)).ToList();
-            IReadOnlyList<Keras3Slot>? slots = null;
-            string? reason = null;
-            if (cls is null) reason = config.ValueKind == JsonValueKind.Object ? "class not recorded"
-                : $"no config, and the h5 group '{path[(path.LastIndexOf('/') + 1)..]}' is the snake_case name of no class in the variable table";
-            else if (config.ValueKind == JsonValueKind.Object)
-            {
-                slots = Keras3LayerVariables.Slots(cls, config) ?? Keras3LayerVariables.DenseLike(cls, config);
-                if (slots is null) reason = $"class '{cls}' is not in the variable table";
-                else if (IsQuantized(config)) (slots, reason) = (null, "quantized or LoRA layer (extra variables the table does not list)");
-            }
-            else
-            {
-                // No config: the optional variables (use_bias, center, scale) are whatever makes the count match.
-                var all = cls is null ? null : Keras3LayerVariables.Slots(cls, default, assumeOptional: true);
-                var required = cls is null ? null : Keras3LayerVariables.Slots(cls, default, assumeOptional: false);
-                slots = all?.Count == present.Count ? all : required?.Count == present.Count ? required : null;
-                if (slots is null && cls is not null) reason = all is null ? $"class '{cls}' is not in the variable table" : $"{present.Count} variables fit none of its variable lists";
-            }
-
+            var slots = ChooseSlots(cls, config, present.Count, path, out string? reason);
             if (slots is { Count: > 0 } && present.Count == 0)
             {
                 // Nothing saved for the layer: a model saved before it was built, or a layer shared with another model
@@ -190,6 +172,32 @@ internal static class Keras3Reader
                 var t = Add(vpath, _byPath[vpath], name + "/" + key, trainable ? TensorRole.Other : TensorRole.Buffer);
                 (trainable ? node.Parameters : node.Buffers)[key] = t;
             }
+        }
+
+        /// <summary>The table's variables for the layer, or null and why not (the fallback rule applies).</summary>
+        private static IReadOnlyList<Keras3Slot>? ChooseSlots(string? cls, JsonElement config, int presentCount, string path, out string? reason)
+        {
+            reason = null;
+            if (cls is null)
+            {
+                reason = config.ValueKind == JsonValueKind.Object ? "class not recorded"
+                    : $"no config, and the h5 group '{path[(path.LastIndexOf('/') + 1)..]}' is the snake_case name of no class in the variable table";
+                return null;
+            }
+            if (config.ValueKind == JsonValueKind.Object)
+            {
+                var slots = Keras3LayerVariables.Slots(cls, config) ?? Keras3LayerVariables.DenseLike(cls, config);
+                if (slots is null) reason = $"class '{cls}' is not in the variable table";
+                else if (IsQuantized(config)) (slots, reason) = (null, "quantized or LoRA layer (extra variables the table does not list)");
+                return slots;
+            }
+            // No config: the optional variables (use_bias, center, scale) are whatever makes the count match.
+            var all = Keras3LayerVariables.Slots(cls, default, assumeOptional: true);
+            var required = Keras3LayerVariables.Slots(cls, default, assumeOptional: false);
+            if (all?.Count == presentCount) return all;
+            if (required?.Count == presentCount) return required;
+            reason = all is null ? $"class '{cls}' is not in the variable table" : $"{presentCount} variables fit none of its variable lists";
+            return null;
         }
 
         /// <summary>A variable group under a walked layer list that no config layer maps to: the config names fewer layers.</summary>
