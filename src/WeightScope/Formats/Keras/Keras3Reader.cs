@@ -55,28 +55,60 @@ internal static class Keras3Reader
         private readonly List<TensorEntry> _extra = [];
         private readonly string _format;
 
+        // Paths sorted ordinally, so the datasets below a group are one contiguous run found by binary search (every
+        // lookup is O(log n + found), never a scan per layer), and each path's rank in h5 visit order.
+        private readonly string[] _sorted;
+        private readonly Dictionary<string, int> _rank = new(StringComparer.Ordinal);
+
         public State(ModelFile plain, string format)
         {
             _format = format;
             foreach (var t in plain.Tensors)
             {
                 string path = Keras3Walk.Normalize(t.Name);
-                if (_byPath.TryAdd(path, t)) _order.Add(path);
+                if (_byPath.TryAdd(path, t))
+                {
+                    _rank[path] = _order.Count;
+                    _order.Add(path);
+                }
                 else _extra.Add(t); // both "a\b" and "a/b" exist: the second is kept under its own name
             }
+            _sorted = [.. _order];
+            Array.Sort(_sorted, StringComparer.Ordinal);
         }
 
         public List<TensorEntry> Output { get; } = [];
 
         public List<object?> Unmapped { get; } = [];
 
-        private IEnumerable<string> Under(string path) => _order.Where(p => p.StartsWith(path + "/", StringComparison.Ordinal));
+        /// <summary>The dataset paths below <paramref name="path"/>, in h5 visit order.</summary>
+        private List<string> Under(string path)
+        {
+            string prefix = path + "/";
+            var found = new List<string>();
+            for (int i = LowerBound(prefix); i < _sorted.Length && _sorted[i].StartsWith(prefix, StringComparison.Ordinal); i++) found.Add(_sorted[i]);
+            found.Sort((a, b) => _rank[a].CompareTo(_rank[b]));
+            return found;
+        }
+
+        private bool AnyUnder(string path)
+        {
+            string prefix = path + "/";
+            int i = LowerBound(prefix);
+            return i < _sorted.Length && _sorted[i].StartsWith(prefix, StringComparison.Ordinal);
+        }
+
+        private int LowerBound(string prefix)
+        {
+            int i = Array.BinarySearch(_sorted, prefix, StringComparer.Ordinal);
+            return i >= 0 ? i : ~i;
+        }
 
         private string Container(string modelPath)
         {
             string layers = Keras3Walk.Join(modelPath, Keras3Walk.LayersGroup);
             string legacy = Keras3Walk.Join(modelPath, Keras3Walk.LegacyLayersGroup);
-            return !Under(layers).Any() && Under(legacy).Any() ? legacy : layers;
+            return !AnyUnder(layers) && AnyUnder(legacy) ? legacy : layers;
         }
 
         /// <summary>A Sequential/Functional config: its layer list against <c>&lt;path&gt;/layers/&lt;snake&gt;</c>.</summary>
@@ -107,7 +139,7 @@ internal static class Keras3Reader
             {
                 string path = container + "/" + key;
                 string baseName = Keras3Walk.SplitSuffix(key).Base;
-                bool isModel = Under(Keras3Walk.Join(path, Keras3Walk.LayersGroup)).Any();
+                bool isModel = AnyUnder(Keras3Walk.Join(path, Keras3Walk.LayersGroup));
                 string? cls = isModel ? (baseName == "sequential" ? "Sequential" : baseName == "functional" ? "Functional" : null)
                     : Keras3LayerVariables.BySnakeName.GetValueOrDefault(baseName);
                 var child = new ModuleNode(key, node.Path.Length == 0 ? key : node.Path + "/" + key, cls);
