@@ -98,13 +98,13 @@ internal static class Keras3Files
         JsonElement compile;
         try
         {
-            var bytes = File.ReadAllBytes(sibling);
-            if (bytes.LongLength > options.Limits.MaxHeaderBytes) throw new ReaderLimitException(Keras3WeightsFormat.FormatName, nameof(ReaderLimits.MaxHeaderBytes), bytes.LongLength, options.Limits.MaxHeaderBytes, null, sibling);
-            json = Utf8(bytes, Path.GetFileName(sibling));
+            long length = new FileInfo(sibling).Length; // checked before reading: the sibling is not bounded by the weights file
+            if (length > options.Limits.MaxHeaderBytes) throw new ReaderLimitException(Keras3WeightsFormat.FormatName, nameof(ReaderLimits.MaxHeaderBytes), length, options.Limits.MaxHeaderBytes, null, sibling);
+            json = Utf8(File.ReadAllBytes(sibling), Path.GetFileName(sibling));
             (config, compile) = ParseConfig(json, Keras3WeightsFormat.FormatName, Path.GetFileName(sibling), options.Limits);
             if (!config.IsModel) throw Keras3Errors.BadJson(Keras3WeightsFormat.FormatName, Path.GetFileName(sibling), "not a model config with a layer list");
         }
-        catch (Exception e) when (e is InvalidModelContentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is InvalidModelContentException or ReaderLimitException or IOException or UnauthorizedAccessException)
         {
             metadata[ConfigSourceKey] = $"none ({Path.GetFileName(sibling)} set aside: {(e is ModelFormatException m ? m.Detail : e.Message)})";
             return Keras3Reader.Map(plain, info, null, default, metadata, []);
