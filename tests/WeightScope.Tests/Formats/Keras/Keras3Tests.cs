@@ -215,6 +215,13 @@ public class Keras3Tests
                     model.Tensors.Select(t => t.Name));
                 Assert.Equal(TensorRole.Buffer, model.Tensors["norm/gamma"].Role); // frozen layer: every weight non-trainable
             }
+            // Larger than the limit for JSON headers: set aside, never read.
+            var tight = new ReaderOptions { Limits = ReaderLimits.Default with { MaxHeaderBytes = 100 } };
+            using (var model = ModelFile.Open(weights, tight))
+            {
+                Assert.StartsWith("none (m.json set aside", (string)model.Metadata["config_source"]!);
+                Assert.Contains("MaxHeaderBytes", (string)model.Metadata["config_source"]!);
+            }
         }
         finally
         {
