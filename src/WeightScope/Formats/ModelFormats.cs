@@ -20,12 +20,14 @@ internal static class ModelFormats
         // zip archives, by member names
         new TorchScriptFormat(),
         new PyTorchZipFormat(),
+        new Keras3ArchiveFormat(),
         new NpzFormat(),
         // single files, by magic bytes
         new SafeTensorsFormat(),
         new NpyFormat(),
         new PyTorchLegacyFormat(),
         new KerasH5Format(),
+        new Keras3WeightsFormat(),
         new Hdf5Format(),
         // JSON index files and folders
         new SafeTensorsShardedFormat(),

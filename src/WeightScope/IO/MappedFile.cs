@@ -12,6 +12,8 @@ internal sealed unsafe class MappedFile : IDisposable
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _pointer;
     private readonly byte[]? _array;
+    private readonly int _arrayOffset;
+    private readonly MappedFile? _parent;
     private bool _disposed;
 
     private MappedFile(string? path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte[]? array)
@@ -27,6 +29,17 @@ internal sealed unsafe class MappedFile : IDisposable
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
             _pointer = p + view.PointerOffset;
         }
+    }
+
+    // A slice: a view of a range of another mapped file (a stored zip member), sharing its memory and owning nothing.
+    private MappedFile(MappedFile parent, long offset, long length)
+    {
+        Path = parent.Path;
+        Length = length;
+        _parent = parent;
+        _array = parent._array;
+        if (parent._array is not null) _arrayOffset = checked(parent._arrayOffset + (int)offset);
+        else _pointer = parent._pointer + offset;
     }
 
     /// <summary>The path this was opened from, or null for in-memory data.</summary>
@@ -58,6 +71,19 @@ internal sealed unsafe class MappedFile : IDisposable
     /// <summary>Wraps bytes already in memory.</summary>
     public static MappedFile FromArray(byte[] data, string? path = null) => new(path, data.Length, null, null, data);
 
+    /// <summary>
+    /// A view of <paramref name="length"/> bytes at <paramref name="offset"/> as a file of its own (offsets start at 0),
+    /// sharing this file's memory: a stored zip member read in place. It owns nothing; this file must outlive it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the file.</exception>
+    public MappedFile Slice(long offset, long length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Contains(offset, length))
+            throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside the file of {Length} bytes");
+        return new MappedFile(this, offset, length);
+    }
+
     /// <summary>True when <paramref name="length"/> bytes at <paramref name="offset"/> lie inside the file.</summary>
     public bool Contains(long offset, long length) => offset >= 0 && length >= 0 && offset <= Length && length <= Length - offset;
 
@@ -65,10 +91,10 @@ internal sealed unsafe class MappedFile : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">The range is not inside the file.</exception>
     public ReadOnlySpan<byte> Span(long offset, int length)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         if (!Contains(offset, length))
             throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside the file of {Length} bytes");
-        return _array is not null ? _array.AsSpan((int)offset, length) : new ReadOnlySpan<byte>(_pointer + offset, length);
+        return _array is not null ? _array.AsSpan(_arrayOffset + (int)offset, length) : new ReadOnlySpan<byte>(_pointer + offset, length);
     }
 
     /// <summary>Copies bytes at <paramref name="offset"/> into <paramref name="destination"/>.</summary>
@@ -88,11 +114,18 @@ internal sealed unsafe class MappedFile : IDisposable
     /// <summary>A stream over a range of the file (for inflating compressed members without copying them first).</summary>
     public Stream OpenRange(long offset, long length)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         if (!Contains(offset, length))
             throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside the file of {Length} bytes");
-        if (_array is not null) return new MemoryStream(_array, (int)offset, (int)length, writable: false);
+        if (_array is not null) return new MemoryStream(_array, _arrayOffset + (int)offset, (int)length, writable: false);
         return new UnmanagedMemoryStream(_pointer + offset, length);
+    }
+
+    // A slice is unusable once the file it views is disposed (its pointer would dangle).
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_parent is not null) _parent.ThrowIfDisposed();
     }
 
     /// <inheritdoc />

@@ -10,6 +10,12 @@ internal sealed record KerasLayer(string Name, string ClassName, JsonElement Con
 {
     /// <summary>True for a model used as a layer: its config has its own layer list.</summary>
     public bool IsModel => Layers.Count > 0;
+
+    /// <summary>The entry's <c>module</c> (<c>keras.layers</c>, <c>qkeras.qlayers</c>), when the config records it (Keras ≥ 2.13).</summary>
+    public string? Module { get; init; }
+
+    /// <summary>The entry's <c>registered_name</c>: null for Keras's own classes, <c>package&gt;Class</c> for registered custom ones.</summary>
+    public string? RegisteredName { get; init; }
 }
 
 /// <summary>
@@ -42,7 +48,11 @@ internal static class KerasConfig
             int i = 0;
             foreach (var item in list.EnumerateArray()) layers.Add(Layer(item, $"layer_{i++}", depth + 1, limits));
         }
-        return new KerasLayer(name, cls, config, trainable, layers);
+        return new KerasLayer(name, cls, config, trainable, layers)
+        {
+            Module = e.TryGetProperty("module", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null,
+            RegisteredName = e.TryGetProperty("registered_name", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null,
+        };
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ public class Hdf5CorpusTests
         string path = TestPaths.CorpusFile(file);
         // Keras 1/2 files open as keras-h5 (KerasH5Tests); here every file is read as plain HDF5, by path.
         using (var opened = ModelFile.Open(path))
-            Assert.Equal(file.StartsWith("keras-h5/", StringComparison.Ordinal) ? "keras-h5" : "hdf5", opened.Format.Name);
+            Assert.Equal(file.StartsWith("keras-h5/", StringComparison.Ordinal) ? "keras-h5" : file.StartsWith("keras3/", StringComparison.Ordinal) ? "keras-weights" : "hdf5", opened.Format.Name);
         using var mapped = WeightScope.IO.MappedFile.Open(path);
         using (var model = WeightScope.Formats.Hdf5.Hdf5Reader.Read(new WeightScope.Formats.DetectionContext(path, mapped, null, isDirectory: false), ReaderOptions.Default))
         {
