@@ -69,7 +69,7 @@ internal static class TreeCommand
     /// <summary>
     /// <c>{"model","layers":[{"name","type","depth","params","trainable","weights":[{"name","tensor","dtype","shape","role"}]}],
     /// "total_params","total_bytes","trainable_params","trainable_bytes","non_trainable_params","non_trainable_bytes",
-    /// "optimizer_params","optimizer_bytes","optimizer_in_total","other_params","other_bytes"}</c>.
+    /// "optimizer_params","optimizer_bytes","optimizer_in_total","other_params","other_bytes","outside_model_params","outside_model_bytes"}</c>.
     /// </summary>
     private static void WriteSummary(Utf8JsonWriter w, ModelSummary s)
     {
@@ -108,6 +108,7 @@ internal static class TreeCommand
         Count(w, "optimizer", s.Optimizer);
         w.WriteBoolean("optimizer_in_total", s.TotalIncludesOptimizer);
         Count(w, "other", s.Other);
+        Count(w, "outside_model", s.OutsideModel);
         w.WriteEndObject();
     }
 

@@ -12,8 +12,9 @@ namespace WeightScope.Modules;
 public sealed class ModelSummary
 {
     private ModelSummary(string modelName, IReadOnlyList<SummaryRow> rows, WeightCount trainable, WeightCount nonTrainable,
-        WeightCount optimizer, WeightCount other, bool totalIncludesOptimizer)
+        WeightCount optimizer, WeightCount other, WeightCount outsideModel, bool totalIncludesOptimizer)
     {
+        OutsideModel = outsideModel;
         ModelName = modelName;
         Rows = rows;
         Trainable = trainable;
@@ -42,11 +43,18 @@ public sealed class ModelSummary
     public WeightCount Optimizer { get; }
 
     /// <summary>
-    /// Weights whose role the file does not record (role <see cref="TensorRole.Other"/>): every tensor of a bare
-    /// PyTorch state dict, a dataset no Keras weight list names. Counted in <see cref="Total"/>, since they are the
-    /// model's weights as far as anyone can tell, but in neither the trainable nor the non-trainable count.
+    /// Weights a layer owns whose role the file does not record (role <see cref="TensorRole.Other"/>): every tensor of
+    /// a bare PyTorch state dict, the variables of a Keras layer class WeightScope does not know. Counted in
+    /// <see cref="Total"/>, since they are the model's weights as far as anyone can tell, but in neither the trainable
+    /// nor the non-trainable count.
     /// </summary>
     public WeightCount Other { get; }
+
+    /// <summary>
+    /// Role-less tensors no layer owns: tf-keras metric variables saved in a <c>.keras</c> archive, datasets no Keras
+    /// weight list names. Not model weights, so not in <see cref="Total"/> (Keras does not count them either).
+    /// </summary>
+    public WeightCount OutsideModel { get; }
 
     /// <summary>
     /// Whether <see cref="Total"/> includes the optimizer state: Keras 3 adds it (a loaded model with a built optimizer
@@ -86,9 +94,14 @@ public sealed class ModelSummary
 
         // Each tensor once (tied weights, shared storages), as Keras de-duplicates model.weights.
         var distinct = model.Tensors.Distinct().ToList();
+        var inModel = root.AllTensors().ToHashSet();
         WeightCount Sum(TensorRole role) => WeightCount.Of(distinct.Where(t => t.Role == role));
+        // Role-less tensors count as model weights when a layer owns them (a state dict's, an unknown Keras layer's);
+        // those no layer owns (tf-keras metric variables, unmapped state) are listed apart, as Keras never counts them.
+        var other = WeightCount.Of(distinct.Where(t => t.Role == TensorRole.Other && inModel.Contains(t)));
+        var outside = WeightCount.Of(distinct.Where(t => t.Role == TensorRole.Other && !inModel.Contains(t)));
         return new ModelSummary(NameOf(model, root), rows, Sum(TensorRole.Parameter), Sum(TensorRole.Buffer),
-            Sum(TensorRole.OptimizerState), Sum(TensorRole.Other), WrittenByKeras3(model.Format));
+            Sum(TensorRole.OptimizerState), other, outside, WrittenByKeras3(model.Format));
     }
 
     // Keras 3's summary adds a built optimizer's variables to Total; Keras 2's never did. A .keras archive says which

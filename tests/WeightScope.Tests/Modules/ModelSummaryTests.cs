@@ -49,6 +49,36 @@ public class ModelSummaryTests
         Assert.Equal(s.Trainable.Params + s.NonTrainable.Params, s.Rows.Where(r => r.Depth == 0).Sum(r => r.Params));
     }
 
+    public static TheoryData<string> SummarisedCorpusFiles() =>
+        new(Answers("corpus_summaries.json").EnumerateObject().Where(p => !p.Name.StartsWith('_')).Select(p => p.Name));
+
+    /// <summary>
+    /// The rows and counts Keras printed for these models in their source repositories. Those summaries ran before
+    /// compile/fit, so the optimizer state saved later is left out of the comparison (Keras 3 would add it to Total).
+    /// </summary>
+    [CorpusTheory]
+    [MemberData(nameof(SummarisedCorpusFiles))]
+    public void Corpus_models_summarise_as_keras_printed_them(string file)
+    {
+        var expected = Answers("corpus_summaries.json").GetProperty(file);
+        using var model = ModelFile.Open(TestPaths.CorpusFile(file));
+        var s = ModelSummary.Of(model);
+        Assert.Equal(expected.GetProperty("model").GetString(), s.ModelName);
+        Assert.Equal(
+            expected.GetProperty("rows").EnumerateArray().Select(r => (r[0].GetString()!, r[1].GetString(), r[2].GetInt64())),
+            s.Rows.Select(r => (r.Name, r.Type, r.Params)));
+        (long, string) Pair(string key) => (expected.GetProperty(key)[0].GetInt64(), expected.GetProperty(key)[1].GetString()!);
+        Assert.Equal(Pair("trainable"), (s.Trainable.Params, s.Trainable.ReadableSize()));
+        Assert.Equal(Pair("non_trainable"), (s.NonTrainable.Params, s.NonTrainable.ReadableSize()));
+        var beforeCompile = s.TotalIncludesOptimizer ? s.Total.Params - s.Optimizer.Params : s.Total.Params;
+        Assert.Equal(Pair("total").Item1, beforeCompile);
+        // And the printed lines themselves, where the optimizer does not enter the total.
+        var text = SummaryPrinter.Format(s);
+        if (!s.TotalIncludesOptimizer)
+            Assert.Contains($" Total params: {Pair("total").Item1:N0} ({Pair("total").Item2})", text.Split('\n'));
+        Assert.Contains($" Trainable params: {Pair("trainable").Item1:N0} ({Pair("trainable").Item2})", text.Split('\n'));
+    }
+
     [Fact]
     public void Frozen_layers_and_batchnorm_statistics_are_non_trainable_rows_and_counts()
     {

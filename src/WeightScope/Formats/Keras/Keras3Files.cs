@@ -117,7 +117,9 @@ internal static class Keras3Files
         if (compile.ValueKind == JsonValueKind.Object) withConfig["compile_config"] = compile.GetRawText();
         try
         {
-            return Keras3Reader.Map(plain, info, config, compile, withConfig, []);
+            var model = Keras3Reader.Map(plain, info, config, compile, withConfig, []);
+            model.AddSourceFile(sibling); // info's size on disk counts the config it was read with
+            return model;
         }
         catch (InvalidModelContentException e)
         {

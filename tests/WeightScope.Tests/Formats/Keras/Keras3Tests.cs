@@ -68,7 +68,12 @@ public class Keras3Tests
         Assert.Equal(expected.GetProperty("trainable").GetInt32(), model.Tensors.Count(t => t.Role == TensorRole.Parameter));
         Assert.Equal(expected.GetProperty("non_trainable").GetInt32(), model.Tensors.Count(t => t.Role == TensorRole.Buffer));
         if (expected.TryGetProperty("config_source", out var source))
+        {
             Assert.Equal(source.ValueKind == JsonValueKind.Null ? null : source.GetString(), model.Metadata["config_source"]);
+            // A sibling config read with the weights is one of the model's source files (info sums their sizes).
+            if (source.ValueKind == JsonValueKind.String && model.Path is { } p)
+                Assert.Contains(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(p)!, source.GetString()!)), model.SourceFiles);
+        }
     }
 
     /// <summary>Each mapped layer's variable shapes are the ones its config implies (units, filters, 4·units for LSTM…).</summary>
