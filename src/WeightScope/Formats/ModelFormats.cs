@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WeightScope.Formats.Gguf;
 using WeightScope.Formats.Hdf5;
 using WeightScope.Formats.Keras;
 using WeightScope.Formats.NumPy;
@@ -27,6 +28,7 @@ internal static class ModelFormats
         new PyTorchLegacyFormat(),
         new KerasH5Format(),
         new Hdf5Format(),
+        new GgufFormat(),
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
     ];
