@@ -114,7 +114,7 @@ internal static class GgufParser
             case GgufValueType.UInt64:
                 {
                     ulong v = c.ReadUInt64(key);
-                    return v <= long.MaxValue ? (long)v : new BigInteger(v);
+                    return v <= long.MaxValue ? (long)v : (object)new BigInteger(v); // (object): else the conditional makes every value a BigInteger
                 }
             case GgufValueType.Int64: return (long)c.ReadUInt64(key);
             case GgufValueType.Float64: return c.ReadDouble(key);
