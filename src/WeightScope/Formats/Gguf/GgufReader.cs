@@ -10,6 +10,8 @@ namespace WeightScope.Formats.Gguf;
 /// </summary>
 internal static class GgufReader
 {
+    private const long BitsPerByte = 8;
+
     public static ModelFile Map(GgufFile gguf, MappedFile file)
     {
         var metadata = new Dictionary<string, object?>(gguf.KeyValues.Count, StringComparer.Ordinal);
@@ -46,9 +48,17 @@ internal static class GgufReader
         var type = GgmlTypeInfo.Find(info.Type);
         string typeName = type?.Name ?? $"{info.Type} (unknown)";
 
-        // Bytes in the file: known for every known type; an unknown type's extent cannot be told, so it is not checked.
+        // Bytes in the file: known for every known type. An unknown type's extent cannot be told; it is only held to
+        // at least one bit per value (no ggml type stores less), which still bounds a corrupt element count by the file.
         long start = 0, bytes = 0;
-        if (type is not null)
+        if (type is null)
+        {
+            long available = info.Offset > (ulong)long.MaxValue || (long)info.Offset > file.Length - gguf.DataStart
+                ? 0 : file.Length - gguf.DataStart - (long)info.Offset;
+            if (elements / BitsPerByte > available)
+                throw GgufErrors.DataBeyondFile(info.Name, gguf.DataStart + (long)Math.Min(info.Offset, (ulong)file.Length), elements / BitsPerByte, file.Length, info.InfoOffset);
+        }
+        else
         {
             long ne0 = info.Ne.Length > 0 ? info.Ne[0] : 1;
             if (ne0 % type.BlockSize != 0) throw GgufErrors.NotWholeBlocks(info.Name, type.Name, ne0, type.BlockSize, info.InfoOffset);

@@ -313,6 +313,9 @@ public sealed class GgufCraftedTests
         Assert.Contains("blocks of 32", Fails<InvalidModelContentException>(partialBlock).Message);
         var fiveDims = new GgufBuilder().AddTensor("t", [1, 1, 1, 1, 1], 0, new byte[4]).Build();
         Assert.Contains("at most 4", Fails<InvalidModelContentException>(fiveDims).Message);
+        // an unknown type's size cannot be told, but no ggml type stores a value in under one bit
+        var unknownHuge = new GgufBuilder().AddTensor("t", [1UL << 40], 99, new byte[32]).Build();
+        Assert.Contains("beyond the end of the file", Fails<InvalidModelContentException>(unknownHuge).Message);
         var overflow = new GgufBuilder().AddTensor("t", [1UL << 62, 1UL << 62], 99, new byte[4]).Build();
         Assert.Contains("overflows", Fails<InvalidModelContentException>(overflow).Message);
     }
