@@ -13,20 +13,20 @@ internal sealed class GgufBlockStorage : TensorStorage
 {
     private const int FloatBytes = sizeof(float);
 
-    private readonly MappedFile? _file;
+    private readonly MappedFile _file;
     private readonly long _start;
     private readonly GgmlTypeInfo? _type;
     private readonly string _typeName;
     private readonly string _tensorName;
 
     /// <summary>A decodable or listed-only tensor of <paramref name="elements"/> values whose blocks start at file offset <paramref name="start"/>.</summary>
-    /// <param name="file">The mapped file (null when the type's byte size is unknown).</param>
+    /// <param name="file">The mapped file.</param>
     /// <param name="start">File offset of the first block.</param>
     /// <param name="elements">Values in the tensor (a whole number of blocks when the type is known).</param>
     /// <param name="type">The type's geometry and decoder; null for an unknown type id.</param>
     /// <param name="typeName">The type's name for messages.</param>
     /// <param name="tensorName">The tensor's name, also the storage key.</param>
-    public GgufBlockStorage(MappedFile? file, long start, long elements, GgmlTypeInfo? type, string typeName, string tensorName)
+    public GgufBlockStorage(MappedFile file, long start, long elements, GgmlTypeInfo? type, string typeName, string tensorName)
         : base(tensorName)
     {
         _file = file;
@@ -44,7 +44,12 @@ internal sealed class GgufBlockStorage : TensorStorage
     public override void Read(long offset, Span<byte> destination)
     {
         CheckRange(offset, destination.Length);
-        if (_type?.Decoder is not { } decode || _file is null) throw GgufErrors.ValuesNotReadable(_tensorName, _typeName, _start);
+        if (_type?.Decoder is not { } decode)
+        {
+            var e = GgufErrors.ValuesNotReadable(_tensorName, _typeName, _start);
+            e.FilePath = _file.Path; // raised on a read, after the registry's boundary: say which file
+            throw e;
+        }
         if (destination.Length == 0) return;
 
         int blockSize = _type.BlockSize;

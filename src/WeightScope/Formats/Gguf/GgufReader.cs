@@ -82,7 +82,7 @@ internal static class GgufReader
         else
         {
             if (elements > long.MaxValue / sizeof(float)) throw GgufErrors.ElementCountOverflow(info.Name, info.InfoOffset);
-            var storage = new GgufBlockStorage(type is null ? null : file, start, elements, type, typeName, info.Name);
+            var storage = new GgufBlockStorage(file, start, elements, type, typeName, info.Name);
             var quantization = new QuantizationInfo
             {
                 Scheme = QuantizationScheme.Block,
