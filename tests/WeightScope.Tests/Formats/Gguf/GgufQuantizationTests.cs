@@ -65,6 +65,18 @@ public sealed class GgufQuantizationTests
         AssertBitwiseEqual([.. Enumerable.Range(0, Rows).Select(r => s.Expected[r * cols + 3])], column.ToFloat32(), type + " column");
     }
 
+    [Theory]
+    [InlineData("Q4_K")]
+    [InlineData("Q8_0")]
+    public void Printing_shows_the_dequantized_values_like_any_float32_tensor(string type)
+    {
+        var (model, s) = OpenSample(type);
+        using var _ = model;
+        var t = model.Tensors["blk.0.attn_q.weight"];
+        var plain = new TensorEntry(t.Name, DType.Float32, t.Shape, new ArrayStorage([.. s.Expected.SelectMany(BitConverter.GetBytes)], "expected"));
+        Assert.Equal(WeightScope.Printing.TensorFormatter.Format(plain), WeightScope.Printing.TensorFormatter.Format(t));
+    }
+
     [Fact]
     public void Version_1_and_2_files_carry_quantized_tensors_the_same_way()
     {
