@@ -50,26 +50,22 @@ internal static class GgufReader
 
         // Bytes in the file: known for every known type. An unknown type's extent cannot be told; it is only held to
         // at least one bit per value (no ggml type stores less), which still bounds a corrupt element count by the file.
-        long start = 0, bytes = 0;
+        long available = info.Offset > (ulong)Math.Max(0, file.Length - gguf.DataStart) ? -1 : file.Length - gguf.DataStart - (long)info.Offset;
+        long start = available < 0 ? file.Length : gguf.DataStart + (long)info.Offset;
+        long bytes;
         if (type is null)
         {
-            long available = info.Offset > (ulong)long.MaxValue || (long)info.Offset > file.Length - gguf.DataStart
-                ? 0 : file.Length - gguf.DataStart - (long)info.Offset;
-            if (elements / BitsPerByte > available)
-                throw GgufErrors.DataBeyondFile(info.Name, gguf.DataStart + (long)Math.Min(info.Offset, (ulong)file.Length), elements / BitsPerByte, file.Length, info.InfoOffset);
+            bytes = 0;
+            if (elements / BitsPerByte > Math.Max(0, available))
+                throw GgufErrors.DataBeyondFile(info.Name, start, elements / BitsPerByte, file.Length, info.InfoOffset);
         }
         else
         {
             long ne0 = info.Ne.Length > 0 ? info.Ne[0] : 1;
             if (ne0 % type.BlockSize != 0) throw GgufErrors.NotWholeBlocks(info.Name, type.Name, ne0, type.BlockSize, info.InfoOffset);
-            try
-            {
-                bytes = type.ByteSize(elements);
-                start = checked(gguf.DataStart + (long)info.Offset);
-            }
-            catch (OverflowException) { throw GgufErrors.DataBeyondFile(info.Name, gguf.DataStart, long.MaxValue, file.Length, info.InfoOffset); }
-            if (info.Offset > (ulong)long.MaxValue || !file.Contains(start, bytes))
-                throw GgufErrors.DataBeyondFile(info.Name, start, bytes, file.Length, info.InfoOffset);
+            try { bytes = type.ByteSize(elements); }
+            catch (OverflowException) { throw GgufErrors.ElementCountOverflow(info.Name, info.InfoOffset); }
+            if (bytes > 0 && bytes > available) throw GgufErrors.DataBeyondFile(info.Name, start, bytes, file.Length, info.InfoOffset);
         }
 
         var tensorShape = new Shape(shape);

@@ -123,6 +123,18 @@ public sealed class GgufCraftedTests
     }
 
     [Fact]
+    public void An_empty_tensor_needs_no_data_section()
+    {
+        // header and infos only, not even padding after them: ne [0] holds no bytes
+        var bytes = new GgufBuilder().AddTensor("empty", [0, 4], 2, []).Build();
+        var walk = GgufWalker.Walk(bytes);
+        Assert.True(walk.DataStart > walk.InfosEnd);
+        using var m = Open(bytes[..(int)walk.InfosEnd]);
+        Assert.Equal(new Shape(4, 0), m.Tensors["empty"].Shape);
+        Assert.Empty(m.Tensors["empty"].ToFloat32());
+    }
+
+    [Fact]
     public void General_alignment_places_the_data_section_and_offsets()
     {
         var b = new GgufBuilder { Alignment = 256 };

@@ -14,6 +14,7 @@ internal sealed class GgufWalker
     public List<(string Key, object? Value)> KeyValues { get; } = [];
     public List<(string Name, ulong[] Ne, uint Type, ulong Offset)> Tensors { get; } = [];
     public long DataStart { get; private set; }
+    public long InfosEnd { get; private set; }
 
     public static GgufWalker Walk(byte[] bytes)
     {
@@ -65,7 +66,7 @@ internal sealed class GgufWalker
             w.Tensors.Add((name, ne, r.ReadUInt32(), r.ReadUInt64()));
         }
         long alignment = w.KeyValues.Where(kv => kv.Key == "general.alignment").Select(kv => (long)kv.Value!).DefaultIfEmpty(32).First();
-        long pos = r.BaseStream.Position;
+        long pos = w.InfosEnd = r.BaseStream.Position;
         w.DataStart = (pos + alignment - 1) / alignment * alignment;
         return w;
     }
