@@ -25,16 +25,34 @@ internal static class GgmlBlockSamples
         var expected = new List<float>();
         (uint id, int qk) = name switch
         {
-            "Q4_0" => (2u, 32), "Q4_1" => (3u, 32), "Q5_0" => (6u, 32), "Q5_1" => (7u, 32), "Q8_0" => (8u, 32),
-            "Q2_K" => (10u, 256), "Q3_K" => (11u, 256), "Q4_K" => (12u, 256), "Q5_K" => (13u, 256), "Q6_K" => (14u, 256), "Q8_K" => (15u, 256),
+            "Q4_0" => (2u, 32),
+            "Q4_1" => (3u, 32),
+            "Q5_0" => (6u, 32),
+            "Q5_1" => (7u, 32),
+            "Q8_0" => (8u, 32),
+            "Q2_K" => (10u, 256),
+            "Q3_K" => (11u, 256),
+            "Q4_K" => (12u, 256),
+            "Q5_K" => (13u, 256),
+            "Q6_K" => (14u, 256),
+            "Q8_K" => (15u, 256),
             _ => throw new ArgumentException(name),
         };
         for (int b = 0; b < blocks; b++)
         {
             var (blk, vals) = name switch
             {
-                "Q4_0" => Q4_0(rng), "Q4_1" => Q4_1(rng), "Q5_0" => Q5_0(rng), "Q5_1" => Q5_1(rng), "Q8_0" => Q8_0(rng),
-                "Q2_K" => Q2_K(rng), "Q3_K" => Q3_K(rng), "Q4_K" => Q4_K(rng), "Q5_K" => Q5_K(rng), "Q6_K" => Q6_K(rng), _ => Q8_K(rng),
+                "Q4_0" => Q4_0(rng),
+                "Q4_1" => Q4_1(rng),
+                "Q5_0" => Q5_0(rng),
+                "Q5_1" => Q5_1(rng),
+                "Q8_0" => Q8_0(rng),
+                "Q2_K" => Q2_K(rng),
+                "Q3_K" => Q3_K(rng),
+                "Q4_K" => Q4_K(rng),
+                "Q5_K" => Q5_K(rng),
+                "Q6_K" => Q6_K(rng),
+                _ => Q8_K(rng),
             };
             Assert.Equal(qk, vals.Length);
             bytes.AddRange(blk);
