@@ -90,33 +90,41 @@ internal static class GgufParser
         return (GgufValueType)t;
     }
 
+    // Small integers and bools are boxed once: a token-type array of 150k entries, or a crafted array of a hundred
+    // million uint8, then costs one reference per value rather than a reference and a box.
+    private const int SmallMin = -256, SmallMax = 1024;
+    private static readonly object[] SmallLongs = [.. Enumerable.Range(SmallMin, SmallMax - SmallMin).Select(i => (object)(long)i)];
+    private static readonly object True = true, False = false;
+
+    private static object Box(long v) => v is >= SmallMin and < SmallMax ? SmallLongs[v - SmallMin] : v;
+
     // Values follow the metadata conventions: integers as long (uint64 beyond long as BigInteger), floats as double,
     // bool, string, arrays as List<object?>.
     private static object? ReadValue(ref GgufCursor c, GgufValueType type, string key, int depth, ReaderLimits limits)
     {
         switch (type)
         {
-            case GgufValueType.UInt8: return (long)c.ReadByte(key);
-            case GgufValueType.Int8: return (long)(sbyte)c.ReadByte(key);
-            case GgufValueType.UInt16: return (long)c.ReadUInt16(key);
-            case GgufValueType.Int16: return (long)(short)c.ReadUInt16(key);
-            case GgufValueType.UInt32: return (long)c.ReadUInt32(key);
-            case GgufValueType.Int32: return (long)(int)c.ReadUInt32(key);
+            case GgufValueType.UInt8: return Box(c.ReadByte(key));
+            case GgufValueType.Int8: return Box((sbyte)c.ReadByte(key));
+            case GgufValueType.UInt16: return Box(c.ReadUInt16(key));
+            case GgufValueType.Int16: return Box((short)c.ReadUInt16(key));
+            case GgufValueType.UInt32: return Box(c.ReadUInt32(key));
+            case GgufValueType.Int32: return Box((int)c.ReadUInt32(key));
             case GgufValueType.Float32: return (double)c.ReadSingle(key);
             case GgufValueType.Bool:
                 {
                     long at = c.Offset;
                     byte b = c.ReadByte(key);
                     if (b > 1) throw GgufErrors.BadBool(key, b, at);
-                    return b == 1;
+                    return b == 1 ? True : False;
                 }
             case GgufValueType.String: return c.ReadString(key);
             case GgufValueType.UInt64:
                 {
                     ulong v = c.ReadUInt64(key);
-                    return v <= long.MaxValue ? (long)v : (object)new BigInteger(v); // (object): else the conditional makes every value a BigInteger
+                    return v <= long.MaxValue ? Box((long)v) : new BigInteger(v);
                 }
-            case GgufValueType.Int64: return (long)c.ReadUInt64(key);
+            case GgufValueType.Int64: return Box((long)c.ReadUInt64(key));
             case GgufValueType.Float64: return c.ReadDouble(key);
             case GgufValueType.Array: return ReadArray(ref c, key, depth + 1, limits);
             default: throw new InvalidOperationException($"unhandled GGUF value type {type}");
