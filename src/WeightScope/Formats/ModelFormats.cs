@@ -26,9 +26,9 @@ internal static class ModelFormats
         new SafeTensorsFormat(),
         new NpyFormat(),
         new PyTorchLegacyFormat(),
+        new GgufFormat(), // before HDF5, whose signature search also looks at offsets 512, 1024, … where GGUF metadata may lie
         new KerasH5Format(),
         new Hdf5Format(),
-        new GgufFormat(),
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
     ];

@@ -163,6 +163,23 @@ public sealed class GgufCraftedTests
         Assert.Throws<UnknownModelFormatException>(() => Open(bytes));
     }
 
+    [Fact]
+    public void A_gguf_with_the_hdf5_signature_at_offset_512_is_still_gguf()
+    {
+        // HDF5 looks for its signature at 0, 512, 1024, …; a metadata string can hold those bytes anywhere.
+        byte[] hdf5 = [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A];
+        var b = new GgufBuilder();
+        int keyAt = 24 + 8 + "pad".Length + 4 + 8;  // where the string value's bytes start
+        var text = new byte[512 - keyAt + hdf5.Length + 16];
+        Array.Fill(text, (byte)'x');
+        hdf5.CopyTo(text, 512 - keyAt);
+        b.Kv("pad", TypeString, [.. BitConverter.GetBytes((ulong)text.Length), .. text]);
+        var bytes = b.Build();
+        Assert.Equal(hdf5, bytes[512..520]);
+        using var m = Open(bytes);
+        Assert.Equal("gguf", m.Format.Name);
+    }
+
     [Theory]
     [InlineData(0u)]
     [InlineData(4u)]
