@@ -45,6 +45,8 @@ internal ref struct GgufCursor
         return _r.ReadBytes(n);
     }
 
+    public ReadOnlySpan<byte> ReadBytes(int n, string what) => Take(n, what);
+
     public byte ReadByte(string what) => Take(1, what)[0];
 
     public ushort ReadUInt16(string what) => BinaryPrimitives.ReadUInt16LittleEndian(Take(2, what));

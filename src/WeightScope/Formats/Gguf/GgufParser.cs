@@ -16,6 +16,7 @@ internal static class GgufParser
 
     private const int TypeFieldSize = 4;      // gguf_metadata_value_type, ggml_type, n_dimensions: uint32
     private const int OffsetFieldSize = 8;    // gguf_tensor_info_t.offset: uint64 in every version
+    private const int InitialCapacity = 1024; // lists grow past it; the counts themselves are bounded by the file
 
     /// <summary>True when the bytes start with the magic "GGUF".</summary>
     public static bool HasMagic(ReadOnlySpan<byte> header) => header.StartsWith(GgufHeader.Magic);
@@ -26,7 +27,7 @@ internal static class GgufParser
         var c = new GgufCursor(window, file.Length, limits.MaxHeaderBytes);
 
         var header = ReadHeader(ref c, limits);
-        var kvs = new List<GgufKeyValue>((int)Math.Min(header.KvCount, 1024));
+        var kvs = new List<GgufKeyValue>((int)Math.Min(header.KvCount, InitialCapacity));
         var keys = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < header.KvCount; i++)
         {
@@ -36,7 +37,7 @@ internal static class GgufParser
         }
         long alignment = Alignment(kvs);
 
-        var infos = new List<GgufTensorInfo>((int)Math.Min(header.TensorCount, 1024));
+        var infos = new List<GgufTensorInfo>((int)Math.Min(header.TensorCount, InitialCapacity));
         for (long i = 0; i < header.TensorCount; i++) infos.Add(ReadTensorInfo(ref c));
 
         long dataStart = AlignOffset(c.Offset, alignment);
@@ -48,10 +49,8 @@ internal static class GgufParser
 
     private static GgufHeader ReadHeader(ref GgufCursor c, ReaderLimits limits)
     {
-        var magic = c.ReadUInt32("magic");
-        Span<byte> m = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(m, magic);
-        if (!m.SequenceEqual(GgufHeader.Magic)) throw GgufErrors.BadMagic(m);
+        var magic = c.ReadBytes(GgufHeader.Magic.Length, "magic");
+        if (!magic.SequenceEqual(GgufHeader.Magic)) throw GgufErrors.BadMagic(magic);
 
         uint version = c.ReadUInt32("version");
         if (version is < GgufHeader.FirstVersion or > GgufHeader.LastVersion)
@@ -63,8 +62,8 @@ internal static class GgufParser
         }
         c.NarrowCounts = version == 1;
 
-        long minInfo = checked(c.CountSize + 1 + TypeFieldSize + TypeFieldSize + OffsetFieldSize); // name (≥1 byte), n_dims, type, offset
-        long minKv = checked(c.CountSize + 1 + TypeFieldSize + 1);                               // key (≥1 byte), type, value (≥1 byte)
+        long minInfo = checked(c.CountSize + TypeFieldSize + TypeFieldSize + OffsetFieldSize); // name length, n_dims, type, offset
+        long minKv = checked(c.CountSize + TypeFieldSize + 1);                                // key length, type, value (≥1 byte)
         long tensorCountAt = c.Offset;
         long tensorCount = c.ReadCount("tensor_count", minInfo);
         if (tensorCount > limits.MaxTensorCount)
