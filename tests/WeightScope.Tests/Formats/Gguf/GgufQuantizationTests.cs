@@ -119,5 +119,18 @@ public sealed class GgufQuantizationTests
         Assert.Contains("Q4_K", e.Message); // names what is readable
         Assert.Throws<UnsupportedModelFeatureException>(() => m.Tensors["mystery"].ReadBytes());
         Assert.Equal(new float[2], m.Tensors["plain"].ToFloat32());
+
+        // read after opening, the refusal still names the file
+        var path = Path.Combine(Path.GetTempPath(), $"ws-gguf-{Guid.NewGuid():N}.gguf");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            using var fromFile = ModelFile.Open(path);
+            Assert.Equal(path, Assert.Throws<UnsupportedModelFeatureException>(() => fromFile.Tensors["iq"].ToFloat32()).FilePath);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }
