@@ -99,7 +99,11 @@ internal static class ShowCommand
         Json.Shape(w, "shape", t.Shape);
         if (t.Quantization is { } q)
         {
-            if (q.Scheme == QuantizationScheme.PerTensorAffine)
+            if (q.Scheme == QuantizationScheme.Block)
+            {
+                w.WriteString("block_type", q.BlockType); // the values are already dequantized; the scales live in the blocks
+            }
+            else if (q.Scheme == QuantizationScheme.PerTensorAffine)
             {
                 w.WriteNumber("scale", q.Scales[0]);
                 w.WriteNumber("zero_point", q.ZeroPoints[0]);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WeightScope.Formats.Gguf;
 using WeightScope.Formats.Hdf5;
 using WeightScope.Formats.Keras;
 using WeightScope.Formats.NumPy;
@@ -26,6 +27,7 @@ internal static class ModelFormats
         new SafeTensorsFormat(),
         new NpyFormat(),
         new PyTorchLegacyFormat(),
+        new GgufFormat(), // before HDF5, whose signature search also looks at offsets 512, 1024, … where GGUF metadata may lie
         new KerasH5Format(),
         new Keras3WeightsFormat(),
         new Hdf5Format(),

@@ -168,7 +168,7 @@ internal sealed class PrintValues
             for (int i = 0; i < n; i++) Text[i] = IntegerText(t.DType, raw.AsSpan(i * t.DType.ItemSize()));
             return;
         }
-        if (t.Quantization is { } q)
+        if (t.DType.IsQuantized() && t.Quantization is { } q) // block-quantized tensors are already a float32 view
         {
             Real = new double[n];
             int item = t.DType.ItemSize();

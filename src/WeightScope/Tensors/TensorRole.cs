@@ -20,6 +20,12 @@ public enum QuantizationScheme
     PerTensorAffine,
     /// <summary>One scale and zero point per slice along <see cref="QuantizationInfo.Axis"/>.</summary>
     PerChannelAffine,
+    /// <summary>
+    /// Values stored in blocks that carry their own scales (GGUF/ggml <c>q4_0</c>, <c>q6_k</c>…): the tensor's dtype is
+    /// the dequantized float32 view, <see cref="QuantizationInfo.BlockType"/> names the encoding, and
+    /// <see cref="QuantizationInfo.Scales"/> and <see cref="QuantizationInfo.ZeroPoints"/> are empty.
+    /// </summary>
+    Block,
 }
 
 /// <summary>Quantization parameters: real value = (q − zero_point) × scale.</summary>
@@ -36,4 +42,7 @@ public sealed record QuantizationInfo
 
     /// <summary>Channel axis for <see cref="QuantizationScheme.PerChannelAffine"/>; -1 otherwise.</summary>
     public int Axis { get; init; } = -1;
+
+    /// <summary>For <see cref="QuantizationScheme.Block"/>: the stored block type (<c>q4_0</c>, <c>q6_k</c>, …); null otherwise.</summary>
+    public string? BlockType { get; init; }
 }

@@ -28,6 +28,8 @@ public class MutationTests
         if (TestPaths.CorpusAvailable)
             foreach (var folder in new[] { "safetensors", "numpy", "pytorch", "hdf5", "keras-h5", "keras3" })
                 files.AddRange(Directory.GetFiles(TestPaths.CorpusFile(folder), "*", SearchOption.AllDirectories).Where(f => new FileInfo(f).Length < 100_000));
+        if (TestPaths.CorpusAvailable) // the smallest real GGUF files are 0.6–2.6 MB; whole, they still parse in milliseconds
+            files.AddRange(Directory.GetFiles(TestPaths.CorpusFile("gguf"), "*.gguf", SearchOption.AllDirectories));
         var data = new TheoryData<string>();
         foreach (var f in files.Order(StringComparer.Ordinal)) data.Add(Path.GetRelativePath(TestPaths.RepoRoot, f));
         return data;
