@@ -90,7 +90,10 @@ internal static class Hdf5Reader
                 return;
             }
             var shape = new Shape(dims);
-            long bytes = checked(elements * dtype.Value.ItemSize());
+            int itemSize = dtype.Value.ItemSize();
+            if (elements > long.MaxValue / itemSize)
+                throw Hdf5Errors.Invalid($"dataspace dimensions [{string.Join(", ", dims)}] of {itemSize}-byte elements need more than 2^63 bytes; no file can hold them (the dataspace message is corrupt)", obj.Offset, obj.Path);
+            long bytes = elements * itemSize;
             var storage = Storage(obj, dims, dtype.Value.ItemSize(), bytes);
             bool bigEndian = type.BigEndian && dtype.Value.ItemSize() > 1;
             tensors.Add(new TensorEntry(obj.Path, dtype.Value, shape, storage, 0, shape.ContiguousStrides(), TensorRole.Other, bigEndian));
