@@ -147,14 +147,15 @@ internal static class Hdf5Reader
                     var filters = obj.Filters;
                     var maxDims = obj.Space!.IsNull ? dims : obj.Space.MaxDims;
                     var fill = obj.Fill;
-                    return new DecodedStorage(bytes, () => Decode(() => ChunkAssembler.Assemble(file, layout, filters, dims, maxDims, itemSize, bytes, fill, obj.Offset, path), obj.Offset, path), path);
+                    long at = obj.Offset;
+                    return new ChunkedStorage(bytes, output => Decode(output, file, layout, filters, dims, maxDims, itemSize, fill, at, path), path);
             }
         }
 
         // Decoding runs when a tensor is first read, outside the registry's translation: keep to the one exception family.
-        private static byte[] Decode(Func<byte[]> decode, long at, string path)
+        private static void Decode(Span<byte> output, Hdf5File file, DataLayout layout, List<Filters.Filter> filters, long[] dims, long[] maxDims, int itemSize, byte[]? fill, long at, string path)
         {
-            try { return decode(); }
+            try { ChunkAssembler.AssembleInto(output, file, layout, filters, dims, maxDims, itemSize, fill, at, path); }
             catch (EndOfDataException e) { throw Hdf5Errors.Invalid($"chunk structure runs past the end of its block: {e.Message}", e.Offset, path); }
             catch (OverflowException) { throw Hdf5Errors.Invalid("a chunk size, offset or count is out of range", at, path); }
             catch (ArgumentException e) { throw Hdf5Errors.Invalid($"chunk data is inconsistent: {e.Message}", at, path); }

@@ -14,8 +14,11 @@ internal static class ChunkAssembler
     /// <summary>Chunks decoded per dataset before decoding goes parallel (thread start-up costs more than a few chunks).</summary>
     private const int ParallelThreshold = 4;
 
-    /// <summary>The dataset's bytes. <paramref name="at"/> is the dataset's object header offset, for messages.</summary>
-    public static byte[] Assemble(Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, long[] maxDims, int itemSize, long totalBytes, byte[]? fill, long at, string path)
+    /// <summary>
+    /// Writes the dataset's bytes into <paramref name="output"/> (exactly the dataset's size). <paramref name="at"/> is the
+    /// dataset's object header offset, for messages.
+    /// </summary>
+    public static unsafe void AssembleInto(Span<byte> output, Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, long[] maxDims, int itemSize, byte[]? fill, long at, string path)
     {
         long chunkElements = 1;
         foreach (var c in layout.ChunkDims)
@@ -51,35 +54,43 @@ internal static class ChunkAssembler
                     throw Hdf5Errors.Invalid($"chunk offset {chunk.Offsets[d]} in dimension {d} does not fit dimension {dims[d]} with chunks of {layout.ChunkDims[d]}", recordAt, path);
             located[i] = (chunk, file.BaseAddress + (long)chunk.Address);
         }
-        var output = new byte[totalBytes];
-        FillValue.Apply(output, fill?.Length == itemSize ? fill : null);
-        void DecodeOne(int i)
+        // Where every chunk of the grid is stored (once), every byte is written by a chunk: no fill pass needed.
+        long gridChunks = 1;
+        for (int d = 0; d < dims.Length; d++) gridChunks = checked(gridChunks * ((dims[d] + layout.ChunkDims[d] - 1) / layout.ChunkDims[d]));
+        if (located.Length < gridChunks || located.Select(c => string.Join(',', c.Record.Offsets)).Distinct().Count() < gridChunks)
+            FillValue.Apply(output, fill?.Length == itemSize ? fill : null);
+        int outputLength = output.Length;
+        fixed (byte* outputPointer = output)
         {
-            var (chunk, stored) = located[i];
-            if (filters.Count == 0)
+            byte* pointer = outputPointer; // chunks run on pool threads: they see the pinned buffer through a pointer
+            void DecodeOne(int i) => DecodeChunk(file, located[i].Record, located[i].Stored, filters, dims, layout.ChunkDims, itemSize, chunkBytes, new Span<byte>(pointer, outputLength), path);
+            // Chunks fill disjoint parts of the output, so they decode independently; inflating dominates a filtered read.
+            if (located.Length < ParallelThreshold || (filters.Count == 0 && located.Length < 64))
+                for (int i = 0; i < located.Length; i++) DecodeOne(i);
+            else
             {
-                if (chunk.Size < chunkBytes) throw Hdf5Errors.Invalid($"chunk has {chunk.Size} bytes, expected {chunkBytes}", stored, path);
-                Copy(file.File.Span(stored, (int)chunkBytes), output, dims, layout.ChunkDims, chunk.Offsets, itemSize, 0, 0, 0);
-                return;
+                try { Parallel.For(0, located.Length, DecodeOne); }
+                catch (AggregateException e) { ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]); }
             }
-            var buffer = ArrayPool<byte>.Shared.Rent((int)chunkBytes);
-            try
-            {
-                int n = FilterDecoder.DecodeInto(file.File, stored, (int)chunk.Size, filters, chunk.FilterMask, buffer, (int)chunkBytes, path);
-                if (n < chunkBytes) throw Hdf5Errors.Invalid($"chunk decodes to {n} bytes, expected {chunkBytes}", stored, path);
-                Copy(buffer.AsSpan(0, (int)chunkBytes), output, dims, layout.ChunkDims, chunk.Offsets, itemSize, 0, 0, 0);
-            }
-            finally { ArrayPool<byte>.Shared.Return(buffer); }
         }
-        // Chunks fill disjoint parts of the output, so they decode independently; inflating dominates a filtered read.
-        if (located.Length < ParallelThreshold || (filters.Count == 0 && located.Length < 64))
-            for (int i = 0; i < located.Length; i++) DecodeOne(i);
-        else
+    }
+
+    private static void DecodeChunk(Hdf5File file, ChunkRecord chunk, long stored, IReadOnlyList<Filter> filters, long[] dims, long[] chunkDims, int itemSize, long chunkBytes, Span<byte> output, string path)
+    {
+        if (filters.Count == 0)
         {
-            try { Parallel.For(0, located.Length, DecodeOne); }
-            catch (AggregateException e) { ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]); }
+            if (chunk.Size < chunkBytes) throw Hdf5Errors.Invalid($"chunk has {chunk.Size} bytes, expected {chunkBytes}", stored, path);
+            Copy(file.File.Span(stored, (int)chunkBytes), output, dims, chunkDims, chunk.Offsets, itemSize, 0, 0, 0);
+            return;
         }
-        return output;
+        var buffer = ArrayPool<byte>.Shared.Rent((int)chunkBytes);
+        try
+        {
+            int n = FilterDecoder.DecodeInto(file.File, stored, (int)chunk.Size, filters, chunk.FilterMask, buffer, (int)chunkBytes, path);
+            if (n < chunkBytes) throw Hdf5Errors.Invalid($"chunk decodes to {n} bytes, expected {chunkBytes}", stored, path);
+            Copy(buffer.AsSpan(0, (int)chunkBytes), output, dims, chunkDims, chunk.Offsets, itemSize, 0, 0, 0);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     // v2 B-tree index (record types 10 and 11): address, [stored size, filter mask,] scaled chunk coordinates.
@@ -121,14 +132,14 @@ internal static class ChunkAssembler
     }
 
     // Copies the part of one chunk inside the dataset, one innermost row at a time.
-    private static void Copy(ReadOnlySpan<byte> chunk, byte[] output, long[] dims, long[] chunkDims, long[] offsets, int itemSize, int dim, long chunkIndex, long outIndex)
+    private static void Copy(ReadOnlySpan<byte> chunk, Span<byte> output, long[] dims, long[] chunkDims, long[] offsets, int itemSize, int dim, long chunkIndex, long outIndex)
     {
         long count = Math.Min(chunkDims[dim], dims[dim] - offsets[dim]);
         if (dim == dims.Length - 1)
         {
             long src = (chunkIndex * chunkDims[dim]) * itemSize;
             long dst = (outIndex * dims[dim] + offsets[dim]) * itemSize;
-            chunk.Slice((int)src, (int)(count * itemSize)).CopyTo(output.AsSpan(checked((int)dst)));
+            chunk.Slice((int)src, (int)(count * itemSize)).CopyTo(output[checked((int)dst)..]);
             return;
         }
         for (long i = 0; i < count; i++)
