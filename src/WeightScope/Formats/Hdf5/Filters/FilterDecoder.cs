@@ -35,24 +35,31 @@ internal static class FilterDecoder
     /// h5py's usual pipelines, deflate and shuffle + deflate, inflate straight from the mapped file with no
     /// intermediate arrays; any other pipeline goes through <see cref="Decode"/>.
     /// </summary>
-    public static int DecodeInto(MappedFile file, long stored, int storedSize, IReadOnlyList<Filter> filters, uint filterMask, byte[] destination, int chunkBytes, string path)
+    public static int DecodeInto(MappedFile file, long stored, int storedSize, IReadOnlyList<Filter> filters, uint filterMask, byte[] destination, int chunkBytes, string path) =>
+        DecodeInto(() => file.OpenRange(stored, storedSize), () => file.Span(stored, storedSize).ToArray(), stored, filters, filterMask, destination, chunkBytes, path);
+
+    /// <summary>As above, for stored bytes already read into <paramref name="storedBytes"/> (its first <paramref name="storedSize"/> bytes).</summary>
+    public static int DecodeInto(byte[] storedBytes, int storedSize, long stored, IReadOnlyList<Filter> filters, uint filterMask, byte[] destination, int chunkBytes, string path) =>
+        DecodeInto(() => new MemoryStream(storedBytes, 0, storedSize, writable: false), () => storedBytes[..storedSize], stored, filters, filterMask, destination, chunkBytes, path);
+
+    private static int DecodeInto(Func<Stream> source, Func<byte[]> copy, long stored, IReadOnlyList<Filter> filters, uint filterMask, byte[] destination, int chunkBytes, string path)
     {
         int last = filters.Count - 1;
         bool Active(int i) => (filterMask & (1u << i)) == 0;
         if (filters[last].Id == FilterPipeline.Deflate && Active(last) && (last == 0 || (last == 1 && filters[0].Id == FilterPipeline.Shuffle)))
         {
             int shuffle = last == 1 && Active(0) && filters[0].ClientData.Length > 0 ? (int)filters[0].ClientData[0] : 1;
-            if (shuffle <= 1) return InflateInto(file.OpenRange(stored, storedSize), destination, chunkBytes, stored, path);
+            if (shuffle <= 1) return InflateInto(source(), destination, chunkBytes, stored, path);
             var shuffled = ArrayPool<byte>.Shared.Rent(chunkBytes);
             try
             {
-                int n = InflateInto(file.OpenRange(stored, storedSize), shuffled, chunkBytes, stored, path);
+                int n = InflateInto(source(), shuffled, chunkBytes, stored, path);
                 UnshuffleInto(shuffled.AsSpan(0, n), destination.AsSpan(0, n), shuffle);
                 return n;
             }
             finally { ArrayPool<byte>.Shared.Return(shuffled); }
         }
-        var data = Decode(file.Span(stored, storedSize).ToArray(), filters, filterMask, chunkBytes, stored, path);
+        var data = Decode(copy(), filters, filterMask, chunkBytes, stored, path);
         int length = Math.Min(data.Length, chunkBytes);
         data.AsSpan(0, length).CopyTo(destination);
         return length;
