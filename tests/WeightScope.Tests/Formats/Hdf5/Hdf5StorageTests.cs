@@ -16,11 +16,11 @@ public class Hdf5StorageTests
         string path = Path.GetTempFileName();
         try
         {
-            var bytes = new byte[3 << 20];
+            var bytes = new byte[6 << 20];
             new Random(5).NextBytes(bytes);
             File.WriteAllBytes(path, bytes);
             using var file = MappedFile.Open(path);
-            const int start = 1000, length = (5 << 19) + 3; // over the 1 MiB pread threshold, not page aligned
+            const int start = 1000, length = (5 << 20) + 3; // over the pread threshold and two huge pages, not page aligned
             var storage = new ContiguousStorage(file, start, length, "t");
             var whole = new byte[length];
             storage.Read(0, whole);                                  // pread

@@ -61,6 +61,7 @@ internal static class ChunkAssembler
         if (located.Length < gridChunks || located.Select(c => string.Join(',', c.Record.Offsets)).Distinct().Count() < gridChunks)
             FillValue.Apply(output, fill?.Length == itemSize ? fill : null);
         int outputLength = output.Length;
+        HugePages.Advise(output);
         // Filtered chunks are read with pread through one handle shared by the dataset's chunks (positional reads are
         // thread-safe): the kernel's copy beats faulting the mapping in, as for contiguous data (ContiguousStorage).
         using var handle = filters.Count > 0 && located.Length >= ParallelThreshold ? OpenForReading(file) : null;
