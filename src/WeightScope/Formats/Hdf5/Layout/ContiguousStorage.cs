@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using WeightScope.IO;
 using WeightScope.Tensors;
@@ -11,7 +10,7 @@ namespace WeightScope.Formats.Hdf5.Layout;
 /// copy from the page cache is about three times faster than faulting the mapping in page by page (measured on the
 /// bench/hdf5_bench.sh files), and it is what libhdf5 does for h5py's <c>ds[()]</c>.
 /// </summary>
-internal sealed partial class ContiguousStorage : TensorStorage
+internal sealed class ContiguousStorage : TensorStorage
 {
     /// <summary>Reads at least this large go through the file handle; smaller ones copy from the mapping.</summary>
     private const int PreadThreshold = 1 << 20;
@@ -65,32 +64,6 @@ internal sealed partial class ContiguousStorage : TensorStorage
                 position += n;
             }
             return true;
-        }
-    }
-}
-
-/// <summary>
-/// Linux transparent huge pages for a large destination buffer: a fresh array is otherwise faulted in 4 KiB at a time
-/// (one kernel fault and zeroing per page), which costs more than the read itself. The hint changes no contents.
-/// </summary>
-internal static partial class HugePages
-{
-    private const int MadvHugePage = 14;
-    private const long HugePageSize = 2 << 20;
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
-
-    public static unsafe void Advise(Span<byte> destination)
-    {
-        if (!OperatingSystem.IsLinux() || destination.Length < 2 * HugePageSize) return;
-        fixed (byte* p = destination)
-        {
-            long start = ((long)p + HugePageSize - 1) & ~(HugePageSize - 1);
-            long end = ((long)p + destination.Length) & ~(HugePageSize - 1);
-            if (end <= start) return;
-            try { Madvise((nint)start, (nuint)(end - start), MadvHugePage); }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
         }
     }
 }
