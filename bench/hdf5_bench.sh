@@ -22,7 +22,7 @@ readall="$root/artifacts/readall/ReadAll.dll"
   echo
   echo "## $(date -u +%Y-%m-%d) — HDF5 listing and full reads ($(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), dotnet $(dotnet --version), h5py $("$py" -c 'import h5py; print(h5py.__version__, "/ libhdf5", h5py.version.hdf5_version)'))"
   echo
-  echo "Command: \`bench/hdf5_bench.sh\` at commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src bench || echo '+changes') (median of $runs runs after one warm-up; peak RSS is the max over runs; load average at start: $(cut -d' ' -f1-3 /proc/loadavg))."
+  echo "Command: \`bench/hdf5_bench.sh\` at commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src bench ':!bench/RESULTS.md' || echo '+changes') (median of $runs runs after one warm-up; peak RSS is the max over runs; load average at start: $(cut -d' ' -f1-3 /proc/loadavg))."
   echo
   for variant in contiguous deflate; do
     f="$here/data/gpt2-like-$variant.h5"
