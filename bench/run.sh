@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark suite: one command, results appended to bench/RESULTS.md with machine and date.
-# Needs Debian's python3-torch (apt-get install -y python3-torch). Data files go to bench/data/ (git-ignored).
+# Needs Debian's python3-torch and python3-h5py (apt-get install -y python3-torch python3-h5py). Data files go to bench/data/ (git-ignored).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$here/.."
@@ -27,3 +27,6 @@ dll="$root/artifacts/cli/WeightScope.Cli.dll"
     echo '```'
   done
 } | tee -a "$here/RESULTS.md"
+
+# HDF5: h5py against WeightScope, listing and full reads (contiguous and deflate); appends its own section.
+RUNS="$runs" "$here/hdf5_bench.sh"

@@ -17,6 +17,9 @@ internal static class Hdf5Reader
     /// <summary>Separator between an object's path and an attribute name in metadata keys.</summary>
     public const char AttributeSeparator = '@';
 
+    /// <summary>String datasets up to this size are read into metadata when the file is opened; larger ones are described.</summary>
+    private const long MaxStringDatasetBytes = 16 << 20;
+
     public static ModelFile Read(DetectionContext context, ReaderOptions options)
     {
         var mapped = context.File ?? throw new ArgumentException("hdf5 needs a file", nameof(context));
@@ -50,7 +53,10 @@ internal static class Hdf5Reader
                 ? [.. obj.Attributes, .. DenseStorage.Attributes(file, da.Heap, da.NameIndex, da.At, path)]
                 : obj.Attributes;
             foreach (var a in attributes.OrderBy(a => a.Name, StringComparer.Ordinal))
-                metadata[path.Length == 0 ? a.Name : path + AttributeSeparator + a.Name] = AttributeValues.Convert(a, file, path);
+            {
+                string key = path.Length == 0 ? a.Name : path + AttributeSeparator + a.Name;
+                metadata[key] = AttributeValues.Convert(a, file, key); // errors name the attribute: path@name
+            }
             if (obj.IsDataset)
             {
                 AddDataset(obj);
@@ -71,14 +77,54 @@ internal static class Hdf5Reader
 
         private void AddDataset(Hdf5Object obj)
         {
-            var dtype = obj.Type!.ToDType();
-            if (dtype is null) return; // strings, compounds, references: not tensors
-            var dims = obj.Space!.IsNull ? [0L] : obj.Space.Dims;
+            var type = obj.Type!;
+            var space = obj.Space!;
+            var dims = space.IsNull ? [0L] : space.Dims;
+            long elements = ElementCount(dims, obj);
+            var dtype = type.ToDType();
+            if (dtype is null)
+            {
+                // Not a tensor (h5py gives strings, compounds, references, vlen sequences): metadata under the path,
+                // or under the absolute path when a root attribute already has that bare name.
+                metadata[metadata.ContainsKey(obj.Path) ? "/" + obj.Path : obj.Path] = NonNumeric(obj, dims, elements);
+                return;
+            }
             var shape = new Shape(dims);
-            long bytes = checked(shape.ElementCount * dtype.Value.ItemSize());
+            int itemSize = dtype.Value.ItemSize();
+            if (elements > long.MaxValue / itemSize)
+                throw Hdf5Errors.Invalid($"dataspace dimensions [{string.Join(", ", dims)}] of {itemSize}-byte elements need more than 2^63 bytes; no file can hold them (the dataspace message is corrupt)", obj.Offset, obj.Path);
+            long bytes = elements * itemSize;
             var storage = Storage(obj, dims, dtype.Value.ItemSize(), bytes);
-            bool bigEndian = obj.Type.BigEndian && dtype.Value.ItemSize() > 1;
+            bool bigEndian = type.BigEndian && dtype.Value.ItemSize() > 1;
             tensors.Add(new TensorEntry(obj.Path, dtype.Value, shape, storage, 0, shape.ContiguousStrides(), TensorRole.Other, bigEndian));
+        }
+
+        // A dataspace may claim any dimensions; their product must at least fit in 64 bits before anything is sized by it
+        // (each storage class then checks the bytes against what the file holds, or against the decoding limit).
+        private static long ElementCount(long[] dims, Hdf5Object obj)
+        {
+            long n = 1;
+            foreach (var d in dims)
+                if (d != 0 && n > long.MaxValue / d)
+                    throw Hdf5Errors.Invalid($"dataspace dimensions [{string.Join(", ", dims)}] multiply past 2^63 elements; no file can hold them (the dataspace message is corrupt)", obj.Offset, obj.Path);
+                else n *= d;
+            foreach (var d in dims) if (d == 0) return 0;
+            return n;
+        }
+
+        // Strings (fixed or variable length) are read now, like attributes, when small; other types are described.
+        private object? NonNumeric(Hdf5Object obj, long[] dims, long elements)
+        {
+            var type = obj.Type!;
+            bool isString = type.Class == Datatypes.DatatypeClass.String || type.IsVlenString;
+            long bytes = checked(elements * Math.Max(type.Size, 1));
+            if (!isString || bytes > MaxStringDatasetBytes)
+                return new Modules.OpaqueObject("hdf5." + type.NumpyCode(), [dims.Cast<object?>().ToArray()], null);
+            var storage = Storage(obj, dims, type.Size, bytes);
+            var data = new byte[bytes];
+            storage.Read(0, data);
+            long at = obj.Layout!.Class == LayoutClass.Contiguous && !file.IsUndefined(obj.Layout.Address) ? file.BaseAddress + (long)obj.Layout.Address : obj.Offset;
+            return AttributeValues.Convert(type, obj.Space!, data, at, file, obj.Path);
         }
 
         private TensorStorage Storage(Hdf5Object obj, long[] dims, int itemSize, long bytes)
@@ -94,21 +140,22 @@ internal static class Hdf5Reader
                     if (file.IsUndefined(layout.Address)) return Unwritten(bytes, itemSize, obj.Fill, path, obj.Offset);
                     if (layout.Size != ulong.MaxValue && layout.Size < (ulong)bytes)
                         throw Hdf5Errors.Invalid($"contiguous data has {layout.Size} bytes, the dataset needs {bytes}", obj.Offset, path);
-                    return new MappedStorage(file.File, file.Resolve(layout.Address, bytes, "dataset data", obj.Offset, path), bytes, path);
+                    return new ContiguousStorage(file.File, file.Resolve(layout.Address, bytes, "dataset data", obj.Offset, path), bytes, path);
                 default:
                     if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
                         throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), obj.Offset, path);
                     var filters = obj.Filters;
                     var maxDims = obj.Space!.IsNull ? dims : obj.Space.MaxDims;
                     var fill = obj.Fill;
-                    return new DecodedStorage(bytes, () => Decode(() => ChunkAssembler.Assemble(file, layout, filters, dims, maxDims, itemSize, bytes, fill, path), obj.Offset, path), path);
+                    long at = obj.Offset;
+                    return new ChunkedStorage(bytes, output => Decode(output, file, layout, filters, dims, maxDims, itemSize, fill, at, path), path);
             }
         }
 
         // Decoding runs when a tensor is first read, outside the registry's translation: keep to the one exception family.
-        private static byte[] Decode(Func<byte[]> decode, long at, string path)
+        private static void Decode(Span<byte> output, Hdf5File file, DataLayout layout, List<Filters.Filter> filters, long[] dims, long[] maxDims, int itemSize, byte[]? fill, long at, string path)
         {
-            try { return decode(); }
+            try { ChunkAssembler.AssembleInto(output, file, layout, filters, dims, maxDims, itemSize, fill, at, path); }
             catch (EndOfDataException e) { throw Hdf5Errors.Invalid($"chunk structure runs past the end of its block: {e.Message}", e.Offset, path); }
             catch (OverflowException) { throw Hdf5Errors.Invalid("a chunk size, offset or count is out of range", at, path); }
             catch (ArgumentException e) { throw Hdf5Errors.Invalid($"chunk data is inconsistent: {e.Message}", at, path); }

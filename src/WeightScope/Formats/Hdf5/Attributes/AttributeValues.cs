@@ -16,21 +16,28 @@ internal static class AttributeValues
     private const int SpacePadded = 2;
 
     /// <summary>The value of <paramref name="a"/>.</summary>
-    public static object? Convert(AttributeMessage a, Hdf5File file, string path)
+    public static object? Convert(AttributeMessage a, Hdf5File file, string path) =>
+        Convert(a.Type, a.Space, a.Data, a.DataOffset, file, path);
+
+    /// <summary>
+    /// The value of raw elements of <paramref name="type"/> laid out by <paramref name="space"/> (an attribute's data, or
+    /// a small dataset's bytes); <paramref name="dataOffset"/> is where they start in the file, for messages.
+    /// </summary>
+    public static object? Convert(Datatype type, Dataspace.Dataspace space, ReadOnlySpan<byte> data, long dataOffset, Hdf5File file, string path)
     {
-        if (a.Space.IsNull) return null;
-        var data = a.Data.AsSpan();
+        if (space.IsNull) return null;
         var values = new List<object?>();
-        int size = a.Type.Size;
-        long count = a.Space.ElementCount;
-        if (size <= 0 && count > 0) throw Hdf5Errors.Invalid($"attribute '{a.Name}' has an element size of {size}", a.DataOffset, path);
+        int size = type.Size;
+        long count = space.ElementCount;
+        if (size <= 0 && count > 0) throw Hdf5Errors.Invalid($"element size of {size}", dataOffset, path);
+        if (checked(count * size) > data.Length) throw Hdf5Errors.Invalid($"{count} elements of {size} bytes need {count * size} bytes, the data has {data.Length}", dataOffset, path);
         for (long i = 0; i < count; i++)
         {
             var e = data.Slice(checked((int)(i * size)), size);
-            values.Add(Element(a.Type, e, file, a.DataOffset + i * size, path));
+            values.Add(Element(type, e, file, dataOffset + i * size, path));
         }
-        if (a.Space.Dims.Length == 0) return values[0];
-        return Nest(values, a.Space.Dims, 0, 0, out _);
+        if (space.Dims.Length == 0) return values[0];
+        return Nest(values, space.Dims, 0, 0, out _);
     }
 
     private static List<object?> Nest(List<object?> flat, long[] dims, int dim, int start, out int used)

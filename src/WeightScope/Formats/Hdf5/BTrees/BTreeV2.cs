@@ -23,6 +23,7 @@ internal static class BTreeV2
         int recordSize = h.ReadUInt16();
         int depth = h.ReadUInt16();
         h.ReadBytes(2);
+        long rootAt = h.Offset;
         ulong root = file.ReadAddress(ref h);
         int rootRecords = h.ReadUInt16();
         if (depth > MaxDepth || recordSize == 0 || nodeSize <= MetadataPrefix || nodeSize > (1u << 24))
@@ -43,7 +44,7 @@ internal static class BTreeV2
             cumSize[d] = FractalHeap.LimitEncSize((ulong)cumMax[d]);
         }
         var visited = new HashSet<ulong>();
-        Walk(file, root, rootRecords, depth, (int)nodeSize, recordSize, maxNrecSize, cumSize, records, visited, path);
+        Walk(file, root, rootRecords, depth, (int)nodeSize, recordSize, maxNrecSize, cumSize, records, visited, rootAt, path);
         return records;
     }
 
@@ -58,10 +59,11 @@ internal static class BTreeV2
     }
 
     private static void Walk(Hdf5File file, ulong address, int count, int depth, int nodeSize, int recordSize, int nrecSize,
-        int[] cumSize, List<byte[]> records, HashSet<ulong> visited, string path)
+        int[] cumSize, List<byte[]> records, HashSet<ulong> visited, long from, string path)
     {
-        if (!visited.Add(address)) throw Hdf5Errors.Invalid($"v2 B-tree node at address {address} is reached twice (the tree loops)", file.BaseAddress, path);
-        var r = file.ReaderAt(address, nodeSize, "v2 B-tree node", file.BaseAddress, path);
+        // `from` is the file offset of the pointer that led here (the header's root address or a parent's child pointer).
+        if (!visited.Add(address)) throw Hdf5Errors.Invalid($"v2 B-tree child pointer leads back to node address {address}, already visited (the tree loops)", from, path);
+        var r = file.ReaderAt(address, nodeSize, "v2 B-tree node", from, path);
         var sig = r.ReadBytes(4);
         if (!sig.SequenceEqual(depth == 0 ? "BTLF"u8 : "BTIN"u8)) throw Hdf5Errors.Invalid("v2 B-tree node has the wrong signature", r.Offset - 4, path);
         r.ReadBytes(NodePrefix - 4);
@@ -71,15 +73,16 @@ internal static class BTreeV2
             VerifyChecksum(ref r, path);
             return;
         }
-        var children = new List<(ulong, int)>();
+        var children = new List<(ulong, int, long)>();
         for (int i = 0; i <= count; i++)
         {
+            long childAt = r.Offset;
             ulong child = file.ReadAddress(ref r);
             int n = checked((int)Hdf5File.ReadUnsigned(ref r, nrecSize));
             if (depth > 1) Hdf5File.ReadUnsigned(ref r, cumSize[depth - 1]);
-            children.Add((child, n));
+            children.Add((child, n, childAt));
         }
         VerifyChecksum(ref r, path);
-        foreach (var (child, n) in children) Walk(file, child, n, depth - 1, nodeSize, recordSize, nrecSize, cumSize, records, visited, path);
+        foreach (var (child, n, childAt) in children) Walk(file, child, n, depth - 1, nodeSize, recordSize, nrecSize, cumSize, records, visited, childAt, path);
     }
 }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.IO.Compression;
+using WeightScope.IO;
 
 namespace WeightScope.Formats.Hdf5.Filters;
 
@@ -25,6 +27,75 @@ internal static class FilterDecoder
             };
         }
         return data;
+    }
+
+    /// <summary>
+    /// Decodes the chunk of <paramref name="storedSize"/> bytes at file offset <paramref name="stored"/> into
+    /// <paramref name="destination"/> (at most <paramref name="chunkBytes"/> bytes); returns the decoded length.
+    /// h5py's usual pipelines, deflate and shuffle + deflate, inflate straight from the mapped file with no
+    /// intermediate arrays; any other pipeline goes through <see cref="Decode"/>.
+    /// </summary>
+    public static int DecodeInto(MappedFile file, long stored, int storedSize, IReadOnlyList<Filter> filters, uint filterMask, byte[] destination, int chunkBytes, string path) =>
+        DecodeInto(() => file.OpenRange(stored, storedSize), () => file.Span(stored, storedSize).ToArray(), stored, filters, filterMask, destination, chunkBytes, path);
+
+    /// <summary>As above, for stored bytes already read into <paramref name="storedBytes"/> (its first <paramref name="storedSize"/> bytes).</summary>
+    public static int DecodeInto(byte[] storedBytes, int storedSize, long stored, IReadOnlyList<Filter> filters, uint filterMask, byte[] destination, int chunkBytes, string path) =>
+        DecodeInto(() => new MemoryStream(storedBytes, 0, storedSize, writable: false), () => storedBytes[..storedSize], stored, filters, filterMask, destination, chunkBytes, path);
+
+    private static int DecodeInto(Func<Stream> source, Func<byte[]> copy, long stored, IReadOnlyList<Filter> filters, uint filterMask, byte[] destination, int chunkBytes, string path)
+    {
+        int last = filters.Count - 1;
+        bool Active(int i) => (filterMask & (1u << i)) == 0;
+        if (filters[last].Id == FilterPipeline.Deflate && Active(last) && (last == 0 || (last == 1 && filters[0].Id == FilterPipeline.Shuffle)))
+        {
+            int shuffle = last == 1 && Active(0) && filters[0].ClientData.Length > 0 ? (int)filters[0].ClientData[0] : 1;
+            if (shuffle <= 1) return InflateInto(source(), destination, chunkBytes, stored, path);
+            var shuffled = ArrayPool<byte>.Shared.Rent(chunkBytes);
+            try
+            {
+                int n = InflateInto(source(), shuffled, chunkBytes, stored, path);
+                UnshuffleInto(shuffled.AsSpan(0, n), destination.AsSpan(0, n), shuffle);
+                return n;
+            }
+            finally { ArrayPool<byte>.Shared.Return(shuffled); }
+        }
+        var data = Decode(copy(), filters, filterMask, chunkBytes, stored, path);
+        int length = Math.Min(data.Length, chunkBytes);
+        data.AsSpan(0, length).CopyTo(destination);
+        return length;
+    }
+
+    // Inflates into `destination` until it holds `max` bytes or the stream ends: never more than the chunk needs.
+    private static int InflateInto(Stream source, byte[] destination, int max, long at, string path)
+    {
+        try
+        {
+            using var z = new ZLibStream(source, CompressionMode.Decompress);
+            int total = 0;
+            while (total < max)
+            {
+                int n = z.Read(destination, total, max - total);
+                if (n == 0) break;
+                total += n;
+            }
+            return total;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException) // zlib reports some corruptions as ZLibException (an IOException)
+        {
+            throw Hdf5Errors.Invalid($"deflate chunk is corrupt: {e.Message}", at, path);
+        }
+    }
+
+    // Shuffle, undone from one buffer into another (see Unshuffle).
+    private static void UnshuffleInto(ReadOnlySpan<byte> data, Span<byte> output, int elementSize)
+    {
+        int count = data.Length / elementSize;
+        for (int b = 0; b < elementSize; b++)
+        {
+            var plane = data.Slice(b * count, count);
+            for (int e = 0; e < count; e++) output[e * elementSize + b] = plane[e];
+        }
+        data[(count * elementSize)..].CopyTo(output[(count * elementSize)..]);
     }
 
     private static byte[] Inflate(byte[] data, int maxBytes, long at, string path)

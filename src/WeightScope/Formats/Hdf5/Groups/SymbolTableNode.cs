@@ -16,7 +16,7 @@ internal static class SymbolTableNode
         var heap = LocalHeap.Read(file, heapAddress, at, path);
         var links = new List<Link>();
         var visited = new HashSet<ulong>();
-        foreach (var node in BTrees.BTreeV1.GroupLeaves(file, btree, path, visited))
+        foreach (var node in BTrees.BTreeV1.GroupLeaves(file, btree, at, path, visited))
         {
             var head = file.ReaderAt(node, PrefixSize, "symbol table node", at, path);
             if (!head.ReadBytes(4).SequenceEqual(Signature)) throw Hdf5Errors.Invalid("symbol table node does not start with SNOD", head.Offset - 4, path);

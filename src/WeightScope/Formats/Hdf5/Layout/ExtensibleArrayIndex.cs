@@ -121,7 +121,7 @@ internal static class ExtensibleArrayIndex
             bool inside = true;
             for (int d = 0; d < rank; d++) inside &= offsets[d] < Math.Max(dims[d], 1);
             if (!inside) continue; // a chunk of the reserved maximum extent beyond the current one
-            chunks.Add(new ChunkRecord(size, mask, offsets, addr));
+            chunks.Add(new ChunkRecord(size, mask, offsets, addr, elementAt));
         }
         return chunks;
     }

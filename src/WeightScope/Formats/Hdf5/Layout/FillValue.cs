@@ -40,9 +40,12 @@ internal static class FillValue
     }
 
     /// <summary>Fills <paramref name="output"/> with repeated <paramref name="fill"/> (already sized to one element).</summary>
-    public static void Apply(byte[] output, byte[]? fill)
+    public static void Apply(byte[] output, byte[]? fill) => Apply(output.AsSpan(), fill);
+
+    /// <summary>Fills <paramref name="output"/> with the fill value, or zeros when there is none.</summary>
+    public static void Apply(Span<byte> output, byte[]? fill)
     {
-        if (fill is null || fill.Length == 0) return;
-        for (int i = 0; i + fill.Length <= output.Length; i += fill.Length) fill.CopyTo(output, i);
+        if (fill is null || fill.Length == 0) { output.Clear(); return; }
+        for (int i = 0; i + fill.Length <= output.Length; i += fill.Length) fill.CopyTo(output[i..]);
     }
 }

@@ -48,6 +48,7 @@ internal static class FixedArrayIndex
         for (ulong i = 0; i < count; i++)
         {
             if (paged && i > 0 && i % pageEntries == 0) r.ReadUInt32(); // checksum closing the previous page
+            long entryAt = r.Offset;
             ulong addr = file.ReadAddress(ref r);
             if (paged && !PageInitialised(bitmap, (int)(i / pageEntries))) addr = file.Undefined;
             uint size = (uint)chunkBytes, mask = 0;
@@ -58,7 +59,7 @@ internal static class FixedArrayIndex
             }
             else r.ReadBytes(entrySize - file.OffsetSize);
             if (file.IsUndefined(addr)) continue;
-            chunks.Add(new ChunkRecord(size, mask, Offsets((long)i, grid, chunkDims), addr));
+            chunks.Add(new ChunkRecord(size, mask, Offsets((long)i, grid, chunkDims), addr, entryAt));
         }
         return chunks;
     }
