@@ -140,7 +140,7 @@ internal static class Hdf5Reader
                     if (file.IsUndefined(layout.Address)) return Unwritten(bytes, itemSize, obj.Fill, path, obj.Offset);
                     if (layout.Size != ulong.MaxValue && layout.Size < (ulong)bytes)
                         throw Hdf5Errors.Invalid($"contiguous data has {layout.Size} bytes, the dataset needs {bytes}", obj.Offset, path);
-                    return new ContiguousStorage(file.File, file.Resolve(layout.Address, bytes, "dataset data", obj.Offset, path), bytes, path);
+                    return new MappedStorage(file.File, file.Resolve(layout.Address, bytes, "dataset data", obj.Offset, path), bytes, path);
                 default:
                     if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
                         throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), obj.Offset, path);

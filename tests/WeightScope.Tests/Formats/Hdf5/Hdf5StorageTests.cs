@@ -1,17 +1,19 @@
 using WeightScope.Formats.Hdf5.Layout;
 using WeightScope.IO;
+using WeightScope.Tensors;
 using Xunit;
 
 namespace WeightScope.Tests.Formats.Hdf5;
 
 /// <summary>
-/// The HDF5 storages' two read paths give the same bytes: contiguous data read with pread (large reads) or copied from
-/// the mapping (small reads, spans); chunked data assembled straight into the caller's buffer or once into a cache.
+/// The two read paths give the same bytes: contiguous data read with positional reads on the file handle (large reads,
+/// MappedFile.Read) or copied from the mapping (small reads, spans); chunked data assembled straight into the caller's
+/// buffer or once into a cache.
 /// </summary>
 public class Hdf5StorageTests
 {
     [Fact]
-    public void Contiguous_large_reads_by_pread_equal_the_mapped_bytes()
+    public void Large_reads_by_positional_read_equal_the_mapped_bytes()
     {
         string path = Path.GetTempFileName();
         try
@@ -20,10 +22,10 @@ public class Hdf5StorageTests
             new Random(5).NextBytes(bytes);
             File.WriteAllBytes(path, bytes);
             using var file = MappedFile.Open(path);
-            const int start = 1000, length = (5 << 20) + 3; // over the pread threshold and two huge pages, not page aligned
-            var storage = new ContiguousStorage(file, start, length, "t");
+            const int start = 1000, length = (5 << 20) + 3; // over the positional-read threshold, not page aligned
+            var storage = new MappedStorage(file, start, length, "t");
             var whole = new byte[length];
-            storage.Read(0, whole);                                  // pread
+            storage.Read(0, whole);                                  // positional read
             Assert.Equal(bytes.AsSpan(start, length).ToArray(), whole);
             var part = new byte[4096];
             storage.Read(777, part);                                 // small: from the mapping
@@ -31,6 +33,11 @@ public class Hdf5StorageTests
             Assert.True(storage.TryGetSpan(0, length, out var span)); // zero-copy
             Assert.True(span.SequenceEqual(whole));
             Assert.Throws<ArgumentOutOfRangeException>(() => storage.Read(1, whole));
+            // A slice (a stored zip member read in place) reads through its parent's handle at its own offset.
+            var slice = file.Slice(start, length);
+            var viaSlice = new byte[length - 10];
+            slice.Read(10, viaSlice);
+            Assert.Equal(bytes.AsSpan(start + 10, length - 10).ToArray(), viaSlice);
         }
         finally { File.Delete(path); }
     }

@@ -1,4 +1,4 @@
-using Microsoft.Win32.SafeHandles;
+using WeightScope.IO;
 using System.Buffers;
 using System.Runtime.ExceptionServices;
 using WeightScope.Formats.Hdf5.BTrees;
@@ -61,14 +61,10 @@ internal static class ChunkAssembler
         if (located.Length < gridChunks || located.Select(c => string.Join(',', c.Record.Offsets)).Distinct().Count() < gridChunks)
             FillValue.Apply(output, fill?.Length == itemSize ? fill : null);
         int outputLength = output.Length;
-        HugePages.Advise(output);
-        // Filtered chunks are read with pread through one handle shared by the dataset's chunks (positional reads are
-        // thread-safe): the kernel's copy beats faulting the mapping in, as for contiguous data (ContiguousStorage).
-        using var handle = filters.Count > 0 && located.Length >= ParallelThreshold ? OpenForReading(file) : null;
         fixed (byte* outputPointer = output)
         {
             byte* pointer = outputPointer; // chunks run on pool threads: they see the pinned buffer through a pointer
-            void DecodeOne(int i) => DecodeChunk(file, handle, located[i].Record, located[i].Stored, filters, dims, layout.ChunkDims, itemSize, chunkBytes, new Span<byte>(pointer, outputLength), path);
+            void DecodeOne(int i) => DecodeChunk(file, located[i].Record, located[i].Stored, filters, dims, layout.ChunkDims, itemSize, chunkBytes, new Span<byte>(pointer, outputLength), path);
             // Chunks fill disjoint parts of the output, so they decode independently; inflating dominates a filtered read.
             if (located.Length < ParallelThreshold || (filters.Count == 0 && located.Length < 64))
                 for (int i = 0; i < located.Length; i++) DecodeOne(i);
@@ -80,21 +76,7 @@ internal static class ChunkAssembler
         }
     }
 
-    // A read-only handle on the file when it has a path and still has the mapped length; otherwise the mapping is used.
-    private static SafeFileHandle? OpenForReading(Hdf5File file)
-    {
-        if (file.File.Path is not { } path) return null;
-        try
-        {
-            var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            if (RandomAccess.GetLength(handle) == file.File.Length) return handle;
-            handle.Dispose();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        return null;
-    }
-
-    private static void DecodeChunk(Hdf5File file, SafeFileHandle? handle, ChunkRecord chunk, long stored, IReadOnlyList<Filter> filters, long[] dims, long[] chunkDims, int itemSize, long chunkBytes, Span<byte> output, string path)
+    private static void DecodeChunk(Hdf5File file, ChunkRecord chunk, long stored, IReadOnlyList<Filter> filters, long[] dims, long[] chunkDims, int itemSize, long chunkBytes, Span<byte> output, string path)
     {
         if (filters.Count == 0)
         {
@@ -103,10 +85,13 @@ internal static class ChunkAssembler
             return;
         }
         var buffer = ArrayPool<byte>.Shared.Rent((int)chunkBytes);
-        byte[]? storedBytes = handle is null ? null : ArrayPool<byte>.Shared.Rent((int)chunk.Size);
+        // A large stored chunk is read into a pooled buffer first: MappedFile.Read uses a positional read for it, which
+        // beats inflating straight out of the mapping (each page faulted in on first touch); small ones decode in place.
+        byte[]? storedBytes = chunk.Size >= MappedFile.PositionalReadThreshold ? ArrayPool<byte>.Shared.Rent((int)chunk.Size) : null;
         try
         {
-            int n = storedBytes is not null && ReadFully(handle!, storedBytes.AsSpan(0, (int)chunk.Size), stored)
+            if (storedBytes is not null) file.File.Read(stored, storedBytes.AsSpan(0, (int)chunk.Size));
+            int n = storedBytes is not null
                 ? FilterDecoder.DecodeInto(storedBytes, (int)chunk.Size, stored, filters, chunk.FilterMask, buffer, (int)chunkBytes, path)
                 : FilterDecoder.DecodeInto(file.File, stored, (int)chunk.Size, filters, chunk.FilterMask, buffer, (int)chunkBytes, path);
             if (n < chunkBytes) throw Hdf5Errors.Invalid($"chunk decodes to {n} bytes, expected {chunkBytes}", stored, path);
@@ -117,18 +102,6 @@ internal static class ChunkAssembler
             ArrayPool<byte>.Shared.Return(buffer);
             if (storedBytes is not null) ArrayPool<byte>.Shared.Return(storedBytes);
         }
-    }
-
-    private static bool ReadFully(SafeFileHandle handle, Span<byte> destination, long position)
-    {
-        while (destination.Length > 0)
-        {
-            int n = RandomAccess.Read(handle, destination, position);
-            if (n <= 0) return false;
-            destination = destination[n..];
-            position += n;
-        }
-        return true;
     }
 
     // v2 B-tree index (record types 10 and 11): address, [stored size, filter mask,] scaled chunk coordinates.
