@@ -146,6 +146,7 @@ internal sealed unsafe class MappedFile : IDisposable
     // under the mapping; the caller then copies from the mapping, which reports it the way every other read does.
     private bool TryReadPositional(long offset, Span<byte> destination)
     {
+        HugePages.Advise(destination);
         long position = _handleOffset + offset;
         while (destination.Length > 0)
         {

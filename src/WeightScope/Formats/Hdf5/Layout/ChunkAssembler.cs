@@ -61,6 +61,7 @@ internal static class ChunkAssembler
         if (located.Length < gridChunks || located.Select(c => string.Join(',', c.Record.Offsets)).Distinct().Count() < gridChunks)
             FillValue.Apply(output, fill?.Length == itemSize ? fill : null);
         int outputLength = output.Length;
+        HugePages.Advise(output); // the chunks' rows are copied into it: see IO/HugePages.cs
         fixed (byte* outputPointer = output)
         {
             byte* pointer = outputPointer; // chunks run on pool threads: they see the pinned buffer through a pointer
