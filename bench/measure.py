@@ -44,7 +44,9 @@ def main():
         print(f"{label}\t{wall * 1000:.1f} ms\t{rss:.1f} MiB", flush=True)
     if len(results) == 2:
         (a, wa, ra), (b, wb, rb) = results
-        print(f"ratio\t{b} is {wa / wb:.1f}x faster and uses {ra / rb:.1f}x less memory than {a}")
+        speed = f"{wa / wb:.1f}x faster" if wb <= wa else f"{wb / wa:.1f}x slower"
+        memory = f"{ra / rb:.1f}x less memory" if rb <= ra else f"{rb / ra:.1f}x more memory"
+        print(f"ratio\t{b} is {speed} and uses {memory} than {a}")
 
 
 main()
