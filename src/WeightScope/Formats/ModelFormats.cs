@@ -5,6 +5,7 @@ using WeightScope.Formats.Keras;
 using WeightScope.Formats.NumPy;
 using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
+using WeightScope.Formats.TfJs;
 using WeightScope.IO;
 
 namespace WeightScope.Formats;
@@ -33,6 +34,7 @@ internal static class ModelFormats
         new Hdf5Format(),
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
+        new TfJsFormat(), // model.json with a weightsManifest, or its folder
     ];
 
     /// <summary>Opens a path with the first format that recognises it.</summary>
