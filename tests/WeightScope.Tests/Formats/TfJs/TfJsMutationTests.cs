@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using WeightScope.Tensors;
+using WeightScope.Tests.Robustness;
+using Xunit;
+
+namespace WeightScope.Tests.Formats.TfJs;
+
+/// <summary>
+/// The shared fuzzer's mutations applied to each file of a tfjs model folder in turn (model.json or one shard), the
+/// folder then opened by path (a model.json from a stream cannot reach its shards) and every tensor read: only
+/// <see cref="ModelFormatException"/> may escape, quickly.
+/// </summary>
+public sealed class TfJsMutationTests
+{
+    private static readonly int Iterations = int.TryParse(Environment.GetEnvironmentVariable("WEIGHTSCOPE_FUZZ_ITERATIONS"), out var n) ? n : 25;
+
+    public static TheoryData<string> Folders()
+    {
+        var data = new TheoryData<string> { Path.Combine("tests", "fixtures", "tfjs", "mixed"), Path.Combine("tests", "fixtures", "tfjs", "layers") };
+        if (TestPaths.CorpusAvailable)
+            foreach (var d in Directory.GetDirectories(TestPaths.CorpusFile("tfjs")).Order(StringComparer.Ordinal))
+                if (Directory.GetFiles(d).Sum(f => new FileInfo(f).Length) < 100_000) data.Add(Path.GetRelativePath(TestPaths.RepoRoot, d));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public void Only_model_format_errors_escape(string relativeFolder)
+    {
+        var source = Path.Combine(TestPaths.RepoRoot, relativeFolder);
+        var files = Directory.GetFiles(source).Where(f => !f.EndsWith("answers.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        var rng = new Random(StringComparer.Ordinal.GetHashCode(relativeFolder) & 0x7FFFFFFF ^ 4242);
+        var work = Directory.CreateTempSubdirectory("tfjs-fuzz-").FullName;
+        try
+        {
+            for (int i = 0; i < Iterations; i++)
+            {
+                foreach (var f in files) File.Copy(f, Path.Combine(work, Path.GetFileName(f)), overwrite: true);
+                var target = files[rng.Next(files.Length)];
+                var (mutated, how) = MutationTests.Mutate(File.ReadAllBytes(target), rng);
+                File.WriteAllBytes(Path.Combine(work, Path.GetFileName(target)), mutated);
+                var sw = Stopwatch.StartNew();
+                try
+                {
+                    using var m = ModelFile.Open(work);
+                    _ = m.Modules.Descendants().Count();
+                    foreach (var t in m.Tensors)
+                    {
+                        t.ReadBytes();
+                        if (!t.DType.IsComplex()) t.ToFloat32();
+                    }
+                }
+                catch (ModelFormatException)
+                {
+                    // the one acceptable failure
+                }
+                catch (Exception e)
+                {
+                    Assert.Fail($"{relativeFolder}: {Path.GetFileName(target)}, mutation {i} ({how}): {e.GetType().Name} escaped: {e.Message}\n{e.StackTrace}");
+                }
+                Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"{relativeFolder}: {Path.GetFileName(target)} mutation {i} ({how}) took {sw.Elapsed.TotalSeconds:F1} s");
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+}
