@@ -6,6 +6,7 @@ using WeightScope.Formats.NumPy;
 using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
 using WeightScope.Formats.TfJs;
+using WeightScope.Formats.TorchSharp;
 using WeightScope.IO;
 
 namespace WeightScope.Formats;
@@ -35,6 +36,8 @@ internal static class ModelFormats
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
         new TfJsFormat(), // model.json with a weightsManifest, or its folder
+        // no magic at all: last, and only on a fully consistent parse (see TorchSharpFormat)
+        new TorchSharpFormat(),
     ];
 
     /// <summary>Opens a path with the first format that recognises it.</summary>

@@ -1,0 +1,66 @@
+namespace WeightScope.Formats.TorchSharp;
+
+/// <summary>
+/// TorchSharp's native format: a module state dict (<c>Module.save</c>, or <c>exportsd.save_state_dict</c> from Python)
+/// or one tensor (<c>Tensor.Save</c>). It has no magic, so it is detected last and strictly: a state dict whose whole
+/// parse is consistent and ends exactly at the end of the file; with a <c>.dat</c>/<c>.bin</c> extension also a single
+/// tensor parsed the same way, or a file that starts like a state dict or an optimizer state (claimed so that the
+/// reader can say what is wrong with it).
+/// </summary>
+internal sealed class TorchSharpFormat : IModelFormat
+{
+    /// <inheritdoc />
+    public string Name => TorchSharpErrors.Format;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Extensions { get; } = [".dat", ".bin"];
+
+    /// <inheritdoc />
+    public bool TryDetect(DetectionContext context)
+    {
+        if (context.IsDirectory || context.Zip is not null || context.File is not { Length: > 0 } file) return false;
+        try
+        {
+            if (TryParse(() => TorchSharpParser.ParseStateDict(file, ReaderLimits.Default)) is { Entries.Count: > 0 }) return true;
+            if (!HasTorchSharpExtension(context.Path)) return false;
+            return TryParse(() => TorchSharpParser.ParseTensor(file)) is not null
+                   || TorchSharpParser.OptimizerName(file) is not null
+                   || TorchSharpParser.StartsLikeStateDict(file);
+        }
+        catch (Exception e) when (e is ArgumentException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public ModelFile Read(DetectionContext context, ReaderOptions options)
+    {
+        var file = context.File!;
+        TorchSharpFile parsed;
+        try
+        {
+            parsed = TorchSharpParser.ParseStateDict(file, options.Limits);
+        }
+        catch (ModelFormatException) when (HasTorchSharpExtension(context.Path) && TryParse(() => TorchSharpParser.ParseTensor(file)) is { } single)
+        {
+            parsed = single;
+        }
+        catch (ModelFormatException) when (TorchSharpParser.OptimizerName(file) is { } optimizer)
+        {
+            throw TorchSharpErrors.OptimizerState(optimizer);
+        }
+        return TorchSharpReader.Map(parsed, file);
+    }
+
+    private static bool HasTorchSharpExtension(string? path) =>
+        path is not null && Extensions_.Contains(System.IO.Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
+
+    private static readonly string[] Extensions_ = [".dat", ".bin"];
+
+    private static TorchSharpFile? TryParse(Func<TorchSharpFile> parse)
+    {
+        try { return parse(); }
+        catch (ModelFormatException) { return null; }
+    }
+}
