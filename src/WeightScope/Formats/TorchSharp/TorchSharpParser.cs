@@ -56,8 +56,8 @@ internal sealed class TorchSharpParser
     }
 
     /// <summary>
-    /// True when the file starts like a state dict: a count of at least one, then a name that is UTF-8 text, then a known
-    /// element type and a plausible rank. Used, with the file's extension, to claim a damaged file so the reader can say
+    /// True when the file starts like a state dict: a count of at least one, then a name that is UTF-8 text without
+    /// control characters, then a LEB128 element type. Used, with the file's extension, to claim a damaged file so the reader can say
     /// what is wrong with it.
     /// </summary>
     public static bool StartsLikeStateDict(MappedFile file)
@@ -67,7 +67,8 @@ internal sealed class TorchSharpParser
             var p = new TorchSharpParser(file);
             if (p.Leb128("entry count") < 1) return false;
             p.Name();
-            return TorchSharpRecords.ToDType(p.Leb128("element type")) is not null && p.Leb128("rank") <= TorchSharpRecords.MaxRank;
+            p.Leb128("element type"); // any value: an unknown type is then reported by the reader, not taken for another format
+            return true;
         }
         catch (ModelFormatException) { return false; }
     }
