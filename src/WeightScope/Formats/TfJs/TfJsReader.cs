@@ -56,7 +56,7 @@ internal static class TfJsReader
             if (json.ModelTopologyJson is not null) metadata["modelTopology"] = json.ModelTopologyJson;
             foreach (var (k, v) in json.OtherEntries) metadata[k] = v;
             if (quantization.Count > 0) metadata["quantization"] = quantization;
-            foreach (var (k, v) in strings) metadata[k] = v;
+            foreach (var (k, v) in strings) metadata[metadata.ContainsKey(k) ? "weight:" + k : k] = v; // a weight named 'format' keeps both
 
             string? producer = (json.GeneratedBy, json.ConvertedBy) switch
             {

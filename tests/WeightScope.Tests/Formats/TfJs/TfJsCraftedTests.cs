@@ -173,6 +173,21 @@ public sealed class TfJsCraftedTests : IDisposable
     }
 
     [Fact]
+    public void String_weights_by_the_encodeWeights_layout()
+    {
+        // "format" (scalar string): length 2, "ok"; "raw" ([2]): length 1, 0xFF (not UTF-8), then length 0.
+        byte[] bytes = [2, 0, 0, 0, (byte)'o', (byte)'k', 1, 0, 0, 0, 0xFF, 0, 0, 0, 0];
+        Shard("w.bin", bytes);
+        using var m = ModelFile.Open(Model("[{\"name\": \"format\", \"shape\": [], \"dtype\": \"string\"}, {\"name\": \"raw\", \"shape\": [2], \"dtype\": \"string\"}]"));
+        Assert.Equal("graph-model", m.Metadata["format"]); // the model.json field keeps its key
+        Assert.Equal("ok", m.Metadata["weight:format"]);
+        var raw = Assert.IsType<List<object?>>(m.Metadata["raw"]);
+        Assert.Equal(new byte[] { 0xFF }, Assert.IsType<byte[]>(raw[0]));
+        Assert.Equal("", raw[1]);
+        Assert.Empty(m.Tensors);
+    }
+
+    [Fact]
     public void Empty_weights_and_zero_sized_tensors()
     {
         Shard("w.bin");
