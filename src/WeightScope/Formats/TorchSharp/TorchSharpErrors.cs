@@ -43,8 +43,10 @@ internal static class TorchSharpErrors
             $"the entries end at offset {end} but the file has {length} bytes: {length - end} trailing bytes TorchSharp's loader never reads " +
             "(the file is not a TorchSharp state dict, or was appended to)", end);
 
-    public static ModelFormatException OptimizerState(string optimizer) =>
+    public static ModelFormatException UnknownOptimizer(string optimizer) =>
         new UnsupportedModelFeatureException(Format,
-            $"TorchSharp optimizer state ({optimizer}, written by the optimizer's SaveStateDict or exportsd.save_{optimizer.ToLowerInvariant()}); " +
-            "only module state dicts (Module.save) and single tensors (Tensor.Save) are read", 0);
+            $"optimizer state of '{optimizer}' (known: SGD, ASGD, Rprop, RMSProp, Adam, AdamW, NAdam, RAdam, Adamax, Adadelta, Adagrad)", 0);
+
+    public static ModelFormatException BadBool(string what, byte value, long offset) =>
+        new InvalidModelContentException(Format, $"{what} at offset {offset} is a bool byte of {value}; BinaryWriter writes 0 or 1", offset);
 }

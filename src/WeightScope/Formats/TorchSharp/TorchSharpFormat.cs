@@ -1,11 +1,12 @@
 namespace WeightScope.Formats.TorchSharp;
 
 /// <summary>
-/// TorchSharp's native format: a module state dict (<c>Module.save</c>, or <c>exportsd.save_state_dict</c> from Python)
-/// or one tensor (<c>Tensor.Save</c>). It has no magic, so it is detected last and strictly: a state dict whose whole
+/// TorchSharp's native format: a module state dict (<c>Module.save</c>, or <c>exportsd.save_state_dict</c> from Python),
+/// one tensor (<c>Tensor.Save</c>), or an optimizer's state (<c>exportsd.save_&lt;optimizer&gt;</c>). It has no magic, so it is detected last and strictly: a state dict whose whole
 /// parse is consistent and ends exactly at the end of the file; with a <c>.dat</c>/<c>.bin</c> extension also a single
 /// tensor parsed the same way, or a file that starts like a state dict or an optimizer state (claimed so that the
-/// reader can say what is wrong with it).
+/// reader can say what is wrong with it). Optimizer state (a known optimizer name, then its options and state, to the
+/// end of the file) is read as well.
 /// </summary>
 internal sealed class TorchSharpFormat : IModelFormat
 {
@@ -22,6 +23,8 @@ internal sealed class TorchSharpFormat : IModelFormat
         try
         {
             if (TryParse(() => TorchSharpParser.ParseStateDict(file, ReaderLimits.Default)) is { Entries.Count: > 0 }) return true;
+            if (TorchSharpParser.OptimizerName(file) is not null && TryParse(() => { TorchSharpOptimizer.Parse(file, ReaderLimits.Default); return new TorchSharpFile(TorchSharpKind.StateDict, []); }) is not null)
+                return true;
             if (!HasTorchSharpExtension(context.Path)) return false;
             return TryParse(() => TorchSharpParser.ParseTensor(file)) is not null
                    || TorchSharpParser.OptimizerName(file) is not null
@@ -46,9 +49,9 @@ internal sealed class TorchSharpFormat : IModelFormat
         {
             parsed = single;
         }
-        catch (ModelFormatException) when (TorchSharpParser.OptimizerName(file) is { } optimizer)
+        catch (ModelFormatException) when (TorchSharpParser.OptimizerName(file) is not null)
         {
-            throw TorchSharpErrors.OptimizerState(optimizer);
+            return TorchSharpReader.MapOptimizer(TorchSharpOptimizer.Parse(file, options.Limits), file);
         }
         return TorchSharpReader.Map(parsed, file);
     }

@@ -16,13 +16,15 @@ internal sealed class TorchSharpParser
     private readonly MappedFile _file;
     private long _pos;
 
-    private TorchSharpParser(MappedFile file, long start = 0)
+    internal TorchSharpParser(MappedFile file, long start = 0)
     {
         _file = file;
         _pos = start;
     }
 
-    private long Remaining => _file.Length - _pos;
+    internal long Position => _pos;
+
+    internal long Remaining => _file.Length - _pos;
 
     /// <summary>A module state dict: LEB128 count, then (name, tensor) pairs.</summary>
     public static TorchSharpFile ParseStateDict(MappedFile file, ReaderLimits limits)
@@ -79,16 +81,12 @@ internal sealed class TorchSharpParser
         try
         {
             var name = new TorchSharpParser(file).Name();
-            return KnownOptimizers.Contains(name) ? name : null;
+            return TorchSharpOptimizer.IsKnown(name) ? name : null;
         }
         catch (ModelFormatException) { return null; }
     }
 
-    /// <summary>torch.optim classes TorchSharp mirrors and whose state exportsd.py can save.</summary>
-    private static readonly HashSet<string> KnownOptimizers =
-        new(["SGD", "ASGD", "Adam", "AdamW", "Adamax", "Adadelta", "Adagrad", "NAdam", "RAdam", "RMSprop", "RMSProp", "Rprop", "LBFGS"], StringComparer.Ordinal);
-
-    private TorchSharpEntry Tensor(string name, long entryOffset)
+    internal TorchSharpEntry Tensor(string name, long entryOffset)
     {
         string? entry = name.Length == 0 ? null : name;
         long typeOffset = _pos;
@@ -112,7 +110,7 @@ internal sealed class TorchSharpParser
     }
 
     /// <summary><c>BinaryReader.ReadString</c>: 7-bit-encoded byte count (LEB128), then UTF-8 bytes.</summary>
-    private string Name()
+    internal string Name()
     {
         long at = _pos;
         long length = Leb128("name length");
@@ -127,7 +125,7 @@ internal sealed class TorchSharpParser
     }
 
     /// <summary>TorchSharp's <c>LEB128Codec.Decode</c>: 7 bits per byte, low group first, high bit = more; refused past 63 bits.</summary>
-    private long Leb128(string what)
+    internal long Leb128(string what)
     {
         long start = _pos, value = 0;
         for (int i = 0; ; i++)
@@ -142,7 +140,16 @@ internal sealed class TorchSharpParser
         }
     }
 
-    private void ExpectEnd()
+    /// <summary>Raw little-endian bytes of a fixed-size field (BinaryWriter's doubles, bools, longs).</summary>
+    internal ReadOnlySpan<byte> Fixed(string what, int size)
+    {
+        if (Remaining < size) throw TorchSharpErrors.Truncated(what, _pos, size, Remaining);
+        var span = _file.Span(_pos, size);
+        _pos += size;
+        return span;
+    }
+
+    internal void ExpectEnd()
     {
         if (_pos != _file.Length) throw TorchSharpErrors.TrailingBytes(_pos, _file.Length);
     }

@@ -22,4 +22,22 @@ internal static class TorchSharpReader
         string version = parsed.Kind == TorchSharpKind.StateDict ? "state_dict" : "tensor";
         return new ModelFile(new ModelFormatInfo(TorchSharpErrors.Format, version), new TensorCollection(tensors));
     }
+
+    /// <summary>
+    /// Optimizer state: tensors <c>state.&lt;i&gt;.&lt;field&gt;</c> (role OptimizerState, <c>i</c> the parameter's index
+    /// across the groups, as torch numbers <c>optimizer.state_dict()['state']</c>); the optimizer's name, each group's
+    /// options and the scalar state (<c>step</c>, <c>eta</c>…) as metadata.
+    /// </summary>
+    public static ModelFile MapOptimizer(TorchSharpOptimizer.Parsed parsed, MappedFile file)
+    {
+        var tensors = parsed.Tensors.Select(e => new TensorEntry(e.Name, TorchSharpRecords.ToDType((long)e.ScalarType)!.Value, new Shape(e.Shape),
+            new MappedStorage(file, e.DataOffset, e.DataBytes, $"{e.Name}@{e.DataOffset}"), role: TensorRole.OptimizerState));
+        var metadata = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["optimizer"] = parsed.Optimizer,
+            ["param_groups"] = parsed.ParamGroups,
+        };
+        foreach (var (k, v) in parsed.StateValues) metadata[k] = v;
+        return new ModelFile(new ModelFormatInfo(TorchSharpErrors.Format, "optimizer"), new TensorCollection(tensors), null, metadata);
+    }
 }

@@ -143,4 +143,31 @@ public sealed class TorchSharpCraftedTests : IDisposable
         using (var m = ModelFile.Open(Write(single, "t.bin"))) Assert.Equal([0.5, -1.0], m.Tensors[""].ToFloat64());
         Assert.Throws<UnknownModelFormatException>(() => ModelFile.Open(Write([.. single, 9], "t2.bin")));
     }
+
+    // exportsd.save_sgd: name "SGD"; 1 group; 1 state; options lr, initial_lr, momentum, dampening, weight_decay (float64),
+    // nesterov, maximize (bool bytes); state: conditional momentum_buffer (bool 1, then float32 [2]).
+    private static byte[] Sgd(byte nesterov = 1) =>
+        [.. Leb(3), .. "SGD"u8, .. Leb(1), .. Leb(1), .. new[] { 0.5, 0.5, 0.9, 0.0, 0.01 }.SelectMany(BitConverter.GetBytes), nesterov, 0,
+         1, .. Leb(6), .. Leb(1), .. Leb(2), .. BitConverter.GetBytes(0.25f), .. BitConverter.GetBytes(-4f)];
+
+    [Fact]
+    public void Optimizer_state_built_by_the_exportsd_layout()
+    {
+        using var m = ModelFile.Open(new MemoryStream(Sgd())); // a whole consistent parse needs no extension
+        Assert.Equal("optimizer", m.Format.Version);
+        var group = Assert.IsType<OrderedDictionary<string, object?>>(Assert.Single(Assert.IsType<List<object?>>(m.Metadata["param_groups"])));
+        Assert.Equal(["lr", "initial_lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"], group.Keys);
+        Assert.Equal(new object?[] { 0.5, 0.5, 0.9, 0.0, 0.01, true, false }, group.Values);
+        Assert.Equal([0.25f, -4f], m.Tensors["state.0.momentum_buffer"].ToFloat32());
+    }
+
+    [Fact]
+    public void Optimizer_state_truncated_or_with_a_bad_bool()
+    {
+        var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(Write(Sgd()[..^2], "sgd.dat")));
+        Assert.Contains("truncated", e.Message);
+        var b = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(Write(Sgd(nesterov: 7), "sgd2.dat")));
+        Assert.Contains("bool byte of 7", b.Message);
+        Assert.Throws<UnknownModelFormatException>(() => ModelFile.Open(new MemoryStream(Sgd()[..^2]))); // no extension: not claimed
+    }
 }
