@@ -14,7 +14,10 @@ internal sealed class TorchSharpFormat : IModelFormat
     public string Name => TorchSharpErrors.Format;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Extensions { get; } = [".dat", ".bin"];
+    public IReadOnlyList<string> Extensions => FileExtensions;
+
+    /// <summary>The extensions TorchSharp's tests and users give these files; they admit the weaker detection forms.</summary>
+    private static readonly string[] FileExtensions = [".dat", ".bin"];
 
     /// <inheritdoc />
     public bool TryDetect(DetectionContext context)
@@ -57,9 +60,7 @@ internal sealed class TorchSharpFormat : IModelFormat
     }
 
     private static bool HasTorchSharpExtension(string? path) =>
-        path is not null && Extensions_.Contains(System.IO.Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
-
-    private static readonly string[] Extensions_ = [".dat", ".bin"];
+        path is not null && FileExtensions.Contains(System.IO.Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
 
     private static TorchSharpFile? TryParse(Func<TorchSharpFile> parse)
     {
