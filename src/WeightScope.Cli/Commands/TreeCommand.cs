@@ -24,7 +24,8 @@ internal static class TreeCommand
         var cmd = new Command("tree", """
             Show the model's structure, the way its framework shows it:
               PyTorch whole model / TorchScript   exactly print(model)
-              Keras (.h5, .keras, .weights.h5)    a model.summary()-style table with Total / Trainable / Non-trainable params
+              Keras (.h5, .keras, .weights.h5,    a model.summary()-style table with Total / Trainable / Non-trainable params
+              tfjs layers-model)
               anything else (state dicts, …)      a compact tree with module types where known and parameter counts
             --summary and --compact choose a view for any file; --depth implies --compact.
 
@@ -63,8 +64,8 @@ internal static class TreeCommand
     // print(model) is PyTorch's own rendering; other frameworks' trees (Keras layers) read better as the compact tree.
     private static bool IsPyTorch(ModelFile model) => model.Format.Name is "pytorch-zip" or "pytorch-legacy" or "torchscript";
 
-    // Keras users read a model through model.summary(); every Keras format name starts with "keras".
-    private static bool IsKeras(ModelFile model) => model.Format.Name.StartsWith("keras", StringComparison.Ordinal);
+    // Keras users read a model through model.summary() (also a Keras model converted to a tfjs layers-model).
+    private static bool IsKeras(ModelFile model) => LayoutNotes.IsKerasModel(model.Format);
 
     /// <summary>
     /// <c>{"model","layers":[{"name","type","depth","params","trainable","weights":[{"name","tensor","dtype","shape","role"}]}],

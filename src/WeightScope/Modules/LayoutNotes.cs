@@ -16,13 +16,25 @@ public static class LayoutNotes
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tensor);
-        if (!model.Format.Name.StartsWith("keras", StringComparison.Ordinal)) return null;
+        if (!IsKerasModel(model.Format)) return null;
         foreach (var node in model.Modules.Descendants())
         {
             foreach (var (local, t) in node.Parameters.Concat(node.Buffers))
                 if (ReferenceEquals(t, tensor)) return ForKeras(node.Type ?? "", LastSegment(local), tensor.Shape);
         }
         return null;
+    }
+
+    /// <summary>
+    /// True for files that hold a Keras model, whose layers keep Keras's layouts and are read through
+    /// <c>model.summary()</c>: Keras 1/2 <c>.h5</c>, Keras 3 <c>.keras</c>/<c>.weights.h5</c>, and TensorFlow.js
+    /// layers-models (a Keras model converted by tfjs).
+    /// </summary>
+    public static bool IsKerasModel(ModelFormatInfo format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        return format.Name.StartsWith("keras", StringComparison.Ordinal)
+            || (format.Name == "tfjs" && format.Version?.StartsWith("layers-model", StringComparison.Ordinal) == true);
     }
 
     private static string LastSegment(string local) => local[(local.LastIndexOf('/') + 1)..];

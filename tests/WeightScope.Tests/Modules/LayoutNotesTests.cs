@@ -26,6 +26,17 @@ public class LayoutNotesTests
     }
 
     [Fact]
+    public void A_tfjs_layers_model_is_a_keras_model_with_keras_layouts()
+    {
+        string folder = TestPaths.Fixture("tfjs", "layers"); // written by tfjs-layers model.save
+        Assert.Contains("(in, out) = (2, 3)", NoteFor(folder, "fc1/kernel"));
+        using var model = ModelFile.Open(folder);
+        Assert.True(LayoutNotes.IsKerasModel(model.Format));
+        using var graph = ModelFile.Open(TestPaths.Fixture("tfjs", "mixed")); // a graph-model: TF ops, no Keras layers
+        Assert.False(LayoutNotes.IsKerasModel(graph.Format));
+    }
+
+    [Fact]
     public void PyTorch_files_need_no_note()
     {
         string file = Path.Combine(TestPaths.RepoRoot, "samples", "simple_nn.pth");
