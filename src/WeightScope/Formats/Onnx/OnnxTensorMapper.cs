@@ -20,8 +20,8 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
     public Result Map(TensorProto t, string name, string key)
     {
         if (t.Segment is not null) throw OnnxErrors.Segmented(format, name);
-        var shape = Dims(t.Dims, name);
-        long elements = ElementCount(shape, name);
+        long elements = ElementCount(t.Dims, name);
+        var shape = new Shape([.. t.Dims]);
         var dtype = OnnxDataTypes.ToDType(format, name, t.DataType);
 
         bool isExternal = t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External;
@@ -62,26 +62,16 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
         catch (DecoderFallbackException) { return s.ToByteArray(); }
     }
 
-    private Shape Dims(IReadOnlyList<long> dims, string name)
-    {
-        var d = new long[dims.Count];
-        for (int i = 0; i < d.Length; i++)
-        {
-            if (dims[i] < 0) throw OnnxErrors.NegativeDim(format, name, dims[i]);
-            d[i] = dims[i];
-        }
-        return new Shape(d);
-    }
-
-    private long ElementCount(Shape shape, string name)
+    private long ElementCount(IReadOnlyList<long> dims, string name)
     {
         long n = 1;
-        try
+        foreach (var d in dims)
         {
-            for (int i = 0; i < shape.Rank; i++) n = checked(n * shape[i]);
-            return n;
+            if (d < 0) throw OnnxErrors.NegativeDim(format, name, d);
+            try { n = checked(n * d); }
+            catch (OverflowException) { throw OnnxErrors.TooManyElements(format, name); }
         }
-        catch (OverflowException) { throw OnnxErrors.TooManyElements(format, name); }
+        return n;
     }
 
     // The mapped file's bytes when the walk found this raw_data and they are the parsed bytes; otherwise the parsed copy.
