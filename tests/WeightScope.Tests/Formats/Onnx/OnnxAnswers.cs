@@ -17,10 +17,21 @@ internal static class OnnxAnswers
     /// <summary>TensorProto.DataType names → element types, from onnx.proto's comments on each type.</summary>
     public static readonly Dictionary<string, DType> DTypeOf = new()
     {
-        ["FLOAT"] = DType.Float32, ["UINT8"] = DType.UInt8, ["INT8"] = DType.Int8, ["UINT16"] = DType.UInt16,
-        ["INT16"] = DType.Int16, ["INT32"] = DType.Int32, ["INT64"] = DType.Int64, ["BOOL"] = DType.Bool,
-        ["FLOAT16"] = DType.Float16, ["DOUBLE"] = DType.Float64, ["UINT32"] = DType.UInt32, ["UINT64"] = DType.UInt64,
-        ["COMPLEX64"] = DType.Complex64, ["COMPLEX128"] = DType.Complex128, ["BFLOAT16"] = DType.BFloat16,
+        ["FLOAT"] = DType.Float32,
+        ["UINT8"] = DType.UInt8,
+        ["INT8"] = DType.Int8,
+        ["UINT16"] = DType.UInt16,
+        ["INT16"] = DType.Int16,
+        ["INT32"] = DType.Int32,
+        ["INT64"] = DType.Int64,
+        ["BOOL"] = DType.Bool,
+        ["FLOAT16"] = DType.Float16,
+        ["DOUBLE"] = DType.Float64,
+        ["UINT32"] = DType.UInt32,
+        ["UINT64"] = DType.UInt64,
+        ["COMPLEX64"] = DType.Complex64,
+        ["COMPLEX128"] = DType.Complex128,
+        ["BFLOAT16"] = DType.BFloat16,
     };
 
     /// <summary>Checks dtype, shape and the bytes (numpy's <c>to_array(t).tobytes()</c> hash; bfloat16, which onnx 1.12 widens to float32, by value).</summary>
