@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using WeightScope.Tensors;
 using WeightScope.Formats.Onnx.Proto;
 using Xunit;
 
@@ -227,5 +228,49 @@ public sealed class OnnxCraftedTests : IDisposable
         Fails<InvalidModelContentException>(Write("input_0.pb", t.ToByteArray()));
         // a .pb that is not a TensorProto is not taken for one
         Assert.ThrowsAny<UnknownModelFormatException>(() => ModelFile.Open(Write("other.pb", [0x12, 0x03, 0x41, 0x42, 0x43])).Dispose());
+    }
+
+    [Fact]
+    public void A_graph_field_written_twice_is_merged_as_protobuf_merges_it()
+    {
+        // Protobuf concatenates repeated fields of a message field that appears twice; the raw_data walk follows.
+        var first = Model(Floats("a", 1, 2)).ToByteArray();
+        var second = new ModelProto { Graph = new GraphProto { Initializer = { Floats("b", 3, 4, 5) } } }.ToByteArray();
+        using var m = ModelFile.Open(Write("merged.onnx", [.. first, .. second]));
+        Assert.Equal(["a", "b"], m.Tensors.Select(t => t.Name));
+        Assert.Equal([1f, 2f], m.Tensors["a"].ToFloat32());
+        Assert.Equal([3f, 4f, 5f], m.Tensors["b"].ToFloat32());
+        Assert.All(m.Tensors, t => Assert.IsType<MappedStorage>(t.Storage));
+    }
+
+    [Fact]
+    public void A_model_without_ir_version_first_is_detected_by_its_onnx_name_only()
+    {
+        var m = Model(Floats("w", 1));
+        m.ClearIrVersion();
+        var bytes = m.ToByteArray();
+        using (var opened = ModelFile.Open(Write("noir.onnx", bytes))) Assert.Equal("onnx", opened.Format.Name);
+        Assert.ThrowsAny<UnknownModelFormatException>(() => ModelFile.Open(Write("noir.bin", bytes)).Dispose());
+    }
+
+    [Fact]
+    public void Tensor_list_attributes_and_graph_list_attributes_are_read()
+    {
+        var m = Model();
+        var node = new NodeProto { OpType = "Custom", Domain = "my.domain", Input = { "x" } };
+        node.Attribute.Add(new AttributeProto { Name = "ts", Type = AttributeProto.Types.AttributeType.Tensors, Tensors = { Floats("", 1), Floats("", 2, 3) } });
+        var body = new GraphProto { Initializer = { Floats("c", 9) }, Node = { new NodeProto { OpType = "Identity", Input = { "c" } } } };
+        node.Attribute.Add(new AttributeProto { Name = "gs", Type = AttributeProto.Types.AttributeType.Graphs, Graphs = { body } });
+        node.Attribute.Add(new AttributeProto { Name = "sp", Type = AttributeProto.Types.AttributeType.SparseTensor, SparseTensor = new SparseTensorProto() });
+        m.Graph.Node.Add(node);
+        using var f = ModelFile.Open(Write(m));
+        var module = Assert.Single(f.Modules.Children);
+        Assert.Equal("Custom_0", module.Name);
+        Assert.Equal("my.domain.Custom", module.QualifiedType);
+        Assert.Equal([2f, 3f], f.Tensors["Custom_0/ts/1"].ToFloat32());
+        Assert.Same(f.Tensors["Custom_0/ts/0"], module.Parameters["ts.0"]);
+        Assert.Equal([9f], f.Tensors["Custom_0/gs/0/c"].ToFloat32());
+        Assert.Same(f.Tensors["Custom_0/gs/0/c"], module.Child("gs.0")!.Children[0].Parameters["c"]);
+        Assert.IsType<WeightScope.Modules.OpaqueObject>(module.Attributes["sp"]);
     }
 }
