@@ -58,7 +58,7 @@ internal static class OnnxErrors
 
     public static ModelFormatException ExternalWithoutFolder(string tensor) =>
         new UnsupportedModelFeatureException(Format,
-            $"tensor '{tensor}' keeps its data in an external file, which cannot be found for a model opened from a stream; open the model by path",
+            $"tensor '{tensor}' keeps its data in an external file, which cannot be found for a model opened from a stream or for a bare TensorProto file; open the model (.onnx) by path",
             null, tensor);
 
     public static ModelFormatException ExternalMissingKey(string tensor, string key) =>
