@@ -3,6 +3,7 @@ using WeightScope.Formats.Gguf;
 using WeightScope.Formats.Hdf5;
 using WeightScope.Formats.Keras;
 using WeightScope.Formats.NumPy;
+using WeightScope.Formats.Onnx;
 using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
 using WeightScope.Formats.TfJs;
@@ -33,6 +34,8 @@ internal static class ModelFormats
         new KerasH5Format(),
         new Keras3WeightsFormat(),
         new Hdf5Format(),
+        new OnnxFormat(), // no magic: a header that reads as ModelProto fields, so after every magic-byte format
+        new OnnxTensorFormat(), // .pb files that read as one TensorProto (ONNX test data)
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
         new TfJsFormat(), // model.json with a weightsManifest, or its folder

@@ -18,7 +18,7 @@ public class MutationTests
     public static TheoryData<string> Inputs()
     {
         var files = new List<string>();
-        foreach (var dir in new[] { "pytorch", "numpy", "core", "pytorch-crafted", "hdf5", "keras", "torchsharp" })
+        foreach (var dir in new[] { "pytorch", "numpy", "core", "pytorch-crafted", "hdf5", "keras", "torchsharp", "onnx" })
         {
             var d = TestPaths.Fixture(dir);
             if (Directory.Exists(d))
@@ -26,7 +26,7 @@ public class MutationTests
         }
         files.Add(Path.Combine(TestPaths.RepoRoot, "samples", "simple_nn.pth"));
         if (TestPaths.CorpusAvailable)
-            foreach (var folder in new[] { "safetensors", "numpy", "pytorch", "hdf5", "keras-h5", "keras3", "torchsharp" })
+            foreach (var folder in new[] { "safetensors", "numpy", "pytorch", "hdf5", "keras-h5", "keras3", "torchsharp", "onnx" })
                 files.AddRange(Directory.GetFiles(TestPaths.CorpusFile(folder), "*", SearchOption.AllDirectories).Where(f => new FileInfo(f).Length < 100_000));
         if (TestPaths.CorpusAvailable) // the smallest real GGUF files are 0.6–2.6 MB; whole, they still parse in milliseconds
             files.AddRange(Directory.GetFiles(TestPaths.CorpusFile("gguf"), "*.gguf", SearchOption.AllDirectories));

@@ -1,0 +1,89 @@
+namespace WeightScope.Formats.Onnx;
+
+/// <summary>Every ONNX error message, in one place: what was expected, what was found, where, and what to do.</summary>
+internal static class OnnxErrors
+{
+    public const string Format = "onnx";
+    public const string TensorFormat = "onnx-tensor";
+
+    public static ModelFormatException NotProtobuf(string format, string message, Exception inner) =>
+        new InvalidModelContentException(format, $"the protobuf message does not parse: {message}; the file is truncated or corrupt", null, null, inner);
+
+    public static ModelFormatException TooLarge(string format, long length) =>
+        new InvalidModelContentException(format,
+            $"the file is {length} bytes but a protobuf message is at most 2 GiB; large ONNX models keep their weights as external data " +
+            "(onnx.save_model(..., save_as_external_data=True))", 0);
+
+    public static ModelFormatException NegativeDim(string format, string tensor, long dim) =>
+        new InvalidModelContentException(format, $"tensor '{tensor}' has dimension {dim}; dimensions must be zero or positive", null, tensor);
+
+    public static ModelFormatException TooManyElements(string format, string tensor) =>
+        new InvalidModelContentException(format, $"tensor '{tensor}': the product of its dimensions overflows 64 bits", null, tensor);
+
+    public static ModelFormatException UndefinedType(string format, string tensor) =>
+        new InvalidModelContentException(format, $"tensor '{tensor}' has data_type 0 (UNDEFINED); a tensor needs an element type", null, tensor);
+
+    public static ModelFormatException UnknownType(string format, string tensor, int dataType) =>
+        new UnsupportedModelFeatureException(format,
+            $"tensor '{tensor}' has data_type {dataType}, which is not a TensorProto.DataType this reader knows (1–23)", null, tensor);
+
+    public static ModelFormatException TypeWithoutDType(string format, string tensor, string typeName) =>
+        new UnsupportedModelFeatureException(format,
+            $"tensor '{tensor}' has element type {typeName}, which WeightScope has no element type for yet; " +
+            "convert it (e.g. onnx's Cast to float16/float32) to read it", null, tensor);
+
+    public static ModelFormatException Segmented(string format, string tensor) =>
+        new UnsupportedModelFeatureException(format, $"tensor '{tensor}' is a segment of a larger tensor (TensorProto.segment)", null, tensor);
+
+    public static ModelFormatException RawSizeMismatch(string format, string tensor, long bytes, long elements, int itemSize, long? offset) =>
+        new InvalidModelContentException(format,
+            $"tensor '{tensor}' has {bytes} bytes of raw_data but its dims hold {elements} elements of {itemSize} bytes ({elements * (long)itemSize} bytes)",
+            offset, tensor);
+
+    public static ModelFormatException TypedCountMismatch(string format, string tensor, string field, long values, long expected) =>
+        new InvalidModelContentException(format,
+            $"tensor '{tensor}' has {values} values in {field} but its dims call for {expected}", null, tensor);
+
+    public static ModelFormatException NoData(string format, string tensor, long elements, string field) =>
+        new InvalidModelContentException(format,
+            $"tensor '{tensor}' has {elements} elements but neither raw_data nor {field} holds any value", null, tensor);
+
+    public static ModelFormatException WrongTypedField(string format, string tensor, string typeName, string field) =>
+        new InvalidModelContentException(format,
+            $"tensor '{tensor}' of type {typeName} keeps values in {field}, which the specification does not allow for that type", null, tensor);
+
+    public static ModelFormatException DuplicateName(string tensor) =>
+        new InvalidModelContentException(Format,
+            $"two tensors are named '{tensor}' (initializers and Constant node outputs share one namespace in a graph)", null, tensor);
+
+    public static ModelFormatException ExternalWithoutFolder(string tensor) =>
+        new UnsupportedModelFeatureException(Format,
+            $"tensor '{tensor}' keeps its data in an external file, which cannot be found for a model opened from a stream or for a bare TensorProto file; open the model (.onnx) by path",
+            null, tensor);
+
+    public static ModelFormatException ExternalMissingKey(string tensor, string key) =>
+        new InvalidModelContentException(Format, $"tensor '{tensor}' has data_location EXTERNAL but no '{key}' in external_data", null, tensor);
+
+    public static ModelFormatException ExternalBadNumber(string tensor, string key, string value) =>
+        new InvalidModelContentException(Format, $"tensor '{tensor}': external_data '{key}' is '{value}', expected a non-negative integer", null, tensor);
+
+    public static ModelFormatException ExternalEscapes(string tensor, string location, string why) =>
+        new InvalidModelContentException(Format,
+            $"tensor '{tensor}': external data location '{location}' {why}; onnx only reads external data from the model's folder " +
+            "(onnx.checker refuses such paths too). Move the data file next to the model and fix the location", null, tensor);
+
+    public static ModelFormatException ExternalMissing(string tensor, string path) =>
+        new InvalidModelContentException(Format,
+            $"tensor '{tensor}': the external data file '{path}' does not exist; copy it next to the model", null, tensor);
+
+    public static ModelFormatException ExternalBeyondFile(string tensor, string path, long offset, long length, long fileLength) =>
+        new InvalidModelContentException(Format,
+            $"tensor '{tensor}': external data at offset {offset}, length {length} runs past the end of '{path}' ({fileLength} bytes): " +
+            "the data file is truncated or belongs to another model", offset, tensor);
+
+    public static ModelFormatException ExternalString(string tensor) =>
+        new UnsupportedModelFeatureException(Format, $"string tensor '{tensor}' with external data (onnx never writes this)", null, tensor);
+
+    public static ModelFormatException NotATensor(string message) =>
+        new InvalidModelContentException(TensorFormat, message, 0);
+}

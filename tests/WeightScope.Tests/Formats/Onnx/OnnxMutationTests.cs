@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Xunit;
+using WeightScope.Tensors;
+
+namespace WeightScope.Tests.Formats.Onnx;
+
+/// <summary>
+/// Seeded mutations of the ONNX fixtures and the small corpus ONNX files, opened by path (so <c>.pb</c> detection by
+/// name and external data beside the model are exercised, which the stream-based Robustness/MutationTests cannot):
+/// only <see cref="ModelFormatException"/> may escape, quickly. Mutating the external data file as well as the model.
+/// </summary>
+public sealed class OnnxMutationTests : IDisposable
+{
+    private static readonly int Iterations = int.TryParse(Environment.GetEnvironmentVariable("WEIGHTSCOPE_FUZZ_ITERATIONS"), out var n) ? n : 40;
+    private readonly string _dir = Directory.CreateTempSubdirectory("weightscope-onnx-fuzz-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    public static TheoryData<string> Inputs()
+    {
+        var files = Directory.GetFiles(TestPaths.Fixture("onnx")).Where(f => !f.EndsWith(".json", StringComparison.Ordinal)).ToList();
+        if (TestPaths.CorpusAvailable)
+            files.AddRange(Directory.GetFiles(TestPaths.CorpusFile("onnx"), "*", SearchOption.AllDirectories).Where(f => new FileInfo(f).Length < 100_000));
+        var data = new TheoryData<string>();
+        foreach (var f in files.Order(StringComparer.Ordinal)) data.Add(Path.GetRelativePath(TestPaths.RepoRoot, f));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public void Only_model_format_errors_escape(string relativePath)
+    {
+        var source = Path.Combine(TestPaths.RepoRoot, relativePath);
+        var original = File.ReadAllBytes(source);
+        var rng = new Random(StringComparer.Ordinal.GetHashCode(relativePath) & 0x7FFFFFFF ^ 4242);
+        // The mutated file keeps its name; a model's siblings (external data) are copied beside it, a data file's model too.
+        foreach (var sibling in Directory.GetFiles(Path.GetDirectoryName(source)!).Where(f => f != source && new FileInfo(f).Length < 1_000_000))
+            File.Copy(sibling, Path.Combine(_dir, Path.GetFileName(sibling)), overwrite: true);
+        var target = Path.Combine(_dir, Path.GetFileName(source));
+        var open = target.EndsWith(".data", StringComparison.Ordinal) ? target[..^".data".Length] : target;
+        for (int i = 0; i < Iterations; i++)
+        {
+            var mutated = (byte[])original.Clone();
+            string how;
+            switch (rng.Next(4))
+            {
+                case 0:
+                    int flips = rng.Next(1, 8);
+                    for (int k = 0; k < flips && mutated.Length > 0; k++) mutated[rng.Next(mutated.Length)] ^= (byte)(1 << rng.Next(8));
+                    how = $"{flips} bit flips";
+                    break;
+                case 1:
+                    mutated = mutated[..rng.Next(mutated.Length + 1)];
+                    how = $"truncated to {mutated.Length}";
+                    break;
+                case 2:
+                    if (mutated.Length > 0) mutated[rng.Next(mutated.Length)] = (byte)rng.Next(256);
+                    how = "one byte set";
+                    break;
+                default:
+                    if (mutated.Length > 1)
+                    {
+                        int from = rng.Next(mutated.Length), to = rng.Next(mutated.Length), len = rng.Next(1, Math.Min(32, mutated.Length - Math.Max(from, to)) + 1);
+                        Array.Copy((byte[])mutated.Clone(), from, mutated, to, Math.Max(0, Math.Min(len, mutated.Length - Math.Max(from, to))));
+                    }
+                    how = "bytes spliced";
+                    break;
+            }
+            File.WriteAllBytes(target, mutated);
+            var sw = Stopwatch.StartNew();
+            try
+            {
+                using var m = ModelFile.Open(open);
+                _ = m.Modules.Descendants().Count();
+                foreach (var t in m.Tensors)
+                {
+                    t.ReadBytes();
+                    if (!t.DType.IsComplex()) t.ToFloat32();
+                }
+            }
+            catch (ModelFormatException)
+            {
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"{relativePath}, mutation {i} ({how}): {e.GetType().Name} escaped: {e.Message}\n{e.StackTrace}");
+            }
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"{relativePath}, mutation {i} ({how}) took {sw.Elapsed.TotalSeconds:F1} s");
+        }
+    }
+}
