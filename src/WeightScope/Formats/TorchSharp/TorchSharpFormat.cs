@@ -31,7 +31,9 @@ internal sealed class TorchSharpFormat : IModelFormat
             if (!HasTorchSharpExtension(context.Path)) return false;
             return TryParse(() => TorchSharpParser.ParseTensor(file)) is not null
                    || TorchSharpParser.OptimizerName(file) is not null
-                   || TorchSharpParser.StartsLikeStateDict(file);
+                   // .dat is TorchSharp's own habit, .bin everyone's: only a .dat may start with an unknown element
+                   // type and still be claimed (to be reported as such) rather than left to "unknown format".
+                   || TorchSharpParser.StartsLikeStateDict(file, unknownTypeAllowed: string.Equals(System.IO.Path.GetExtension(context.Path), ".dat", StringComparison.OrdinalIgnoreCase));
         }
         catch (Exception e) when (e is ArgumentException or ObjectDisposedException)
         {

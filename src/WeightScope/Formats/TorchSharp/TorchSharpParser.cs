@@ -62,14 +62,21 @@ internal sealed class TorchSharpParser
     /// control characters, then a LEB128 element type. Used, with the file's extension, to claim a damaged file so the reader can say
     /// what is wrong with it.
     /// </summary>
-    public static bool StartsLikeStateDict(MappedFile file)
+    public static bool StartsLikeStateDict(MappedFile file, bool unknownTypeAllowed)
     {
         try
         {
+            // The first entry's header must be whole and plausible (rank ≤ 64, every dimension readable, and a known
+            // element type unless the caller allows an unknown one), so an unrelated .bin is "unknown format", not a
+            // TorchSharp error; a damaged TorchSharp file (data cut short, a bad later entry) is still claimed, so the
+            // reader can say what is wrong with it.
             var p = new TorchSharpParser(file);
             if (p.Leb128("entry count") < 1) return false;
             p.Name();
-            p.Leb128("element type"); // any value: an unknown type is then reported by the reader, not taken for another format
+            if (TorchSharpRecords.ToDType(p.Leb128("element type")) is null && !unknownTypeAllowed) return false;
+            long rank = p.Leb128("rank");
+            if (rank > TorchSharpRecords.MaxRank) return false;
+            for (long d = 0; d < rank; d++) p.Leb128("dimension");
             return true;
         }
         catch (ModelFormatException) { return false; }
