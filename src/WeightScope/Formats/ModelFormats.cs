@@ -5,6 +5,7 @@ using WeightScope.Formats.Keras;
 using WeightScope.Formats.NumPy;
 using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
+using WeightScope.Formats.TensorFlow;
 using WeightScope.IO;
 
 namespace WeightScope.Formats;
@@ -33,6 +34,8 @@ internal static class ModelFormats
         new Hdf5Format(),
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
+        // by a magic number at the end of the file, and folders holding a checkpoint
+        new TfCheckpointFormat(), // leveldb-table magic in the last 8 bytes; folders with a 'checkpoint' state file or a *.index
     ];
 
     /// <summary>Opens a path with the first format that recognises it.</summary>
@@ -45,6 +48,8 @@ internal static class ModelFormats
             model.Path = path;
             return model;
         }
+        // A TensorFlow checkpoint is named by its prefix ("model.ckpt-100"), which is no file: open its index.
+        if (!System.IO.File.Exists(path) && System.IO.File.Exists(path + ".index")) path += ".index";
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"no such file: {path}", path);
         var file = MappedFile.Open(path);
         try
