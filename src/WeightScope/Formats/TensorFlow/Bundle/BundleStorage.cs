@@ -32,6 +32,9 @@ internal sealed class BundleStorage : TensorStorage
     /// <inheritdoc />
     public override long ByteLength { get; }
 
+    /// <summary>Where the tensor starts in its shard.</summary>
+    public long FileOffset => _start;
+
     /// <inheritdoc />
     public override void Read(long offset, Span<byte> destination)
     {
