@@ -6,6 +6,7 @@ using WeightScope.Formats.NumPy;
 using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
 using WeightScope.Formats.TensorFlow;
+using WeightScope.Formats.TensorFlow.SavedModel;
 using WeightScope.IO;
 
 namespace WeightScope.Formats;
@@ -35,6 +36,7 @@ internal static class ModelFormats
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
         // by a magic number at the end of the file, and folders holding a checkpoint
+        new TfSavedModelFormat(), // folders with saved_model.pb: their variables/ checkpoint (before the checkpoint folder test)
         new TfCheckpointFormat(), // leveldb-table magic in the last 8 bytes; folders with a 'checkpoint' state file or a *.index
     ];
 
@@ -108,7 +110,7 @@ internal static class ModelFormats
 
     private static string Describe(DetectionContext ctx)
     {
-        if (ctx.IsDirectory) return "no known model format in this folder (looked for *.safetensors.index.json, *.safetensors)";
+        if (ctx.IsDirectory) return "no known model format in this folder (looked for *.safetensors.index.json, *.safetensors, saved_model.pb, a TensorFlow 'checkpoint' state file, *.index)";
         if (ctx.Zip is { } z)
             return $"zip archive with no member that marks a known format (expected '<prefix>/data.pkl', '*.npy' members…); first members: "
                    + string.Join(", ", z.Entries.Take(5).Select(e => e.Name));

@@ -110,3 +110,25 @@ public sealed class TfCheckpointCorpusTests
         Assert.Contains($"tensor 'encoder/conv/bias/.ATTRIBUTES/VARIABLE_VALUE' (64 bytes at offset {offset} of shard 'variables.data-00000-of-00001') fails its CRC-32C check", e.Message);
     }
 }
+
+/// <summary>SavedModel folders: their variables/ checkpoint.</summary>
+public sealed class TfSavedModelCorpusTests
+{
+    [CorpusTheory]
+    [InlineData("tf-savedmodel/tf-serving/saved_model_half_plus_two_cpu", 5)]
+    [InlineData("tf-savedmodel/tfnet/simple_model_from_auto_compile", 8)]
+    [InlineData("tf-savedmodel/tf2onnx-regression", 2)]
+    public void Folder_opens_as_its_variables(string path, int tensors)
+    {
+        using var m = ModelFile.Open(TestPaths.CorpusFile(path));
+        Assert.Equal("tf-savedmodel", m.Format.Name);
+        Assert.Equal(tensors, m.Tensors.Count);
+        Assert.Contains(Path.Combine(TestPaths.CorpusFile(path), "saved_model.pb"), m.SourceFiles);
+        Assert.Contains(Path.Combine(TestPaths.CorpusFile(path), "variables", "variables.data-00000-of-00001"), m.SourceFiles);
+    }
+
+    [CorpusFact]
+    public void Graph_only_saved_model_is_not_supported_yet() =>
+        Assert.Contains("without 'variables/variables.index'",
+            Assert.Throws<UnsupportedModelFeatureException>(() => ModelFile.Open(TestPaths.CorpusFile("tf-savedmodel/tfnet/example1_graph_only"))).Message);
+}

@@ -19,7 +19,11 @@ internal static class BundleReader
     public const string IndexSuffix = ".index";
 
     /// <summary>Reads the checkpoint whose index is <paramref name="indexFile"/> at <paramref name="indexPath"/>.</summary>
-    public static ModelFile Read(MappedFile indexFile, string? indexPath, ReaderLimits limits)
+    /// <param name="indexFile">The mapped index.</param>
+    /// <param name="indexPath">Its path (the shards are found beside it); null for a stream.</param>
+    /// <param name="limits">Reader limits.</param>
+    /// <param name="formatName">The format reported (a SavedModel's variables are read as one).</param>
+    public static ModelFile Read(MappedFile indexFile, string? indexPath, ReaderLimits limits, string formatName = TfCheckpointErrors.Format)
     {
         var index = BundleIndex.Read(indexFile, limits);
         int numShards = index.Header.NumShards;
@@ -71,8 +75,8 @@ internal static class BundleReader
                 tensors.Add(tensor);
             }
 
-            var format = new ModelFormatInfo(TfCheckpointErrors.Format, "V2",
-                $"tensor bundle, {numShards} shard{(numShards == 1 ? "" : "s")}{(bigEndian ? ", big-endian" : "")}");
+            var format = new ModelFormatInfo(formatName, formatName == TfCheckpointErrors.Format ? "V2" : null,
+                $"{(formatName == TfCheckpointErrors.Format ? "" : "variables: V2 ")}tensor bundle, {numShards} shard{(numShards == 1 ? "" : "s")}{(bigEndian ? ", big-endian" : "")}");
             var model = new ModelFile(format, new TensorCollection(tensors), null, metadata, shards.Files, nameSeparator: '/');
             if (indexPath is not null) model.AddSourceFile(indexPath);
             foreach (var p in shards.Paths) model.AddSourceFile(p);
