@@ -75,10 +75,8 @@ internal static class TfCheckpointErrors
             firstKey is null ? "the index table is empty; a V2 checkpoint index starts with the header entry (empty key)"
                              : $"the first key is '{firstKey}', not the header entry (empty key) every V2 checkpoint index starts with", 0);
 
-    public static ModelFormatException V1Checkpoint() =>
-        new UnsupportedModelFeatureException(Format,
-            "TensorFlow V1 checkpoints (a single table of SavedTensorSlices written by Saver(write_version=V1)); " +
-            "convert it to V2 in Python: tf.compat.v1.train.Saver(write_version=tf.compat.v1.train.SaverDef.V2) restore + save", 0);
+    public static ModelFormatException BadV1(string? name, string why, long offset) =>
+        new InvalidModelContentException(Format, $"V1 checkpoint{(name is null ? "" : $" tensor '{name}'")}: {why}; {Resave}", offset, name);
 
     public static ModelFormatException BadProto(string what, string? key, long offset, Exception inner) =>
         new InvalidModelContentException(Format, $"the {what} does not parse as protobuf: {inner.Message}; {Resave}", offset, key, inner);

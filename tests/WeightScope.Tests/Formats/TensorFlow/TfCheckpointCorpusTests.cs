@@ -84,12 +84,15 @@ public sealed class TfCheckpointCorpusTests
     }
 
     [CorpusTheory]
-    [InlineData("tf-checkpoint/tf-serving/session_bundle_half_plus_two_v1ckpt/export-00000-of-00001")]
-    [InlineData("tf-checkpoint/tf-serving/bad_half_plus_two")] // its state file points at /tmp/…/export: the folder's own 'export' (V1)
-    public void V1_checkpoints_are_reported_as_not_supported(string path)
+    [InlineData("tf-checkpoint/tf-serving/session_bundle_half_plus_two_v1ckpt/export-00000-of-00001", "a", "b")]
+    [InlineData("tf-checkpoint/tf-serving/bad_half_plus_two", "Variable", "Variable_1")] // its state file points at /tmp/…/export: the folder's own 'export'
+    public void V1_checkpoints_hold_half_plus_two(string path, string a, string b)
     {
-        var e = Assert.Throws<UnsupportedModelFeatureException>(() => ModelFile.Open(TestPaths.CorpusFile(path)));
-        Assert.Contains("V1 checkpoints", e.Message);
+        using var m = ModelFile.Open(TestPaths.CorpusFile(path));
+        Assert.Equal("V1", m.Format.Version);
+        Assert.Equal([a, b], m.Tensors.Select(t => t.Name));
+        Assert.Equal([0.5f], m.Tensors[a].ToArray<float>()); // MANIFEST: half_plus_two a=0.5, b=2.0
+        Assert.Equal([2.0f], m.Tensors[b].ToArray<float>());
     }
 
     [CorpusFact]

@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using WeightScope.Formats.TensorFlow.Proto;
 using WeightScope.Formats.TensorFlow.Table;
-using WeightScope.IO;
 
 namespace WeightScope.Formats.TensorFlow.Bundle;
 
@@ -21,15 +20,21 @@ internal sealed record BundleIndex(BundleHeaderProto Header, IReadOnlyList<Bundl
     // field is num_shards (field 1, varint), tag 0x08.
     private const byte V1MetaTag = 0x0a;
 
-    /// <summary>Reads and parses the index table.</summary>
-    /// <exception cref="ModelFormatException">Corrupt table or entries; a V1 checkpoint (unsupported).</exception>
-    public static BundleIndex Read(MappedFile file, ReaderLimits limits)
+    /// <summary>Checks the table starts with the header entry (empty key) both versions have; true for a V1 checkpoint.</summary>
+    public static bool IsV1(IReadOnlyList<TableEntry> table)
     {
-        var table = SsTable.ReadAll(file, limits);
         if (table.Count == 0) throw TfCheckpointErrors.NoHeader(null);
         var first = table[0];
         if (first.Key.Length != 0) throw TfCheckpointErrors.NoHeader(TfKeys.Display(first.Key));
-        if (first.Value.Length > 0 && first.Value.Span[0] == V1MetaTag) throw TfCheckpointErrors.V1Checkpoint();
+        return first.Value.Length > 0 && first.Value.Span[0] == V1MetaTag;
+    }
+
+    /// <summary>Parses a V2 index table.</summary>
+    /// <exception cref="ModelFormatException">Corrupt entries.</exception>
+    public static BundleIndex Parse(IReadOnlyList<TableEntry> table)
+    {
+        if (IsV1(table)) throw new InvalidOperationException("a V1 table");
+        var first = table[0];
 
         var header = Parse(BundleHeaderProto.Parser, first.Value, "header entry", null, first.Offset);
         if (header.NumShards < 1) throw TfCheckpointErrors.BadShardCount(header.NumShards, first.Offset);
@@ -46,7 +51,8 @@ internal sealed record BundleIndex(BundleHeaderProto Header, IReadOnlyList<Bundl
         return new BundleIndex(header, entries);
     }
 
-    private static T Parse<T>(MessageParser<T> parser, ReadOnlyMemory<byte> value, string what, string? key, long offset)
+    /// <summary>Parses one table value as a message, bounded and with a recursion limit.</summary>
+    internal static T Parse<T>(MessageParser<T> parser, ReadOnlyMemory<byte> value, string what, string? key, long offset)
         where T : IMessage<T>
     {
         try

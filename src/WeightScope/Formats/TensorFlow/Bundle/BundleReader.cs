@@ -25,7 +25,9 @@ internal static class BundleReader
     /// <param name="formatName">The format reported (a SavedModel's variables are read as one).</param>
     public static ModelFile Read(MappedFile indexFile, string? indexPath, ReaderLimits limits, string formatName = TfCheckpointErrors.Format)
     {
-        var index = BundleIndex.Read(indexFile, limits);
+        var table = SsTable.ReadAll(indexFile, limits);
+        if (BundleIndex.IsV1(table)) return V1.SliceCheckpointReader.Map(table, formatName);
+        var index = BundleIndex.Parse(table);
         int numShards = index.Header.NumShards;
         bool bigEndian = index.Header.Endianness == BundleHeaderProto.Types.Endianness.Big;
 
