@@ -98,6 +98,9 @@ internal static class TfCheckpointErrors
         new UnsupportedModelFeatureException(Format,
             $"partitioned variable '{key}' (saved as {slices} slices); re-save it unpartitioned (e.g. restore into a model without a partitioner and save)", offset, key);
 
+    public static ModelFormatException BadPartition(string key, string why, long offset) =>
+        new InvalidModelContentException(Format, $"partitioned variable '{key}': {why}", offset, key);
+
     public static ModelFormatException BadShape(string key, string why, long offset) =>
         new InvalidModelContentException(Format, $"tensor '{key}' has an invalid shape: {why}", offset, key);
 

@@ -6,10 +6,9 @@ namespace WeightScope.Formats.TensorFlow;
 
 /// <summary>
 /// TensorFlow checkpoints: a V2 tensor bundle (<c>X.index</c>, a leveldb-style table of <c>BundleEntryProto</c>s, plus
-/// <c>X.data-NNNNN-of-NNNNN</c> shards). Detected by the table magic in the last 8 bytes; opened from the index, from a
-/// folder holding one checkpoint (following its <c>checkpoint</c> state file), or from the prefix (see
-/// <see cref="ModelFormats"/>). V1 checkpoints (the same table format, holding SavedTensorSlices) are recognised and
-/// reported as not supported.
+/// <c>X.data-NNNNN-of-NNNNN</c> shards), or a V1 checkpoint (one table of SavedTensorSlices). Detected by the table
+/// magic in the last 8 bytes; opened from the index, from a folder holding one checkpoint (following its
+/// <c>checkpoint</c> state file), or from the prefix (see <see cref="ModelFormats"/>).
 /// </summary>
 internal sealed class TfCheckpointFormat : IModelFormat
 {

@@ -14,6 +14,9 @@ internal sealed class TfBundleBuilder
 {
     public BundleHeaderProto Header { get; } = new() { NumShards = 1, Version = new VersionDef { Producer = 1 } };
     public SortedDictionary<string, BundleEntryProto> Entries { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Entries under raw (binary) keys: the slices of partitioned variables.</summary>
+    public Dictionary<byte[], BundleEntryProto> SliceEntries { get; } = [];
     public List<byte> Data { get; } = [];
     public TfTableBuilder Table { get; init; } = new();
 
@@ -53,9 +56,11 @@ internal sealed class TfBundleBuilder
         return e;
     }
 
-    public byte[] BuildIndex(Func<string, byte[]>? rawKey = null) =>
+    public byte[] BuildIndex() =>
         Table.Build(new[] { (Key: Array.Empty<byte>(), Value: Header.ToByteArray()) }
-            .Concat(Entries.Select(kv => (Key: rawKey?.Invoke(kv.Key) ?? Encoding.UTF8.GetBytes(kv.Key), Value: kv.Value.ToByteArray()))));
+            .Concat(Entries.Select(kv => (Key: Encoding.UTF8.GetBytes(kv.Key), Value: kv.Value.ToByteArray()))
+                .Concat(SliceEntries.Select(kv => (kv.Key, Value: kv.Value.ToByteArray())))
+                .OrderBy(e => e.Key, Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b)))));
 
     /// <summary>Writes <c>{dir}/{name}.index</c> and its one data shard; returns the index path.</summary>
     public string WriteTo(string dir, string name = "model.ckpt")

@@ -174,7 +174,7 @@ public sealed class TfCheckpointCraftedTests
     }
 
     [Fact]
-    public void Partitioned_variable_is_not_supported_and_named()
+    public void Partitioned_variable_without_its_slice_entries()
     {
         using var dir = new TempDir();
         var b = Sample();
@@ -182,8 +182,8 @@ public sealed class TfCheckpointCraftedTests
         slice.Extent.Add(new TensorSliceProto.Types.Extent { Start = 0, Length = 1 });
         slice.Extent.Add(new TensorSliceProto.Types.Extent());
         b.Entries["dense/kernel"].Slices.Add(slice);
-        var e = Assert.Throws<UnsupportedModelFeatureException>(() => ModelFile.Open(b.WriteTo(dir.Path)));
-        Assert.Contains("partitioned variable 'dense/kernel'", e.Message);
+        var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(b.WriteTo(dir.Path)));
+        Assert.Contains("partitioned variable 'dense/kernel': slice 0 ([0:1, 0:3]) is not in the index", e.Message);
     }
 
     [Fact]

@@ -31,8 +31,9 @@ internal static class BundleReader
         int numShards = index.Header.NumShards;
         bool bigEndian = index.Header.Endianness == BundleHeaderProto.Types.Endianness.Big;
 
-        foreach (var e in index.Entries)
-            if (e.Entry.Slices.Count > 0) throw TfCheckpointErrors.Partitioned(e.Key, e.Entry.Slices.Count, e.Offset);
+        // Slice entries of partitioned variables (keys starting with OrderedCode's 0) are found through their variable.
+        var sliceEntries = index.Entries.Where(e => e.RawKey.Length > 0 && e.RawKey[0] == TfKeys.SliceKeyFirstByte)
+            .ToDictionary(e => Convert.ToHexString(e.RawKey), StringComparer.Ordinal);
 
         var shards = new Shards(indexPath, numShards);
         try
@@ -42,6 +43,7 @@ internal static class BundleReader
             var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var e in index.Entries)
             {
+                if (e.RawKey.Length > 0 && e.RawKey[0] == TfKeys.SliceKeyFirstByte) continue;
                 if (!names.Add(e.Key)) throw TfCheckpointErrors.DuplicateName(e.Key, e.Offset);
                 var entry = e.Entry;
                 if (!TfDataType.IsDefined(entry.Dtype)) throw TfCheckpointErrors.UnknownDType(e.Key, (int)entry.Dtype, e.Offset);
@@ -56,6 +58,13 @@ internal static class BundleReader
                     continue;
                 }
                 var dtype = TfDataType.ToDType(entry.Dtype) ?? throw TfCheckpointErrors.UnsupportedDType(e.Key, TfDataType.Name(entry.Dtype), e.Offset);
+                if (entry.Slices.Count > 0)
+                {
+                    var assembled = PartitionedVariable.Assemble(e, shape, dtype,
+                        key => sliceEntries.GetValueOrDefault(Convert.ToHexString(key)), slice => MapData(slice, shards));
+                    tensors.Add(new TensorEntry(e.Key, dtype, shape, assembled, role: RoleOf(e.Key), bigEndian: bigEndian));
+                    continue;
+                }
                 long expected;
                 try { expected = checked(shape.ElementCount * dtype.ItemSize()); }
                 catch (OverflowException) { throw TfCheckpointErrors.BadShape(e.Key, "the product of its dimensions overflows int64", e.Offset); }
