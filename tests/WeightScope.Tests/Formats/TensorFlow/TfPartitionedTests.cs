@@ -93,4 +93,81 @@ public sealed class TfPartitionedTests
         using var m = ModelFile.Open(path);
         Assert.Contains("fails its CRC-32C check", Assert.Throws<InvalidModelContentException>(() => m.Tensors["w"].ToArray<float>()).Message);
     }
+
+    [Fact]
+    public void Mutated_partitioned_index_lets_only_model_format_errors_escape()
+    {
+        using var dir = new TempDir();
+        var path = Partitioned().WriteTo(dir.Path);
+        var original = File.ReadAllBytes(path);
+        var rng = new Random(4242);
+        for (int i = 0; i < 300; i++)
+        {
+            var bytes = (byte[])original.Clone();
+            for (int k = rng.Next(1, 4); k > 0; k--) bytes[rng.Next(bytes.Length)] = (byte)rng.Next(256);
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                using var m = ModelFile.Open(path);
+                foreach (var t in m.Tensors) _ = t.ToFloat32();
+            }
+            catch (ModelFormatException)
+            {
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"mutation {i}: {e.GetType().Name} escaped: {e.Message}\n{e.StackTrace}");
+            }
+        }
+    }
+
+    /// <summary>Structure-aware: each round changes one field of one entry (the block checksums stay valid, so the
+    /// bundle layer itself is exercised) — offsets, sizes, shards, dtypes, dimensions, slice extents.</summary>
+    [Fact]
+    public void Entries_with_random_field_values_let_only_model_format_errors_escape()
+    {
+        using var dir = new TempDir();
+        var rng = new Random(777);
+        long[] interesting = [-1, 0, 1, 2, 3, 4, 11, 12, 47, 48, 1 << 20, int.MaxValue, long.MaxValue, long.MinValue];
+        for (int i = 0; i < 400; i++)
+        {
+            var b = Partitioned();
+            var all = b.Entries.Values.Concat(b.SliceEntries.Values).ToList();
+            var e = all[rng.Next(all.Count)];
+            long v = interesting[rng.Next(interesting.Length)];
+            string how;
+            switch (rng.Next(7))
+            {
+                case 0: e.Offset = v; how = $"offset {v}"; break;
+                case 1: e.Size = v; how = $"size {v}"; break;
+                case 2: e.ShardId = (int)Math.Clamp(v, int.MinValue, int.MaxValue); how = $"shard {v}"; break;
+                case 3: e.Dtype = (DataType)rng.Next(0, 30); how = $"dtype {e.Dtype}"; break;
+                case 4:
+                    if (e.Shape?.Dim.Count > 0) e.Shape.Dim[rng.Next(e.Shape.Dim.Count)].Size = v;
+                    how = $"dim {v}";
+                    break;
+                case 5:
+                    if (e.Slices.Count > 0) e.Slices[rng.Next(e.Slices.Count)].Extent[0].Length = v;
+                    how = $"slice length {v}";
+                    break;
+                default:
+                    if (e.Slices.Count > 0) e.Slices[rng.Next(e.Slices.Count)].Extent[0].Start = v;
+                    how = $"slice start {v}";
+                    break;
+            }
+            var path = b.WriteTo(Path.Combine(dir.Path, i.ToString()));
+            try
+            {
+                using var m = ModelFile.Open(path);
+                foreach (var t in m.Tensors) _ = t.ToFloat32();
+            }
+            catch (ModelFormatException)
+            {
+            }
+            catch (Exception x)
+            {
+                Assert.Fail($"round {i} ({how}): {x.GetType().Name} escaped: {x.Message}\n{x.StackTrace}");
+            }
+        }
+    }
 }
