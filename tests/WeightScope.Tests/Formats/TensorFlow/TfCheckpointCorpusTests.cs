@@ -93,6 +93,7 @@ public sealed class TfCheckpointCorpusTests
         Assert.Equal([a, b], m.Tensors.Select(t => t.Name));
         Assert.Equal([0.5f], m.Tensors[a].ToArray<float>()); // MANIFEST: half_plus_two a=0.5, b=2.0
         Assert.Equal([2.0f], m.Tensors[b].ToArray<float>());
+        Assert.NotEmpty(m.SourceFiles);
     }
 
     [CorpusFact]

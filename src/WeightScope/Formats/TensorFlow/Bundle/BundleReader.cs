@@ -26,7 +26,12 @@ internal static class BundleReader
     public static ModelFile Read(MappedFile indexFile, string? indexPath, ReaderLimits limits, string formatName = TfCheckpointErrors.Format)
     {
         var table = SsTable.ReadAll(indexFile, limits);
-        if (BundleIndex.IsV1(table)) return V1.SliceCheckpointReader.Map(table, formatName);
+        if (BundleIndex.IsV1(table))
+        {
+            var v1 = V1.SliceCheckpointReader.Map(table, formatName);
+            if (indexPath is not null) v1.AddSourceFile(indexPath);
+            return v1;
+        }
         var index = BundleIndex.Parse(table);
         int numShards = index.Header.NumShards;
         bool bigEndian = index.Header.Endianness == BundleHeaderProto.Types.Endianness.Big;
