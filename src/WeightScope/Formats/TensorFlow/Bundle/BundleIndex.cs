@@ -59,8 +59,7 @@ internal sealed record BundleIndex(BundleHeaderProto Header, IReadOnlyList<Bundl
         {
             // The value is already bounded by its block; the recursion limit stops nesting bombs.
             var stream = CodedInputStream.CreateWithLimits(new MemoryStream(value.ToArray(), false), Math.Max(1, value.Length), ProtoRecursionLimit);
-            var message = parser.ParseFrom(stream);
-            return message;
+            return parser.ParseFrom(stream);
         }
         catch (InvalidProtocolBufferException e)
         {
