@@ -8,6 +8,8 @@ using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
 using WeightScope.Formats.TfJs;
 using WeightScope.Formats.TorchSharp;
+using WeightScope.Formats.TensorFlow;
+using WeightScope.Formats.TensorFlow.SavedModel;
 using WeightScope.IO;
 
 namespace WeightScope.Formats;
@@ -38,6 +40,9 @@ internal static class ModelFormats
         new OnnxTensorFormat(), // .pb files that read as one TensorProto (ONNX test data)
         // JSON index files and folders
         new SafeTensorsShardedFormat(),
+        // by a magic number at the end of the file, and folders holding a checkpoint
+        new TfSavedModelFormat(), // folders with saved_model.pb: their variables/ checkpoint (before the checkpoint folder test)
+        new TfCheckpointFormat(), // leveldb-table magic in the last 8 bytes; folders with a 'checkpoint' state file or a *.index
         new TfJsFormat(), // model.json with a weightsManifest, or its folder
         // no magic at all: last, and only on a fully consistent parse (see TorchSharpFormat)
         new TorchSharpFormat(),
@@ -53,6 +58,8 @@ internal static class ModelFormats
             model.Path = path;
             return model;
         }
+        // A TensorFlow checkpoint is named by its prefix ("model.ckpt-100"), which is no file: open its index.
+        if (!System.IO.File.Exists(path) && System.IO.File.Exists(path + ".index")) path += ".index";
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"no such file: {path}", path);
         var file = MappedFile.Open(path);
         try
@@ -111,7 +118,7 @@ internal static class ModelFormats
 
     private static string Describe(DetectionContext ctx)
     {
-        if (ctx.IsDirectory) return "no known model format in this folder (looked for *.safetensors.index.json, *.safetensors)";
+        if (ctx.IsDirectory) return "no known model format in this folder (looked for *.safetensors.index.json, *.safetensors, saved_model.pb, a TensorFlow 'checkpoint' state file, *.index)";
         if (ctx.Zip is { } z)
             return $"zip archive with no member that marks a known format (expected '<prefix>/data.pkl', '*.npy' members…); first members: "
                    + string.Join(", ", z.Entries.Take(5).Select(e => e.Name));
