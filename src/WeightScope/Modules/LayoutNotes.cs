@@ -27,14 +27,16 @@ public static class LayoutNotes
 
     /// <summary>
     /// True for files that hold a Keras model, whose layers keep Keras's layouts and are read through
-    /// <c>model.summary()</c>: Keras 1/2 <c>.h5</c>, Keras 3 <c>.keras</c>/<c>.weights.h5</c>, and TensorFlow.js
-    /// layers-models (a Keras model converted by tfjs).
+    /// <c>model.summary()</c>: Keras 1/2 <c>.h5</c>, Keras 3 <c>.keras</c>/<c>.weights.h5</c>, TensorFlow.js
+    /// layers-models (a Keras model converted by tfjs), and tf.keras SavedModels.
     /// </summary>
     public static bool IsKerasModel(ModelFormatInfo format)
     {
         ArgumentNullException.ThrowIfNull(format);
         return format.Name.StartsWith("keras", StringComparison.Ordinal)
-            || (format.Name == "tfjs" && format.Version?.StartsWith("layers-model", StringComparison.Ordinal) == true);
+            || (format.Name == "tfjs" && format.Version?.StartsWith("layers-model", StringComparison.Ordinal) == true)
+            || (format.Name == Formats.TensorFlow.SavedModel.TfSavedModelFormat.FormatName
+                && format.Producer?.StartsWith(Formats.TensorFlow.SavedModel.TfSavedModelFormat.KerasProducer, StringComparison.Ordinal) == true);
     }
 
     private static string LastSegment(string local) => local[(local.LastIndexOf('/') + 1)..];

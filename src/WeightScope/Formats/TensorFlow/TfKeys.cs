@@ -43,6 +43,13 @@ internal static class TfKeys
         return sb.ToString();
     }
 
+    /// <summary>A string tensor element: text when the bytes are UTF-8 (vocabularies, file names), raw bytes otherwise (serialized protos).</summary>
+    public static object TextOrBytes(ReadOnlySpan<byte> bytes)
+    {
+        try { return StrictUtf8.GetString(bytes); }
+        catch (DecoderFallbackException) { return bytes.ToArray(); }
+    }
+
     /// <summary>
     /// True for optimizer state: TF2 slot variables and the <c>optimizer/…</c> subtree (iterations, hyper-parameters),
     /// and the TF1 <c>tf.train</c> optimizers' slot suffixes (<c>var/Adam</c>, <c>var/Adam_1</c>, <c>var/Momentum</c>…)

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using System.Text;
 using WeightScope.Formats.TensorFlow.Proto;
 using WeightScope.Tensors;
@@ -65,8 +66,40 @@ public sealed class TfCheckpointCraftedTests
         Assert.Contains("names '../outside/ckpt-9'", Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(dir.Path)).Message);
     }
 
+    // A TF2 object graph as tf.train.Checkpoint(model=…, optimizer=…) writes it (trackable_utils's key rules):
+    // root → layer_with_weights-0 → kernel (full_name dense/kernel); root → optimizer, which owns the kernel's slot 'm'
+    // and an 'iter' variable; root → save_counter. Two more variables share the full name 'Variable'.
+    private static TrackableObjectGraph SampleGraph()
+    {
+        static TrackableObjectGraph.Types.TrackableObject Node(params (int Id, string Name)[] children)
+        {
+            var n = new TrackableObjectGraph.Types.TrackableObject();
+            foreach (var (id, name) in children) n.Children.Add(new TrackableObjectGraph.Types.TrackableObject.Types.ObjectReference { NodeId = id, LocalName = name });
+            return n;
+        }
+        static TrackableObjectGraph.Types.TrackableObject Value(string key, string fullName)
+        {
+            var n = Node();
+            n.Attributes.Add(new TrackableObjectGraph.Types.TrackableObject.Types.SerializedTensor { Name = "VARIABLE_VALUE", FullName = fullName, CheckpointKey = key });
+            return n;
+        }
+        var g = new TrackableObjectGraph();
+        g.Nodes.Add(Node((1, "layer_with_weights-0"), (3, "optimizer"), (6, "save_counter"), (7, "v/x"), (8, "w")));
+        g.Nodes.Add(Node((2, "kernel")));
+        g.Nodes.Add(Value("layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", "dense/kernel"));
+        var optimizer = Node((5, "iter"));
+        optimizer.SlotVariables.Add(new TrackableObjectGraph.Types.TrackableObject.Types.SlotVariableReference { OriginalVariableNodeId = 2, SlotName = "m", SlotVariableNodeId = 4 });
+        g.Nodes.Add(optimizer);
+        g.Nodes.Add(Value("layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE", ""));
+        g.Nodes.Add(Value("optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE", "Adam/iter"));
+        g.Nodes.Add(Value("save_counter/.ATTRIBUTES/VARIABLE_VALUE", "save_counter"));
+        g.Nodes.Add(Value("v.Sx/.ATTRIBUTES/VARIABLE_VALUE", "Variable"));
+        g.Nodes.Add(Value("w/.ATTRIBUTES/VARIABLE_VALUE", "Variable"));
+        return g;
+    }
+
     [Fact]
-    public void Object_graph_strings_and_save_counter_go_to_metadata()
+    public void Object_based_keys_are_named_by_full_name_or_object_path()
     {
         using var dir = new TempDir();
         var b = new TfBundleBuilder();
@@ -74,17 +107,45 @@ public sealed class TfCheckpointCraftedTests
         b.AddFloats("layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE", [1], 0);
         b.Add("optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE", DataType.DtInt64, [], BitConverter.GetBytes(5L));
         b.Add("save_counter/.ATTRIBUTES/VARIABLE_VALUE", DataType.DtInt64, [], BitConverter.GetBytes(3L));
-        byte[] graph = [0x0a, 0x80, 0xff, 0x01];
+        b.AddFloats("v.Sx/.ATTRIBUTES/VARIABLE_VALUE", [1], 1);
+        b.AddFloats("w/.ATTRIBUTES/VARIABLE_VALUE", [1], 2);
+        var graph = SampleGraph().ToByteArray();
         b.AddStrings("_CHECKPOINTABLE_OBJECT_GRAPH", [], graph);
         b.AddStrings("vocab/.ATTRIBUTES/VARIABLE_VALUE", [3], "a"u8.ToArray(), "bc"u8.ToArray(), []);
         using var m = ModelFile.Open(b.WriteTo(dir.Path));
-        Assert.Equal(
-            ["layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", "layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE", "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE"],
-            m.Tensors.Select(t => t.Name));
-        Assert.Equal([TensorRole.Other, TensorRole.OptimizerState, TensorRole.OptimizerState], m.Tensors.Select(t => t.Role));
+        // key order; the slot has no full name and is named under its optimizer; 'Variable' is shared, so paths
+        // (v.Sx is the escaped local name 'v/x')
+        Assert.Equal(["dense/kernel", "optimizer/m/layer_with_weights-0/kernel", "Adam/iter", "v.Sx", "w"], m.Tensors.Select(t => t.Name));
+        Assert.Equal([TensorRole.Other, TensorRole.OptimizerState, TensorRole.OptimizerState, TensorRole.Other, TensorRole.Other], m.Tensors.Select(t => t.Role));
+        var keys = Assert.IsType<OrderedDictionary<string, object?>>(m.Metadata["checkpoint_keys"]);
+        Assert.Equal("layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE", keys["optimizer/m/layer_with_weights-0/kernel"]);
+        Assert.Equal(5, keys.Count);
         Assert.Equal(3L, m.Metadata["save_counter/.ATTRIBUTES/VARIABLE_VALUE"]);
         Assert.Equal(graph, m.Metadata["_CHECKPOINTABLE_OBJECT_GRAPH"]);
         Assert.Equal(new List<object?> { "a", "bc", "" }, m.Metadata["vocab/.ATTRIBUTES/VARIABLE_VALUE"]);
+    }
+
+    [Fact]
+    public void Object_based_keys_without_an_object_graph_are_named_by_path()
+    {
+        using var dir = new TempDir();
+        var b = new TfBundleBuilder();
+        b.AddFloats("model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE", [1], 3);
+        b.AddFloats("model/dense/kernel/.OPTIMIZER_SLOT/optimizer/v/.ATTRIBUTES/VARIABLE_VALUE", [1], 0);
+        b.AddFloats("plain", [1], 0);
+        using var m = ModelFile.Open(b.WriteTo(dir.Path));
+        Assert.Equal(["model/dense/kernel", "optimizer/v/model/dense/kernel", "plain"], m.Tensors.Select(t => t.Name));
+    }
+
+    [Fact]
+    public void Corrupt_object_graph_is_reported()
+    {
+        using var dir = new TempDir();
+        var b = new TfBundleBuilder();
+        b.AddFloats("a/.ATTRIBUTES/VARIABLE_VALUE", [1], 3);
+        b.AddStrings("_CHECKPOINTABLE_OBJECT_GRAPH", [], [0x0a, 0x80, 0xff, 0x01]); // a node whose length runs past the end
+        var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(b.WriteTo(dir.Path)));
+        Assert.Contains("_CHECKPOINTABLE_OBJECT_GRAPH", e.Message);
     }
 
     [Fact]

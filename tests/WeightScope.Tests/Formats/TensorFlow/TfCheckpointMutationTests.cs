@@ -1,3 +1,4 @@
+using WeightScope.Tests.Robustness;
 using Xunit;
 
 namespace WeightScope.Tests.Formats.TensorFlow;
@@ -31,29 +32,11 @@ public sealed class TfCheckpointMutationTests
         var rng = new Random(index.Length * 7919);
         for (int i = 0; i < Iterations; i++)
         {
-            var idx = (byte[])indexBytes.Clone();
-            var shard = (byte[])shardBytes.Clone();
-            var target = rng.Next(4) == 0 ? shard : idx;
-            string which = target == shard ? "shard" : "index";
-            string how;
-            switch (rng.Next(3))
-            {
-                case 0:
-                    int at = rng.Next(target.Length);
-                    target[at] ^= (byte)(1 << rng.Next(8));
-                    how = $"flip at {at}";
-                    break;
-                case 1:
-                    int k = rng.Next(1, 5);
-                    for (int j = 0; j < k; j++) target[rng.Next(target.Length)] = (byte)rng.Next(256);
-                    how = $"{k} random bytes";
-                    break;
-                default:
-                    int cut = rng.Next(target.Length);
-                    if (target == idx) idx = idx[..cut]; else shard = shard[..cut];
-                    how = $"truncate to {cut}";
-                    break;
-            }
+            bool mutateShard = rng.Next(4) == 0;
+            string which = mutateShard ? "shard" : "index";
+            var (mutated, how) = ByteMutation.Apply(mutateShard ? shardBytes : indexBytes, rng);
+            var idx = mutateShard ? indexBytes : mutated;
+            var shard = mutateShard ? mutated : shardBytes;
             File.WriteAllBytes(Path.Combine(dir.Path, "variables.index"), idx);
             File.WriteAllBytes(Path.Combine(dir.Path, shardName), shard);
             try

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using WeightScope.Formats.TensorFlow.ObjectGraph;
 using WeightScope.Formats.TensorFlow.Proto;
 using WeightScope.Formats.TensorFlow.Table;
 using WeightScope.IO;
@@ -32,6 +33,23 @@ internal static class BundleReader
             if (indexPath is not null) v1.AddSourceFile(indexPath);
             return v1;
         }
+        return ReadV2(table, indexPath, limits, formatName).ToModel();
+    }
+
+    /// <summary>
+    /// A V2 checkpoint's tensors and metadata before they become a <see cref="ModelFile"/>, so a SavedModel can add
+    /// what its graph knows (roles, layer tree). TF2 object-based keys are already given readable names
+    /// (<see cref="CheckpointNames"/>); <see cref="BundleContents.Keys"/> keeps each tensor's checkpoint key.
+    /// </summary>
+    /// <returns>Null for a V1 checkpoint (one table, read whole by <see cref="V1.SliceCheckpointReader"/>).</returns>
+    public static BundleContents? ReadContents(MappedFile indexFile, string? indexPath, ReaderLimits limits, string formatName)
+    {
+        var table = SsTable.ReadAll(indexFile, limits);
+        return BundleIndex.IsV1(table) ? null : ReadV2(table, indexPath, limits, formatName);
+    }
+
+    private static BundleContents ReadV2(IReadOnlyList<TableEntry> table, string? indexPath, ReaderLimits limits, string formatName)
+    {
         var index = BundleIndex.Parse(table);
         int numShards = index.Header.NumShards;
         bool bigEndian = index.Header.Endianness == BundleHeaderProto.Types.Endianness.Big;
@@ -93,10 +111,13 @@ internal static class BundleReader
 
             var format = new ModelFormatInfo(formatName, formatName == TfCheckpointErrors.Format ? "V2" : null,
                 $"{(formatName == TfCheckpointErrors.Format ? "" : "variables: V2 ")}tensor bundle, {numShards} shard{(numShards == 1 ? "" : "s")}{(bigEndian ? ", big-endian" : "")}");
-            var model = new ModelFile(format, new TensorCollection(tensors), null, metadata, shards.Files, nameSeparator: '/');
-            if (indexPath is not null) model.AddSourceFile(indexPath);
-            foreach (var p in shards.Paths) model.AddSourceFile(p);
-            return model;
+            var keys = tensors.Select(t => t.Name).ToList();
+            var graph = CheckpointNames.ReadGraph(metadata);
+            tensors = CheckpointNames.Rename(tensors, graph is null ? new Dictionary<string, string>() : CheckpointNames.FullNames(graph), metadata);
+            var sources = new List<string>();
+            if (indexPath is not null) sources.Add(indexPath);
+            sources.AddRange(shards.Paths);
+            return new BundleContents(tensors, keys, metadata, format, [.. shards.Files], sources);
         }
         catch
         {
@@ -186,7 +207,7 @@ internal static class BundleReader
                 throw TfCheckpointErrors.BadStringTensor(e.Key, $"element {i} needs {lengths[i]} bytes but only {data.Length - pos} remain", e.Entry.Offset + pos);
             var bytes = data.Slice(pos, (int)lengths[i]);
             crc = Crc32C.Extend(crc, bytes);
-            values.Add(e.Key == TfKeys.ObjectGraphKey ? bytes.ToArray() : AsText(bytes));
+            values.Add(e.Key == TfKeys.ObjectGraphKey ? bytes.ToArray() : TfKeys.TextOrBytes(bytes));
             pos += (int)lengths[i];
         }
         uint stored = Crc32C.Unmask(e.Entry.Crc32C);
@@ -194,14 +215,6 @@ internal static class BundleReader
         return shape.Rank == 0 ? values[0] : values;
     }
 
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-
-    // Text when the bytes are UTF-8 (vocabularies, file names); raw bytes otherwise (serialized protos).
-    private static object AsText(ReadOnlySpan<byte> bytes)
-    {
-        try { return StrictUtf8.GetString(bytes); }
-        catch (DecoderFallbackException) { return bytes.ToArray(); }
-    }
 
     /// <summary>The data shards, mapped when first needed and owned by the model.</summary>
     private sealed class Shards(string? indexPath, int numShards) : IDisposable

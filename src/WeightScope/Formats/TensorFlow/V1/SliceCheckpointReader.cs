@@ -47,7 +47,7 @@ internal static class SliceCheckpointReader
             if (!TfDataType.IsDefined(m.Type)) throw TfCheckpointErrors.UnknownDType(m.Name, (int)m.Type, found.Offset);
             if (m.Type == DataType.DtString)
             {
-                var strings = proto.StringVal.Select(b => AsText(b.Span)).ToList();
+                var strings = proto.StringVal.Select(b => TfKeys.TextOrBytes(b.Span)).ToList();
                 if (strings.Count != shape.ElementCount) throw Count(m.Name, strings.Count, shape, found.Offset);
                 metadata[m.Name] = shape.Rank == 0 ? strings[0] : strings;
                 continue;
@@ -86,7 +86,18 @@ internal static class SliceCheckpointReader
     }
 
     /// <summary>The values as little-endian bytes, from <c>tensor_content</c> or the field <c>SaveTypeTraits</c> uses.</summary>
-    private static byte[] Values(string name, DataType type, DType dtype, TensorProto p, Shape shape, long offset)
+    /// <param name="name">Tensor name, for errors.</param>
+    /// <param name="type">Its DataType.</param>
+    /// <param name="dtype">The same as a DType.</param>
+    /// <param name="p">The proto.</param>
+    /// <param name="shape">Its shape.</param>
+    /// <param name="offset">Where the proto is, for errors.</param>
+    /// <param name="broadcast">
+    /// Graph constants (<c>Const</c> nodes) may list fewer values than the shape holds: <c>Tensor::FromProto</c> repeats
+    /// the last one (and zero-fills when there is none), as <c>tf.zeros</c>/<c>tf.fill</c> constants are written.
+    /// A checkpoint slice lists all of them.
+    /// </param>
+    internal static byte[] Values(string name, DataType type, DType dtype, TensorProto p, Shape shape, long offset, bool broadcast = false)
     {
         long count = shape.ElementCount;
         if (!p.TensorContent.IsEmpty)
@@ -98,9 +109,14 @@ internal static class SliceCheckpointReader
         byte[] Check<T>(IList<T> values, Func<T[], byte[]> toBytes)
         {
             // complex values come as (real, imaginary) pairs
-            long expected = dtype.IsComplex() ? 2 * count : count;
-            if (values.Count != expected) throw Count(name, values.Count, shape, offset);
-            return toBytes([.. values]);
+            int period = dtype.IsComplex() ? 2 : 1;
+            long expected = period * count;
+            if (values.Count == expected) return toBytes([.. values]);
+            if (!broadcast || values.Count > expected || values.Count % period != 0) throw Count(name, values.Count, shape, offset);
+            var all = new T[expected];
+            values.CopyTo(all, 0);
+            for (long i = values.Count; values.Count > 0 && i < expected; i++) all[i] = values[values.Count - period + (int)(i % period)];
+            return toBytes(all);
         }
         return type switch
         {
@@ -126,11 +142,4 @@ internal static class SliceCheckpointReader
     private static ModelFormatException Count(string name, int found, Shape shape, long offset) =>
         TfCheckpointErrors.BadV1(name, $"{found} values for shape {shape} ({shape.ElementCount} elements)", offset);
 
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-
-    private static object AsText(ReadOnlySpan<byte> bytes)
-    {
-        try { return StrictUtf8.GetString(bytes); }
-        catch (DecoderFallbackException) { return bytes.ToArray(); }
-    }
 }
