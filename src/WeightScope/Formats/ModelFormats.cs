@@ -43,6 +43,7 @@ internal static class ModelFormats
         // by a magic number at the end of the file, and folders holding a checkpoint
         new TfSavedModelFormat(), // folders with saved_model.pb: their variables/ checkpoint (before the checkpoint folder test)
         new TfCheckpointFormat(), // leveldb-table magic in the last 8 bytes; folders with a 'checkpoint' state file or a *.index
+        new TfMetaGraphFormat(), // X.meta without a checkpoint beside it: the graph's constants
         new TfJsFormat(), // model.json with a weightsManifest, or its folder
         // no magic at all: last, and only on a fully consistent parse (see TorchSharpFormat)
         new TorchSharpFormat(),
@@ -61,6 +62,8 @@ internal static class ModelFormats
         // A TensorFlow checkpoint is named by its prefix ("model.ckpt-100"), which is no file: open its index.
         if (!System.IO.File.Exists(path) && System.IO.File.Exists(path + ".index")) path += ".index";
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"no such file: {path}", path);
+        // Any file of a SavedModel or checkpoint (saved_model.pb, a data shard, X.meta) opens the model it belongs to.
+        if (TfCompanionFiles.Redirect(path) is { } owner) return Open(owner, options);
         var file = MappedFile.Open(path);
         try
         {

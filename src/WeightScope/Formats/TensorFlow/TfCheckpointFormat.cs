@@ -1,4 +1,5 @@
 using WeightScope.Formats.TensorFlow.Bundle;
+using WeightScope.Formats.TensorFlow.SavedModel;
 using WeightScope.Formats.TensorFlow.Table;
 using WeightScope.IO;
 
@@ -40,13 +41,13 @@ internal sealed class TfCheckpointFormat : IModelFormat
     /// <inheritdoc />
     public ModelFile Read(DetectionContext context, ReaderOptions options)
     {
-        if (!context.IsDirectory) return BundleReader.Read(context.File!, context.Path, options.Limits);
+        if (!context.IsDirectory) return Read(context.File!, context.Path, options.Limits);
 
         string indexPath = FindInFolder(context.Path!);
         var file = MappedFile.Open(indexPath);
         try
         {
-            var model = BundleReader.Read(file, indexPath, options.Limits);
+            var model = Read(file, indexPath, options.Limits);
             model.Own(file);
             return model;
         }
@@ -59,6 +60,31 @@ internal sealed class TfCheckpointFormat : IModelFormat
         catch
         {
             file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A checkpoint; a TF1 <c>Saver</c> checkpoint <c>X.index</c> with its meta graph <c>X.meta</c> beside it takes its
+    /// roles from the graph's <c>trainable_variables</c> collection, as a SavedModel's variables do.
+    /// </summary>
+    private static ModelFile Read(MappedFile file, string? indexPath, ReaderLimits limits)
+    {
+        var contents = BundleReader.ReadContents(file, indexPath, limits, TfCheckpointErrors.Format);
+        if (contents is null) return BundleReader.Read(file, indexPath, limits); // V1: one table, read whole
+        try
+        {
+            if (TfCompanionFiles.MetaGraphBeside(indexPath) is { } meta)
+            {
+                var graph = SavedModelGraph.ReadMetaGraph(meta, TfCheckpointErrors.Format, limits);
+                contents = SavedModelRoles.Apply(contents, graph, null);
+                contents.SourceFiles.Add(meta);
+            }
+            return contents.ToModel();
+        }
+        catch
+        {
+            contents.DisposeOwned();
             throw;
         }
     }

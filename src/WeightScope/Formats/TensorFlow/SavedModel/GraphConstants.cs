@@ -16,7 +16,8 @@ internal static class GraphConstants
 {
     private static readonly HashSet<string> VariableOps = new(StringComparer.Ordinal) { "VariableV2", "Variable", "VarHandleOp" };
 
-    public static ModelFile Read(SavedModelGraph graph, string graphPath, ReaderLimits limits)
+    /// <summary>The constants of <paramref name="graph"/>, read from <paramref name="graphPath"/>, as a model of format <paramref name="format"/>.</summary>
+    public static ModelFile Read(SavedModelGraph graph, string graphPath, ReaderLimits limits, string format = TfSavedModelFormat.FormatName)
     {
         var tensors = new List<TensorEntry>();
         var metadata = new Dictionary<string, object?>(StringComparer.Ordinal);
@@ -33,10 +34,10 @@ internal static class GraphConstants
             }
             if (node.Op != "Const" || !node.Attr.TryGetValue("value", out var value) || value.ValueCase != AttrValue.ValueOneofCase.Tensor) continue;
             if (tensors.Count >= limits.MaxTensorCount)
-                throw new ReaderLimitException(TfSavedModelFormat.FormatName, nameof(ReaderLimits.MaxTensorCount), tensors.Count + 1, limits.MaxTensorCount, null, node.Name);
+                throw new ReaderLimitException(format, nameof(ReaderLimits.MaxTensorCount), tensors.Count + 1, limits.MaxTensorCount, null, node.Name);
             var proto = value.Tensor;
-            if (!TfDataType.IsDefined(proto.Dtype)) throw Bad(node.Name, $"undefined DataType {(int)proto.Dtype}", graphPath);
-            var shape = ReadShape(node.Name, proto.TensorShape, graphPath);
+            if (!TfDataType.IsDefined(proto.Dtype)) throw Bad(format, node.Name, $"undefined DataType {(int)proto.Dtype}", graphPath);
+            var shape = ReadShape(format, node.Name, proto.TensorShape, graphPath);
             if (proto.Dtype == DataType.DtString)
             {
                 var strings = proto.StringVal.Select(b => (object?)TfKeys.TextOrBytes(b.Span)).ToList();
@@ -46,19 +47,20 @@ internal static class GraphConstants
             if (TfDataType.ToDType(proto.Dtype) is not { } dtype) continue; // resource/variant/quantized constants are graph plumbing, not weights
             long bytes;
             try { bytes = checked(shape.ElementCount * dtype.ItemSize()); }
-            catch (OverflowException) { throw Bad(node.Name, "the product of its dimensions overflows int64", graphPath); }
+            catch (OverflowException) { throw Bad(format, node.Name, "the product of its dimensions overflows int64", graphPath); }
             // A constant may list one value for any shape (tf.zeros): its expanded size is what the limit bounds.
             total += bytes;
             if (total > limits.MaxHeaderBytes)
-                throw new ReaderLimitException(TfSavedModelFormat.FormatName, nameof(ReaderLimits.MaxHeaderBytes), total, limits.MaxHeaderBytes, null, node.Name);
+                throw new ReaderLimitException(format, nameof(ReaderLimits.MaxHeaderBytes), total, limits.MaxHeaderBytes, null, node.Name);
             byte[] data;
             try { data = SliceCheckpointReader.Values(node.Name, proto.Dtype, dtype, proto, shape, 0, broadcast: true); }
-            catch (ModelFormatException e) { throw Bad(node.Name, e.Message, graphPath); }
+            catch (ModelFormatException e) { throw Bad(format, node.Name, e.Message, graphPath); }
             tensors.Add(new TensorEntry(node.Name, dtype, shape, new ArrayStorage(data, node.Name), role: TensorRole.Other));
         }
         if (declared.Count > 0) metadata["graph_variables"] = declared;
-        var format = new ModelFormatInfo(TfSavedModelFormat.FormatName, graph.TensorFlowVersion is { } v ? $"TF {v}" : null, "graph only: Const nodes, no variables/");
-        var model = new ModelFile(format, new TensorCollection(tensors), null, metadata, nameSeparator: '/');
+        var info = new ModelFormatInfo(format, graph.TensorFlowVersion is { } v ? $"TF {v}" : null,
+            format == TfSavedModelFormat.FormatName ? "graph only: Const nodes, no variables/" : "graph only: Const nodes");
+        var model = new ModelFile(info, new TensorCollection(tensors), null, metadata, nameSeparator: '/');
         model.AddSourceFile(graphPath);
         return model;
     }
@@ -72,16 +74,16 @@ internal static class GraphConstants
         return $"{dtype}{shape}";
     }
 
-    private static Shape ReadShape(string name, TensorShapeProto? proto, string graphPath)
+    private static Shape ReadShape(string format, string name, TensorShapeProto? proto, string graphPath)
     {
         if (proto is null) return new Shape([]);
-        if (proto.UnknownRank) throw Bad(name, "a constant with unknown rank", graphPath);
+        if (proto.UnknownRank) throw Bad(format, name, "a constant with unknown rank", graphPath);
         var dims = proto.Dim.Select(d => d.Size).ToArray();
-        if (dims.Any(x => x < 0)) throw Bad(name, "a constant with a negative dimension", graphPath);
+        if (dims.Any(x => x < 0)) throw Bad(format, name, "a constant with a negative dimension", graphPath);
         try { return new Shape(dims); }
-        catch (OverflowException) { throw Bad(name, "the product of its dimensions overflows int64", graphPath); }
+        catch (OverflowException) { throw Bad(format, name, "the product of its dimensions overflows int64", graphPath); }
     }
 
-    private static InvalidModelContentException Bad(string node, string why, string graphPath) =>
-        new(TfSavedModelFormat.FormatName, $"Const node '{node}' in {SavedModelGraph.FileName}: {why}", null, node) { FilePath = graphPath };
+    private static InvalidModelContentException Bad(string format, string node, string why, string graphPath) =>
+        new(format, $"Const node '{node}' in {Path.GetFileName(graphPath)}: {why}", null, node) { FilePath = graphPath };
 }

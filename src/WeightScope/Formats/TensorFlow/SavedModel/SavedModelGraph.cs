@@ -43,29 +43,36 @@ internal sealed class SavedModelGraph
     /// <summary>True when the meta graph carries a TF2 object graph (written by <c>tf.saved_model.save</c>).</summary>
     public bool HasObjectGraph => Meta.ObjectGraphDef is { Nodes.Count: > 0 };
 
-    /// <summary>Reads and parses <paramref name="path"/>.</summary>
+    /// <summary>Reads and parses <paramref name="path"/>, a <c>saved_model.pb</c>.</summary>
     /// <exception cref="ModelFormatException">Not a SavedModel proto, or over <see cref="ReaderLimits.MaxHeaderBytes"/>.</exception>
     public static SavedModelGraph Read(string path, ReaderLimits limits)
     {
+        var proto = Parse(path, ProtoSavedModel.Parser, "a SavedModel", TfSavedModelFormat.FormatName, limits);
+        if (proto.MetaGraphs.Count == 0)
+            throw new InvalidModelContentException(TfSavedModelFormat.FormatName, $"{Path.GetFileName(path)} holds no meta graph", null, Path.GetFileName(path)) { FilePath = path };
+        var meta = proto.MetaGraphs.FirstOrDefault(m => m.MetaInfoDef?.Tags.Contains("serve") == true) ?? proto.MetaGraphs[0];
+        return new SavedModelGraph(meta, proto.MetaGraphs.Count, proto.SavedModelSchemaVersion);
+    }
+
+    /// <summary>Reads a <c>.meta</c> file (<c>tf.train.export_meta_graph</c>, written by every TF1 <c>Saver.save</c>): one bare <c>MetaGraphDef</c>.</summary>
+    public static SavedModelGraph ReadMetaGraph(string path, string format, ReaderLimits limits) =>
+        new(Parse(path, MetaGraphDef.Parser, "a MetaGraphDef", format, limits), 1, 0);
+
+    private static T Parse<T>(string path, MessageParser<T> parser, string what, string format, ReaderLimits limits) where T : IMessage<T>
+    {
+        string name = Path.GetFileName(path);
         long length = new FileInfo(path).Length;
         if (length > limits.MaxHeaderBytes)
-            throw new ReaderLimitException(TfSavedModelFormat.FormatName, nameof(ReaderLimits.MaxHeaderBytes), length, limits.MaxHeaderBytes, 0, FileName);
-        ProtoSavedModel proto;
+            throw new ReaderLimitException(format, nameof(ReaderLimits.MaxHeaderBytes), length, limits.MaxHeaderBytes, 0, name) { FilePath = path };
         try
         {
             using var file = File.OpenRead(path);
-            var input = CodedInputStream.CreateWithLimits(file, (int)Math.Max(1, length), RecursionLimit);
-            proto = ProtoSavedModel.Parser.ParseFrom(input);
+            return parser.ParseFrom(CodedInputStream.CreateWithLimits(file, (int)Math.Max(1, length), RecursionLimit));
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new InvalidModelContentException(TfSavedModelFormat.FormatName,
-                $"{FileName} is not a SavedModel protobuf: {e.Message}", null, FileName, e) { FilePath = path };
+            throw new InvalidModelContentException(format, $"{name} is not {what} protobuf: {e.Message}", null, name, e) { FilePath = path };
         }
-        if (proto.MetaGraphs.Count == 0)
-            throw new InvalidModelContentException(TfSavedModelFormat.FormatName, $"{FileName} holds no meta graph", null, FileName) { FilePath = path };
-        var meta = proto.MetaGraphs.FirstOrDefault(m => m.MetaInfoDef?.Tags.Contains("serve") == true) ?? proto.MetaGraphs[0];
-        return new SavedModelGraph(meta, proto.MetaGraphs.Count, proto.SavedModelSchemaVersion);
     }
 
     /// <summary>Tags, versions and signatures, as metadata entries.</summary>
