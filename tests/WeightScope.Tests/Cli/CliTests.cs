@@ -245,6 +245,32 @@ public sealed class CliTests : IDisposable
     public void Unreadable_files_exit_3_naming_file_and_format(string fixture, string damage) =>
         AssertUnreadable(TestPaths.Fixture(fixture.Split('/')), damage);
 
+    // Issue 4's crafted-bytes cases, one per reader: the message names the file, the format and where it went wrong.
+    [CorpusTheory]
+    [InlineData("tf-savedmodel/tfnet/lstm_from_sequential/variables/variables.index", "tf-checkpoint", "offset 0: the data block at offset 0 fails its CRC-32C check")]
+    [InlineData("gguf/ggml-superpoint/superpoint.gguf", "gguf", "offset 8: tensor_count is 5000000000")]
+    [InlineData("onnx/onnx-backend/light/light_squeezenet.onnx", "onnx", "offset ")]
+    [InlineData("tfjs/celsius-dense-keras2.12/model.json", "tfjs", "entry 'group1-shard1of1.bin': weight file 'group1-shard1of1.bin' named in weightsManifest does not exist")]
+    public void Crafted_damage_to_each_new_format_exits_3_with_file_format_and_place(string file, string format, string expected)
+    {
+        var bytes = File.ReadAllBytes(TestPaths.CorpusFile(file));
+        switch (format)
+        {
+            case "tf-checkpoint": bytes[40] ^= 0x10; break; // inside the first data block: its CRC no longer matches
+            case "gguf": BitConverter.GetBytes(5_000_000_000UL).CopyTo(bytes, 8); break; // tensor_count (v2/v3: u64 after magic and version)
+            case "onnx": bytes = bytes[..(bytes.Length * 2 / 3)]; break; // a length running past the end
+            case "tfjs": break; // copied without its shard
+        }
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, Path.GetFileName(file));
+        File.WriteAllBytes(path, bytes);
+        var r = CliRunner.Run("list", path);
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains($"{path}, {format}, ", r.Stderr);
+        Assert.Contains(expected, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
     private void AssertUnreadable(string source, string damage)
     {
         var bytes = File.ReadAllBytes(source);

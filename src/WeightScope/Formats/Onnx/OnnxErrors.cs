@@ -6,8 +6,8 @@ internal static class OnnxErrors
     public const string Format = "onnx";
     public const string TensorFormat = "onnx-tensor";
 
-    public static ModelFormatException NotProtobuf(string format, string message, Exception inner) =>
-        new InvalidModelContentException(format, $"the protobuf message does not parse: {message}; the file is truncated or corrupt", null, null, inner);
+    public static ModelFormatException NotProtobuf(string format, string message, long? offset, Exception inner) =>
+        new InvalidModelContentException(format, $"the protobuf message does not parse: {message}; the file is truncated or corrupt", offset, null, inner);
 
     public static ModelFormatException TooLarge(string format, long length) =>
         new InvalidModelContentException(format,

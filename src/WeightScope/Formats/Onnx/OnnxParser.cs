@@ -106,6 +106,23 @@ internal static class OnnxParser
 
     public static TensorProto ParseTensor(MappedFile file) => Parse(file, TensorProto.Parser, OnnxErrors.TensorFormat);
 
+    // The span parser does not say where it stopped; on the error path only, parse again from a stream over the same
+    // mapping, whose position at the failure is the offset to report.
+    private static long? FailureOffset<T>(MappedFile file, MessageParser<T> parser) where T : IMessage<T>
+    {
+        using var stream = file.OpenRange(0, file.Length);
+        var input = new CodedInputStream(stream);
+        try
+        {
+            parser.WithDiscardUnknownFields(true).ParseFrom(input);
+            return null;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return input.Position;
+        }
+    }
+
     private static T Parse<T>(MappedFile file, MessageParser<T> parser, string format) where T : IMessage<T>
     {
         if (file.Length > int.MaxValue) throw OnnxErrors.TooLarge(format, file.Length);
@@ -115,7 +132,7 @@ internal static class OnnxParser
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw OnnxErrors.NotProtobuf(format, e.Message, e);
+            throw OnnxErrors.NotProtobuf(format, e.Message, FailureOffset(file, parser), e);
         }
     }
 }
