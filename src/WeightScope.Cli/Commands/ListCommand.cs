@@ -62,6 +62,7 @@ internal static class ListCommand
             w.WriteStartObject();
             w.WriteString("name", t.Name);
             w.WriteString("dtype", t.DType.Name());
+            if (t.Quantization?.BlockType is { } stored) w.WriteString("stored_as", stored);
             Json.Shape(w, "shape", t.Shape);
             w.WriteString("role", t.Role.ToString());
             w.WriteNumber("params", t.ElementCount);
@@ -111,6 +112,9 @@ internal static class ListCommand
         w.WriteEndObject();
     }
 
+    // A block-quantized tensor (GGUF q4_k, tfjs uint8) is read as its dequantized view; the column says what is stored.
+    private static string DTypeLabel(TensorEntry t) => t.Quantization?.BlockType is { } stored ? $"{t.DType.Name()} ({stored})" : t.DType.Name();
+
     private static void WriteText(ModelFile model, List<TensorEntry> tensors, TensorTotals totals)
     {
         var o = Console.Out;
@@ -118,7 +122,7 @@ internal static class ListCommand
         var shared = totals.SharedStorages.SelectMany(s => s.TensorNames).ToHashSet(StringComparer.Ordinal);
         var rows = tensors.Select(t => new[]
         {
-            t.Name + (shared.Contains(t.Name) ? " *" : ""), t.DType.Name(), t.Shape.ToString(),
+            t.Name + (shared.Contains(t.Name) ? " *" : ""), DTypeLabel(t), t.Shape.ToString(),
             showRole ? t.Role.ToString() : "", Text.Count(t.ElementCount), Text.Bytes(t.ByteSize),
         }).ToList();
         string[] header = ["name", "dtype", "shape", showRole ? "role" : "", "params", "size"];

@@ -245,6 +245,25 @@ public sealed class CliTests : IDisposable
     public void Unreadable_files_exit_3_naming_file_and_format(string fixture, string damage) =>
         AssertUnreadable(TestPaths.Fixture(fixture.Split('/')), damage);
 
+    [Fact]
+    public void List_shows_what_a_block_quantized_tensor_is_stored_as()
+    {
+        var q = WeightScope.Tests.Formats.Gguf.GgmlBlockSamples.Make("Q4_K", 2, seed: 5);
+        var bytes = new WeightScope.Tests.Formats.Gguf.GgufBuilder()
+            .KvString("general.architecture", "llama")
+            .AddTensor("blk.0.ffn_up.weight", [(ulong)(q.BlockSize * 2), 1], q.TypeId, q.Bytes)
+            .Build();
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "q4k.gguf");
+        File.WriteAllBytes(path, bytes);
+        var text = CliRunner.Run("list", path);
+        Assert.Equal(0, text.ExitCode);
+        Assert.Contains("float32 (q4_k)", text.Stdout);
+        var json = CliRunner.Run("list", path, "--json");
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        Assert.Equal("q4_k", doc.RootElement.GetProperty("tensors")[0].GetProperty("stored_as").GetString());
+    }
+
     // Issue 4's crafted-bytes cases, one per reader: the message names the file, the format and where it went wrong.
     [CorpusTheory]
     [InlineData("tf-savedmodel/tfnet/lstm_from_sequential/variables/variables.index", "tf-checkpoint", "offset 0: the data block at offset 0 fails its CRC-32C check")]
