@@ -61,7 +61,8 @@ public static class ElementConverter
             return;
         }
         byte[] raw = t.ReadBytes();
-        if (t.Quantization is { } q) Dequantize(t, q, raw, dest);
+        // Block-quantized tensors are already their decoded view (float32, or int8 for ONNX INT4): nothing to apply.
+        if (t.Quantization is { Scheme: not QuantizationScheme.Block } q) Dequantize(t, q, raw, dest);
         else ConvertRaw(t.DType, raw, dest);
     }
 

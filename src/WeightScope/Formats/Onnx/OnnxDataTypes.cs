@@ -40,7 +40,7 @@ internal static class OnnxDataTypes
         DataType.Bfloat16 => DType.BFloat16,
         DataType.Float8E4M3Fn => DType.Float8E4M3FN,
         DataType.Float8E5M2 => DType.Float8E5M2,
-        // The FNUZ float8 variants (no negative zero, NaN = 0x80) and the packed 4-bit types have no DType yet.
+        // The FNUZ float8 variants, FLOAT4E2M1 and the packed 4-bit integers are read through a wider view (OnnxNarrowTypes).
         DataType.Float8E4M3Fnuz or DataType.Float8E5M2Fnuz or DataType.Uint4 or DataType.Int4 or DataType.Float4E2M1 =>
             throw OnnxErrors.TypeWithoutDType(format, tensor, Name(dataType)),
         DataType.Undefined => throw OnnxErrors.UndefinedType(format, tensor),

@@ -40,6 +40,14 @@ internal static class OnnxErrors
             $"tensor '{tensor}' has {bytes} bytes of raw_data but its dims hold {elements} elements of {itemSize} bytes ({elements * (long)itemSize} bytes)",
             offset, tensor);
 
+    public static ModelFormatException PackedSizeMismatch(string format, string tensor, string field, long bytes, long elements, long expected, long? offset) =>
+        new InvalidModelContentException(format,
+            $"tensor '{tensor}' has {bytes} bytes in {field} but its dims hold {elements} elements, stored in {expected} bytes", offset, tensor);
+
+    public static ModelFormatException PackedValueOutOfRange(string format, string tensor, int index, int value) =>
+        new InvalidModelContentException(format,
+            $"tensor '{tensor}': int32_data[{index}] is {value}, but each value of this type holds one stored byte (0–255)", null, tensor);
+
     public static ModelFormatException TypedCountMismatch(string format, string tensor, string field, long values, long expected) =>
         new InvalidModelContentException(format,
             $"tensor '{tensor}' has {values} values in {field} but its dims call for {expected}", null, tensor);

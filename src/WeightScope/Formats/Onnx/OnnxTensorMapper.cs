@@ -22,9 +22,10 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
         if (t.Segment is not null) throw OnnxErrors.Segmented(format, name);
         long elements = ElementCount(t.Dims, name);
         var shape = new Shape([.. t.Dims]);
+        bool isExternal = t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External;
+        if (OnnxNarrowTypes.Of(t.DataType) is { } narrow) return new Result(MapNarrow(t, name, key, narrow, shape, elements, isExternal), null);
         var dtype = OnnxDataTypes.ToDType(format, name, t.DataType);
 
-        bool isExternal = t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External;
         if (dtype is null)
         {
             if (isExternal || t.HasRawData) throw OnnxErrors.ExternalString(name);
@@ -53,6 +54,46 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
             storage = new ArrayStorage(Typed(t, dtype.Value, name, elements, bytes), name);
         }
         return new Result(new TensorEntry(name, dtype.Value, shape, storage), null);
+    }
+
+    // A type read through a wider view (OnnxNarrowTypes): the stored bytes are found as for any tensor (external data,
+    // raw_data, or one packed byte per int32_data value) and expanded on first read.
+    private TensorEntry MapNarrow(TensorProto t, string name, string key, OnnxNarrowTypes.Narrow narrow, Shape shape, long elements, bool isExternal)
+    {
+        long stored = OnnxNarrowTypes.StoredBytes(narrow, elements);
+        long viewBytes = checked(elements * narrow.View.ItemSize());
+        if (viewBytes > Array.MaxLength) throw OnnxErrors.TooManyElements(format, name);
+        Func<byte[]> source;
+        if (isExternal)
+        {
+            if (external is null) throw OnnxErrors.ExternalWithoutFolder(name);
+            var data = external.Open(t, name, stored, 1);
+            source = () => { var b = new byte[stored]; data.Read(0, b); return b; };
+        }
+        else if (t.HasRawData)
+        {
+            if (t.RawData.Length != stored)
+                throw OnnxErrors.PackedSizeMismatch(format, name, "raw_data", t.RawData.Length, elements, stored,
+                    rawIndex.TryGet(key, out long at, out _) ? at : null);
+            var raw = RawStorage(t, name, key);
+            source = () => { var b = new byte[stored]; raw.Read(0, b); return b; };
+        }
+        else
+        {
+            if (t.Int32Data.Count != stored)
+                throw OnnxErrors.PackedSizeMismatch(format, name, "int32_data", t.Int32Data.Count, elements, stored, null);
+            var codes = new byte[stored];
+            for (int i = 0; i < codes.Length; i++)
+            {
+                int v = t.Int32Data[i];
+                if (v is < 0 or > 255) throw OnnxErrors.PackedValueOutOfRange(format, name, i, v);
+                codes[i] = (byte)v;
+            }
+            source = () => codes;
+        }
+        var storage = new DecodedStorage(viewBytes, () => OnnxNarrowTypes.Expand(narrow, source(), elements), name);
+        var quantization = new QuantizationInfo { Scheme = QuantizationScheme.Block, Scales = [], ZeroPoints = [], BlockType = narrow.BlockType };
+        return new TensorEntry(name, narrow.View, shape, storage, quantization: quantization);
     }
 
     private static object? Text(Google.Protobuf.ByteString s)
