@@ -1,0 +1,93 @@
+using WeightScope.Tensors;
+
+namespace WeightScope.Analysis;
+
+/// <summary>
+/// A tensor's values as float32, in row-major order, a chunk at a time: what every analysis (statistics, histograms,
+/// diffs) reads, for every dtype, without a full-size float32 copy of a large tensor. A contiguous little-endian
+/// float32 tensor is handed out as spans of the mapped file itself (zero-copy); any other dtype (float16, bfloat16,
+/// float8, integers, quantized, GGUF blocks) is converted one chunk at a time into a reused buffer.
+/// </summary>
+public static class TensorChunks
+{
+    /// <summary>Elements per chunk: 1 Mi (4 MiB of float32), large enough to amortise the per-chunk work, small enough to stay in cache-sized pieces.</summary>
+    public const int DefaultChunkElements = 1 << 20;
+
+    /// <summary>
+    /// Calls <paramref name="body"/> with consecutive chunks of <paramref name="tensor"/>'s values and the index of each
+    /// chunk's first element. The span is only valid during the call.
+    /// </summary>
+    public static void ForEach(TensorEntry tensor, ChunkAction body, int chunkElements = DefaultChunkElements)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkElements, 1);
+        long count = tensor.ElementCount;
+        if (count == 0) return;
+        if (!IsFlat(tensor))
+        {
+            body(tensor.ToFloat32(), 0);
+            return;
+        }
+        float[]? buffer = null;
+        foreach (var (start, length) in Ranges(count, chunkElements))
+            Read(tensor, start, length, ref buffer, body);
+    }
+
+    /// <summary>
+    /// Like <see cref="ForEach"/>, with chunks handed to up to <paramref name="maxThreads"/> threads at once (default: one
+    /// per core); <paramref name="body"/> must be safe to call concurrently. Chunk order across threads is not defined.
+    /// </summary>
+    public static void ForEachParallel(TensorEntry tensor, ChunkAction body, int chunkElements = DefaultChunkElements, int maxThreads = -1)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(body);
+        long count = tensor.ElementCount;
+        if (count <= chunkElements || Environment.ProcessorCount == 1 || maxThreads == 1 || !IsFlat(tensor))
+        {
+            ForEach(tensor, body, chunkElements);
+            return;
+        }
+        var ranges = Ranges(count, chunkElements).ToArray();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = maxThreads > 0 ? maxThreads : Environment.ProcessorCount };
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, ranges.Length, 1), options,
+            () => (float[]?)null,
+            (range, _, buffer) =>
+            {
+                for (int i = range.Item1; i < range.Item2; i++) Read(tensor, ranges[i].Start, ranges[i].Length, ref buffer, body);
+                return buffer;
+            },
+            _ => { });
+    }
+
+    /// <summary>Receives one chunk of values and the row-major index of its first element.</summary>
+    public delegate void ChunkAction(ReadOnlySpan<float> values, long firstElement);
+
+    private static IEnumerable<(long Start, int Length)> Ranges(long count, int chunkElements)
+    {
+        for (long start = 0; start < count; start += chunkElements)
+            yield return (start, (int)Math.Min(chunkElements, count - start));
+    }
+
+    private static void Read(TensorEntry tensor, long start, int length, ref float[]? buffer, ChunkAction body)
+    {
+        var part = Part(tensor, start, length);
+        if (part.DType == DType.Float32 && part.TryGetSpan<float>(out var mapped))
+        {
+            body(mapped, start);
+            return;
+        }
+        if (buffer is null || buffer.Length < length) buffer = new float[length];
+        var dest = buffer.AsSpan(0, length);
+        ElementConverter.ToFloat32(part, dest);
+        body(dest, start);
+    }
+
+    // Chunks are flat views; a strided view (a transposed PyTorch tensor) or a per-channel quantized tensor (whose
+    // channel axis a flat view would lose) is read whole instead — both are rare and never the multi-gigabyte case.
+    private static bool IsFlat(TensorEntry t) => t.IsContiguous && t.Quantization is not { Scheme: QuantizationScheme.PerChannelAffine };
+
+    // Elements [start, start+length) of a flat tensor as a tensor of their own.
+    private static TensorEntry Part(TensorEntry t, long start, int length) =>
+        start == 0 && length == t.ElementCount ? t : t.Reshape(t.ElementCount).Slice($"[{start}:{start + length}]");
+}
