@@ -19,6 +19,7 @@ var root = new Command("weightscope", """
     ShowCommand.Create(),
     TreeCommand.Create(),
     InfoCommand.Create(),
+    StatsCommand.Create(),
 };
 
 var parse = root.Parse(args);

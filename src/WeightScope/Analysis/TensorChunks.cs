@@ -63,6 +63,35 @@ public static class TensorChunks
     /// <summary>Receives one chunk of values and the row-major index of its first element.</summary>
     public delegate void ChunkAction(ReadOnlySpan<float> values, long firstElement);
 
+    /// <summary>
+    /// The element ranges <see cref="ForEach"/> visits for <paramref name="tensor"/>: consecutive runs of at most
+    /// <paramref name="chunkElements"/>, or the whole tensor as one range when it is a strided view or per-channel
+    /// quantized. Read each with <see cref="ReadRange"/>; lets a caller schedule the chunks of many tensors at once.
+    /// </summary>
+    public static IEnumerable<(long Start, int Length)> RangesOf(TensorEntry tensor, int chunkElements = DefaultChunkElements)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.ElementCount == 0) return [];
+        if (!IsFlat(tensor)) return [(0, checked((int)tensor.ElementCount))];
+        return Ranges(tensor.ElementCount, chunkElements);
+    }
+
+    /// <summary>
+    /// Reads elements [<paramref name="start"/>, +<paramref name="length"/>) (a range from <see cref="RangesOf"/>) and
+    /// calls <paramref name="body"/> with them; <paramref name="buffer"/> is reused across calls on one thread.
+    /// </summary>
+    public static void ReadRange(TensorEntry tensor, long start, int length, ref float[]? buffer, ChunkAction body)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(body);
+        if (!IsFlat(tensor))
+        {
+            body(tensor.ToFloat32(), 0);
+            return;
+        }
+        Read(tensor, start, length, ref buffer, body);
+    }
+
     private static IEnumerable<(long Start, int Length)> Ranges(long count, int chunkElements)
     {
         for (long start = 0; start < count; start += chunkElements)

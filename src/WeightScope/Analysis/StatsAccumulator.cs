@@ -1,0 +1,183 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace WeightScope.Analysis;
+
+/// <summary>
+/// Running statistics over float32 values, mergeable in any grouping (Chan et al.'s parallel update of mean and the
+/// sum of squared deviations), so chunks can be computed on several threads and combined in a fixed order.
+/// </summary>
+/// <remarks>
+/// Accuracy: each chunk is cut into blocks of <see cref="BlockElements"/> values that stay in L1; a block's sum, sum of
+/// |x| and, in a second pass, squared deviations from the block's own mean are accumulated in float32 vector lanes (a lane
+/// adds at most 128 values) and then merged in float64. Squared deviations from a local mean, not raw sums of squares,
+/// keep the variance exact to float64 rounding of the block results even when |mean| ≫ std (BatchNorm variances
+/// around 1 with spread 1e-3). Non-finite values (NaN, ±Inf) are counted and left out of every other figure.
+/// </remarks>
+public struct StatsAccumulator
+{
+    /// <summary>Values per block (4 KiB of float32).</summary>
+    public const int BlockElements = 1024;
+
+    /// <summary>Finite values seen.</summary>
+    public long Count;
+    /// <summary>Mean of the finite values.</summary>
+    public double Mean;
+    /// <summary>Sum of squared deviations from <see cref="Mean"/>.</summary>
+    public double M2;
+    /// <summary>Sum of |x|.</summary>
+    public double SumAbs;
+    /// <summary>Smallest finite value (+∞ when none).</summary>
+    public float Min;
+    /// <summary>Largest finite value (−∞ when none).</summary>
+    public float Max;
+    /// <summary>Values equal to zero (either sign).</summary>
+    public long Zeros;
+    /// <summary>Values with |x| &lt; eps.</summary>
+    public long NearZero;
+    /// <summary>NaN values.</summary>
+    public long NaN;
+    /// <summary>+Inf values.</summary>
+    public long PosInf;
+    /// <summary>−Inf values.</summary>
+    public long NegInf;
+
+    /// <summary>An empty accumulator.</summary>
+    public static StatsAccumulator Empty => new() { Min = float.PositiveInfinity, Max = float.NegativeInfinity };
+
+    /// <summary>Adds <paramref name="values"/>; <paramref name="eps"/> is the near-zero threshold.</summary>
+    public void Add(ReadOnlySpan<float> values, float eps)
+    {
+        for (int i = 0; i < values.Length; i += BlockElements)
+            AddBlock(values.Slice(i, Math.Min(BlockElements, values.Length - i)), eps);
+    }
+
+    /// <summary>Merges <paramref name="other"/> into this (order matters only for the last bits of rounding).</summary>
+    public void Merge(in StatsAccumulator other)
+    {
+        NaN += other.NaN;
+        PosInf += other.PosInf;
+        NegInf += other.NegInf;
+        Zeros += other.Zeros;
+        NearZero += other.NearZero;
+        SumAbs += other.SumAbs;
+        if (other.Min < Min) Min = other.Min;
+        if (other.Max > Max) Max = other.Max;
+        if (other.Count == 0) return;
+        if (Count == 0)
+        {
+            Count = other.Count;
+            Mean = other.Mean;
+            M2 = other.M2;
+            return;
+        }
+        long n = Count + other.Count;
+        double delta = other.Mean - Mean;
+        Mean += delta * other.Count / n;
+        M2 += other.M2 + delta * delta * ((double)Count * other.Count / n);
+        Count = n;
+    }
+
+    private void AddBlock(ReadOnlySpan<float> block, float eps)
+    {
+        if (Vector256.IsHardwareAccelerated && block.Length >= Vector256<float>.Count && AllFinite(block))
+            AddFiniteBlockVector(block, eps);
+        else
+            AddBlockScalar(block, eps);
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> block)
+    {
+        var max = Vector256.Create(float.MaxValue);
+        var ok = Vector256<float>.AllBitsSet;
+        int i = 0;
+        for (; i <= block.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            ok &= Vector256.LessThanOrEqual(Vector256.Abs(Vector256.Create(block[i..])), max); // false for NaN and ±Inf
+        if (ok != Vector256<float>.AllBitsSet) return false;
+        for (; i < block.Length; i++) if (!float.IsFinite(block[i])) return false;
+        return true;
+    }
+
+    private void AddFiniteBlockVector(ReadOnlySpan<float> block, float eps)
+    {
+        int width = Vector256<float>.Count, n = block.Length, i = 0;
+        var vmin = Vector256.Create(float.PositiveInfinity);
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        var vsum = Vector256<float>.Zero;
+        var vabs = Vector256<float>.Zero;
+        var veps = Vector256.Create(eps);
+        long zeros = 0, near = 0;
+        for (; i <= n - width; i += width)
+        {
+            var v = Vector256.Create(block[i..]);
+            var a = Vector256.Abs(v);
+            vmin = Vector256.Min(vmin, v);
+            vmax = Vector256.Max(vmax, v);
+            vsum += v;
+            vabs += a;
+            zeros += BitOperations.PopCount(Vector256.Equals(v, Vector256<float>.Zero).ExtractMostSignificantBits());
+            near += BitOperations.PopCount(Vector256.LessThan(a, veps).ExtractMostSignificantBits());
+        }
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        for (int k = 0; k < width; k++) { min = MathF.Min(min, vmin[k]); max = MathF.Max(max, vmax[k]); }
+        double sum = Vector256.Sum(vsum), sumAbs = Vector256.Sum(vabs);
+        for (; i < n; i++)
+        {
+            float x = block[i];
+            min = MathF.Min(min, x);
+            max = MathF.Max(max, x);
+            sum += x;
+            sumAbs += MathF.Abs(x);
+            if (x == 0) zeros++;
+            if (MathF.Abs(x) < eps) near++;
+        }
+        float mean = (float)(sum / n);
+        var vmean = Vector256.Create(mean);
+        var vdev = Vector256<float>.Zero;
+        var vdevSum = Vector256<float>.Zero;
+        for (i = 0; i <= n - width; i += width)
+        {
+            var d = Vector256.Create(block[i..]) - vmean;
+            vdev += d * d;
+            vdevSum += d;
+        }
+        double m2 = Vector256.Sum(vdev), dsum = Vector256.Sum(vdevSum);
+        for (; i < n; i++)
+        {
+            double d = block[i] - mean;
+            m2 += d * d;
+            dsum += d;
+        }
+        // The float mean is rounded: correct M2 for the residual offset (Σd)²/n, as the two-pass algorithm does.
+        m2 -= dsum * dsum / n;
+        MergeBlock(n, mean + dsum / n, Math.Max(m2, 0), sumAbs, min, max, zeros, near);
+    }
+
+    private void AddBlockScalar(ReadOnlySpan<float> block, float eps)
+    {
+        double sum = 0, sumAbs = 0;
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        long n = 0, zeros = 0, near = 0;
+        foreach (float x in block)
+        {
+            if (float.IsNaN(x)) { NaN++; continue; }
+            if (float.IsPositiveInfinity(x)) { PosInf++; continue; }
+            if (float.IsNegativeInfinity(x)) { NegInf++; continue; }
+            n++;
+            sum += x;
+            sumAbs += Math.Abs(x);
+            if (x < min) min = x;
+            if (x > max) max = x;
+            if (x == 0) zeros++;
+            if (MathF.Abs(x) < eps) near++;
+        }
+        if (n == 0) return;
+        double mean = sum / n, m2 = 0;
+        foreach (float x in block)
+            if (float.IsFinite(x)) { double d = x - mean; m2 += d * d; }
+        MergeBlock(n, mean, m2, sumAbs, min, max, zeros, near);
+    }
+
+    private void MergeBlock(long n, double mean, double m2, double sumAbs, float min, float max, long zeros, long near) =>
+        Merge(new StatsAccumulator { Count = n, Mean = mean, M2 = m2, SumAbs = sumAbs, Min = min, Max = max, Zeros = zeros, NearZero = near });
+}
