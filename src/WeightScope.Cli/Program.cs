@@ -20,6 +20,7 @@ var root = new Command("weightscope", """
     TreeCommand.Create(),
     InfoCommand.Create(),
     StatsCommand.Create(),
+    HealthCommand.Create(),
 };
 
 var parse = root.Parse(args);
