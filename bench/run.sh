@@ -30,3 +30,6 @@ dll="$root/artifacts/cli/WeightScope.Cli.dll"
 
 # HDF5: h5py against WeightScope, listing and full reads (contiguous and deflate); appends its own section.
 RUNS="$runs" "$here/hdf5_bench.sh"
+
+# Statistics: weightscope stats against numpy, torch and a C reference loop; appends its own section.
+RUNS="$runs" "$here/stats_bench.sh"
