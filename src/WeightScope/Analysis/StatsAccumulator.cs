@@ -9,11 +9,11 @@ namespace WeightScope.Analysis;
 /// sum of squared deviations), so chunks can be computed on several threads and combined in a fixed order.
 /// </summary>
 /// <remarks>
-/// Accuracy: each chunk is cut into blocks of <see cref="BlockElements"/> values that stay in L1; a block's sum, sum of
-/// |x| and, in a second pass, squared deviations from the block's own mean are accumulated in float32 vector lanes (a lane
-/// adds at most 128 values) and then merged in float64. Squared deviations from a local mean, not raw sums of squares,
-/// keep the variance exact to float64 rounding of the block results even when |mean| ≫ std (BatchNorm variances
-/// around 1 with spread 1e-3). Non-finite values (NaN, ±Inf) are counted and left out of every other figure.
+/// Accuracy: each chunk is cut into blocks of <see cref="BlockElements"/> values that stay in L1; a block's sums of
+/// |x|, of deviations d = x − c and of d² are accumulated in float32 vector lanes (a lane adds at most 128 values) and
+/// merged in float64. The shift c is the mean so far (a chunk's first block, having none, takes a second pass from its
+/// own mean), so d² is never a raw square of a large mean: the variance stays accurate even when |mean| ≫ std
+/// (BatchNorm variances around 1 with spread 1e-3). Non-finite values (NaN, ±Inf) are counted and left out of every other figure.
 /// </remarks>
 public struct StatsAccumulator
 {
@@ -91,11 +91,17 @@ public struct StatsAccumulator
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryAddFiniteBlockVector(ReadOnlySpan<float> block, float eps)
     {
+        // Deviations are taken from a shift close to the mean — the mean so far, once there is one — so one pass gives
+        // Σd and Σd²; a first block has no such shift and takes a second pass from its own mean.
+        bool shifted = Count > 0;
+        float shift = shifted ? (float)Mean : 0;
         int width = Vector256<float>.Count, n = block.Length, i = 0;
         var vmin = Vector256.Create(float.PositiveInfinity);
         var vmax = Vector256.Create(float.NegativeInfinity);
         var vsum = Vector256<float>.Zero;
+        var vsq = Vector256<float>.Zero;
         var vabs = Vector256<float>.Zero;
+        var vshift = Vector256.Create(shift);
         var veps = Vector256.Create(eps);
         var vfinite = Vector256.Create(float.MaxValue);
         var finite = Vector256<float>.AllBitsSet;
@@ -104,10 +110,12 @@ public struct StatsAccumulator
         {
             var v = Vector256.Create(block[i..]);
             var a = Vector256.Abs(v);
+            var d = v - vshift;
             finite &= Vector256.LessThanOrEqual(a, vfinite); // false for NaN and ±Inf
             vmin = Vector256.Min(vmin, v);
             vmax = Vector256.Max(vmax, v);
-            vsum += v;
+            vsum += d;
+            vsq += d * d;
             vabs += a;
             zeros += BitOperations.PopCount(Vector256.Equals(v, Vector256<float>.Zero).ExtractMostSignificantBits());
             near += BitOperations.PopCount(Vector256.LessThan(a, veps).ExtractMostSignificantBits());
@@ -117,37 +125,42 @@ public struct StatsAccumulator
         for (int k = i; k < n; k++) if (!float.IsFinite(block[k])) return false;
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         for (int k = 0; k < width; k++) { min = MathF.Min(min, vmin[k]); max = MathF.Max(max, vmax[k]); }
-        double sum = Vector256.Sum(vsum), sumAbs = Vector256.Sum(vabs);
+        double dsum = Vector256.Sum(vsum), dsq = Vector256.Sum(vsq), sumAbs = Vector256.Sum(vabs);
         for (; i < n; i++)
         {
             float x = block[i];
+            double d = x - shift;
             min = MathF.Min(min, x);
             max = MathF.Max(max, x);
-            sum += x;
+            dsum += d;
+            dsq += d * d;
             sumAbs += MathF.Abs(x);
             if (x == 0) zeros++;
             if (MathF.Abs(x) < eps) near++;
         }
-        float mean = (float)(sum / n);
-        var vmean = Vector256.Create(mean);
-        var vdev = Vector256<float>.Zero;
-        var vdevSum = Vector256<float>.Zero;
-        for (i = 0; i <= n - width; i += width)
+        if (!shifted)
         {
-            var d = Vector256.Create(block[i..]) - vmean;
-            vdev += d * d;
-            vdevSum += d;
+            shift = (float)(dsum / n);
+            var vmean = Vector256.Create(shift);
+            var vdev = Vector256<float>.Zero;
+            var vdevSum = Vector256<float>.Zero;
+            for (i = 0; i <= n - width; i += width)
+            {
+                var d = Vector256.Create(block[i..]) - vmean;
+                vdev += d * d;
+                vdevSum += d;
+            }
+            dsq = Vector256.Sum(vdev);
+            dsum = Vector256.Sum(vdevSum);
+            for (; i < n; i++)
+            {
+                double d = block[i] - shift;
+                dsq += d * d;
+                dsum += d;
+            }
         }
-        double m2 = Vector256.Sum(vdev), dsum = Vector256.Sum(vdevSum);
-        for (; i < n; i++)
-        {
-            double d = block[i] - mean;
-            m2 += d * d;
-            dsum += d;
-        }
-        // The float mean is rounded: correct M2 for the residual offset (Σd)²/n, as the two-pass algorithm does.
-        m2 -= dsum * dsum / n;
-        MergeBlock(n, mean + dsum / n, Math.Max(m2, 0), sumAbs, min, max, zeros, near);
+        // Σ(x−c)² − (Σ(x−c))²/n is the sum of squared deviations from the block's mean c + Σ(x−c)/n.
+        MergeBlock(n, shift + dsum / n, Math.Max(dsq - dsum * dsum / n, 0), sumAbs, min, max, zeros, near);
         return true;
     }
 
