@@ -51,6 +51,8 @@ internal static class DiffCommand
         return cmd;
     }
 
+    private static string Name(TensorComparison c) => c.NameA == c.NameB ? c.NameA : $"{c.NameA} ↔ {c.NameB}";
+
     private static bool Differs(TensorComparison c) => !c.Compared || !c.Equal || c.DTypeMismatch;
 
     private static string Num(double d) => double.IsNaN(d) ? "nan" : double.IsPositiveInfinity(d) ? "inf" : double.IsNegativeInfinity(d) ? "-inf"
@@ -78,11 +80,9 @@ internal static class DiffCommand
         var o = Console.Out;
         if (r.StrippedPrefixA is { } pa) o.WriteLine($"note: prefix '{pa}' stripped from A's names to pair them (--no-auto-map to disable)");
         if (r.StrippedPrefixB is { } pb) o.WriteLine($"note: prefix '{pb}' stripped from B's names to pair them (--no-auto-map to disable)");
-        var rows = r.Compared.Where(c => !onlyDifferent || !c.Equal).Select(c => new[]
-        {
-            c.NameA == c.NameB ? c.NameA : $"{c.NameA} ↔ {c.NameB}", c.ShapeA.ToString(),
-            Num(c.MaxAbsDiff), Num(c.MeanAbsDiff), Num(c.RelativeL2), Cosine(c.Cosine), c.Equal ? "yes" : "no",
-        }).ToList();
+        var rows = r.Compared.Where(c => !onlyDifferent || !c.Equal).Select(c => c.BytesOnly
+            ? new[] { Name(c), c.ShapeA.ToString(), "-", "-", "-", "-", c.Equal ? "yes" : "no" } // complex: compared byte for byte
+            : [Name(c), c.ShapeA.ToString(), Num(c.MaxAbsDiff), Num(c.MeanAbsDiff), Num(c.RelativeL2), Cosine(c.Cosine), c.Equal ? "yes" : "no"]).ToList();
         if (rows.Count > 0)
         {
             Text.Table(o, ["name", "shape", "max|Δ|", "mean|Δ|", "rel L2", "cosine", "equal"], rows, [false, false, true, true, true, true, false]);
@@ -95,8 +95,7 @@ internal static class DiffCommand
             foreach (var m in mismatches)
             {
                 string what = m.ShapeMismatch ? "shape" + (m.DTypeMismatch ? "+dtype" : "") : "dtype";
-                string name = m.NameA == m.NameB ? m.NameA : $"{m.NameA} ↔ {m.NameB}";
-                o.WriteLine($"  {name}: {what} {m.DTypeA.Name()}{m.ShapeA} → {m.DTypeB.Name()}{m.ShapeB}");
+                o.WriteLine($"  {Name(m)}: {what} {m.DTypeA.Name()}{m.ShapeA} → {m.DTypeB.Name()}{m.ShapeB}");
             }
         }
         if (r.OnlyInA.Count > 0) o.WriteLine("only in A: " + string.Join(", ", r.OnlyInA));
@@ -132,6 +131,7 @@ internal static class DiffCommand
             if (c.Compared)
             {
                 w.WriteNumber("elements", c.Elements);
+                w.WriteBoolean("bytes_only", c.BytesOnly);
                 Json.Number(w, "max_abs_diff", c.MaxAbsDiff);
                 Json.Number(w, "mean_abs_diff", c.MeanAbsDiff);
                 Json.Number(w, "rel_l2", c.RelativeL2);

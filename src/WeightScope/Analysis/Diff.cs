@@ -58,9 +58,31 @@ public static class Diff
         var result = new TensorComparison { NameA = a.Name, NameB = b.Name, DTypeA = a.DType, DTypeB = b.DType, ShapeA = a.Shape, ShapeB = b.Shape };
         if (result.ShapeMismatch)
             return result with { MaxAbsDiff = double.NaN, MeanAbsDiff = double.NaN, RelativeL2 = double.NaN, Cosine = double.NaN };
+        if (a.DType.IsComplex() || b.DType.IsComplex()) return CompareBytes(a, b, result);
         var acc = new Accumulator(options.Atol, options.Rtol, options.EqualNan);
         TensorChunks.ForEachPair(a, b, (x, y, _) => acc.Add(x, y));
         return acc.Result(result);
+    }
+
+    // Complex values have no float32 view (ElementConverter keeps both parts or nothing): equal means the same dtype and
+    // the same bytes; the metrics, defined for real values, are NaN.
+    private static TensorComparison CompareBytes(TensorEntry a, TensorEntry b, TensorComparison result)
+    {
+        long different = a.ElementCount;
+        if (a.DType == b.DType)
+        {
+            int size = a.DType.ItemSize();
+            var x = a.ReadBytes();
+            var y = b.ReadBytes();
+            different = 0;
+            for (long i = 0; i < a.ElementCount; i++)
+                if (!x.AsSpan(checked((int)(i * size)), size).SequenceEqual(y.AsSpan(checked((int)(i * size)), size))) different++;
+        }
+        return result with
+        {
+            BytesOnly = true, MaxAbsDiff = double.NaN, MeanAbsDiff = double.NaN, RelativeL2 = double.NaN, Cosine = double.NaN,
+            Equal = different == 0, DifferentElements = different, Elements = a.ElementCount,
+        };
     }
 
     private static List<string> Rename(List<string> names, IReadOnlyList<RenameRule> rules, string side)

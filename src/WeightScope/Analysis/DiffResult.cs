@@ -64,7 +64,7 @@ public sealed class DiffResult
 
 /// <summary>
 /// One pair of tensors with the same (mapped) name. Metrics are over the values as float64 (each read as float32,
-/// like every analysis), in row-major order; NaN propagates into them as in numpy (a NaN anywhere makes max/mean/L2/cosine NaN).
+/// like every analysis, so float64 and int64 tensors are compared at float32 precision), in row-major order; NaN propagates into them as in numpy (a NaN anywhere makes max/mean/L2/cosine NaN).
 /// </summary>
 public sealed record TensorComparison
 {
@@ -98,6 +98,8 @@ public sealed record TensorComparison
     public double Cosine { get; init; }
     /// <summary>numpy.allclose: every |a−b| ≤ atol + rtol·|b| (infinities equal when equal; NaN per <see cref="DiffOptions.EqualNan"/>).</summary>
     public bool Equal { get; init; }
+    /// <summary>Complex tensors: compared byte for byte (Equal means identical bytes and dtype); the real-valued metrics are NaN.</summary>
+    public bool BytesOnly { get; init; }
     /// <summary>How many elements are not close.</summary>
     public long DifferentElements { get; init; }
     /// <summary>Elements compared.</summary>

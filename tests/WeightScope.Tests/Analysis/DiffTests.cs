@@ -246,6 +246,24 @@ public sealed class DiffTests
         Assert.True(r.Identical); // equal infinities are close, as in numpy
     }
 
+    private static TensorEntry C(string name, params float[] realImag) =>
+        new(name, DType.Complex64, new Shape([realImag.Length / 2]), new ArrayStorage(MemoryMarshal.AsBytes(realImag.AsSpan()).ToArray(), name));
+
+    [Fact]
+    public void Complex_tensors_are_compared_byte_for_byte()
+    {
+        using var a = M(C("z", 1, 2, 3, 4));
+        using var same = M(C("z", 1, 2, 3, 4));
+        using var other = M(C("z", 1, 2, 3, 5));
+        var r = Diff.Compare(a, same);
+        Assert.True(r.Identical);
+        Assert.True(r.Pairs[0].BytesOnly);
+        Assert.True(double.IsNaN(r.Pairs[0].MaxAbsDiff));
+        var d = Diff.Compare(a, other).Pairs[0];
+        Assert.False(d.Equal);
+        Assert.Equal(1, d.DifferentElements);
+    }
+
     [Fact]
     public void ForEachPair_reads_the_same_element_range_of_both_tensors()
     {

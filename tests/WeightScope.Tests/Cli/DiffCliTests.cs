@@ -67,7 +67,7 @@ public sealed class DiffCliTests
         Assert.Equal(JsonValueKind.Null, root.GetProperty("stripped_prefix").GetProperty("a").ValueKind);
         var tensors = root.GetProperty("tensors").EnumerateArray().ToList();
         Assert.Equal(["0.weight", "2.weight", "2.bias"], tensors.Select(t => t.GetProperty("name_a").GetString()));
-        Assert.Equal(["name_a", "name_b", "dtype_a", "dtype_b", "shape_a", "shape_b", "compared", "elements", "max_abs_diff", "mean_abs_diff",
+        Assert.Equal(["name_a", "name_b", "dtype_a", "dtype_b", "shape_a", "shape_b", "compared", "elements", "bytes_only", "max_abs_diff", "mean_abs_diff",
                       "rel_l2", "cosine", "different_elements", "equal"], tensors[1].EnumerateObject().Select(p => p.Name));
         Assert.False(tensors[2].GetProperty("compared").GetBoolean());
         Assert.False(tensors[2].TryGetProperty("max_abs_diff", out _));
