@@ -80,6 +80,7 @@ internal static class DiffCommand
         var o = Console.Out;
         if (r.StrippedPrefixA is { } pa) o.WriteLine($"note: prefix '{pa}' stripped from A's names to pair them (--no-auto-map to disable)");
         if (r.StrippedPrefixB is { } pb) o.WriteLine($"note: prefix '{pb}' stripped from B's names to pair them (--no-auto-map to disable)");
+        if (r.PairedSoleTensors) o.WriteLine("note: each file holds one tensor; they are compared whatever their names (--no-auto-map to disable)");
         var rows = r.Compared.Where(c => !onlyDifferent || !c.Equal).Select(c => c.BytesOnly
             ? new[] { Name(c), c.ShapeA.ToString(), "-", "-", "-", "-", c.Equal ? "yes" : "no" } // complex: compared byte for byte
             : [Name(c), c.ShapeA.ToString(), Num(c.MaxAbsDiff), Num(c.MeanAbsDiff), Num(c.RelativeL2), Cosine(c.Cosine), c.Equal ? "yes" : "no"]).ToList();
@@ -117,6 +118,7 @@ internal static class DiffCommand
         if (r.StrippedPrefixA is null) w.WriteNull("a"); else w.WriteString("a", r.StrippedPrefixA);
         if (r.StrippedPrefixB is null) w.WriteNull("b"); else w.WriteString("b", r.StrippedPrefixB);
         w.WriteEndObject();
+        w.WriteBoolean("paired_sole_tensors", r.PairedSoleTensors);
         w.WriteStartArray("tensors");
         foreach (var c in r.Pairs.Where(c => !o.OnlyDifferent || Differs(c)))
         {

@@ -45,8 +45,16 @@ public static class Diff
             pairs.Add(ComparePair(tensorsA[i], tensorsB[j], options));
             options.Progress?.Invoke(tensorsA[i].ByteSize);
         }
+        bool sole = false;
+        if (options.AutoMap && tensorsA.Count == 1 && tensorsB.Count == 1 && pairs.Count == 0)
+        {
+            // Two single-array files (.npy, whose tensor is named after the file): the arrays are what is compared.
+            onlyInA.Clear();
+            matchedB[0] = sole = true;
+            pairs.Add(ComparePair(tensorsA[0], tensorsB[0], options));
+        }
         var onlyInB = tensorsB.Where((_, j) => !matchedB[j]).Select(t => t.Name).ToList();
-        return new DiffResult(onlyInA, onlyInB, pairs, prefixA, prefixB);
+        return new DiffResult(onlyInA, onlyInB, pairs, prefixA, prefixB) { PairedSoleTensors = sole };
     }
 
     /// <summary>Compares two tensors of any dtypes (see <see cref="TensorComparison"/> for the metrics' definitions).</summary>

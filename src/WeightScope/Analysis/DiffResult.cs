@@ -17,7 +17,10 @@ public sealed record DiffOptions
     /// <summary>Rename rules applied, in order, to the names of both files before pairing.</summary>
     public IReadOnlyList<RenameRule> Renames { get; init; } = [];
 
-    /// <summary>Detect and strip a prefix one file adds to all the other's names (<c>module.</c>, <c>model.</c>, <c>model_weights/</c>…). Default true.</summary>
+    /// <summary>
+    /// Detect and strip a prefix one file adds to all the other's names (<c>module.</c>, <c>model.</c>, <c>model_weights/</c>…),
+    /// and pair the tensors of two single-tensor files whatever their names. Default true.
+    /// </summary>
     public bool AutoMap { get; init; } = true;
 
     /// <summary>Called with the number of bytes (of A's tensor) just compared; for progress bars. May be null.</summary>
@@ -51,6 +54,12 @@ public sealed class DiffResult
 
     /// <summary>The prefix automatically stripped from B's names to pair them, or null.</summary>
     public string? StrippedPrefixB { get; }
+
+    /// <summary>
+    /// Both files hold one tensor each, under different names (two <c>.npy</c> files, named after the file), and
+    /// <see cref="DiffOptions.AutoMap"/> paired them.
+    /// </summary>
+    public bool PairedSoleTensors { get; internal init; }
 
     /// <summary>Pairs whose values were compared (equal shapes, possibly different dtypes).</summary>
     public IEnumerable<TensorComparison> Compared => Pairs.Where(p => p.Compared);

@@ -219,6 +219,21 @@ public sealed class DiffTests
     }
 
     [Fact]
+    public void Two_single_tensor_files_are_paired_whatever_their_names()
+    {
+        using var a = M(T("before", 1, 2));
+        using var b = M(T("after", 1, 3));
+        var r = Diff.Compare(a, b);
+        Assert.True(r.PairedSoleTensors);
+        Assert.Empty(r.OnlyInA);
+        Assert.Empty(r.OnlyInB);
+        Assert.Equal(1.0, Assert.Single(r.Compared).MaxAbsDiff);
+        var off = Diff.Compare(a, b, new DiffOptions { AutoMap = false });
+        Assert.False(off.PairedSoleTensors);
+        Assert.Equal(["before"], off.OnlyInA);
+    }
+
+    [Fact]
     public void Shape_mismatch_is_not_compared()
     {
         using var a = M(T("w", 1, 2, 3));

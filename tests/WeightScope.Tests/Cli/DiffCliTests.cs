@@ -61,7 +61,7 @@ public sealed class DiffCliTests
         var r = CliRunner.Run("diff", F("base.pt"), F("reshaped.pt"), "--json");
         Assert.Equal(1, r.ExitCode);
         var root = JsonDocument.Parse(r.Stdout).RootElement;
-        Assert.Equal(["a", "b", "format_a", "format_b", "atol", "rtol", "identical", "stripped_prefix", "tensors", "only_in_a", "only_in_b", "summary"],
+        Assert.Equal(["a", "b", "format_a", "format_b", "atol", "rtol", "identical", "stripped_prefix", "paired_sole_tensors", "tensors", "only_in_a", "only_in_b", "summary"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.False(root.GetProperty("identical").GetBoolean());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("stripped_prefix").GetProperty("a").ValueKind);
