@@ -41,7 +41,12 @@ internal static class DiffCommand
             long bytes = a.Tensors.Sum(t => t.ByteSize);
             var result = Progress.Run("comparing", bytes, bytes + b.Tensors.Sum(t => t.ByteSize), report => Diff.Compare(a, b, new DiffOptions
             {
-                Atol = at, Rtol = rt, EqualNan = p.GetValue(equalNan), Renames = rules, AutoMap = !p.GetValue(noAutoMap), Progress = report,
+                Atol = at,
+                Rtol = rt,
+                EqualNan = p.GetValue(equalNan),
+                Renames = rules,
+                AutoMap = !p.GetValue(noAutoMap),
+                Progress = report,
             }));
             var options = (at, rt, p.GetValue(onlyDifferent));
             if (p.GetValue(json)) WriteJson(a, b, result, options);

@@ -88,8 +88,14 @@ public static class Diff
         }
         return result with
         {
-            BytesOnly = true, MaxAbsDiff = double.NaN, MeanAbsDiff = double.NaN, RelativeL2 = double.NaN, Cosine = double.NaN,
-            Equal = different == 0, DifferentElements = different, Elements = a.ElementCount,
+            BytesOnly = true,
+            MaxAbsDiff = double.NaN,
+            MeanAbsDiff = double.NaN,
+            RelativeL2 = double.NaN,
+            Cosine = double.NaN,
+            Equal = different == 0,
+            DifferentElements = different,
+            Elements = a.ElementCount,
         };
     }
 
