@@ -11,11 +11,13 @@ var root = new Command("weightscope", """
       weightscope show model.pth fc1.weight --precision 2
       weightscope tree whole_model.pt
       weightscope info model.safetensors --json
+      weightscope diff before.pt after.pt --only-different
     """)
 {
     new System.CommandLine.Help.HelpOption(),
     new VersionOption(),
     ListCommand.Create(),
+    DiffCommand.Create(),
     ShowCommand.Create(),
     TreeCommand.Create(),
     InfoCommand.Create(),

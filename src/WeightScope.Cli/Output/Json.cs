@@ -66,6 +66,13 @@ internal static class Json
         }
     }
 
+    /// <summary>A named number, with NaN and infinities as strings (see <see cref="Number(Utf8JsonWriter, double)"/>).</summary>
+    public static void Number(Utf8JsonWriter w, string name, double d)
+    {
+        w.WritePropertyName(name);
+        Number(w, d);
+    }
+
     /// <summary>JSON has no NaN or infinities: they are written as the strings "NaN", "Infinity", "-Infinity".</summary>
     public static void Number(Utf8JsonWriter w, double d)
     {

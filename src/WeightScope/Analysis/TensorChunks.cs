@@ -60,6 +60,45 @@ public static class TensorChunks
             _ => { });
     }
 
+    /// <summary>
+    /// Calls <paramref name="body"/> with aligned chunks of two tensors of the same element count: the same row-major
+    /// element range of each (what a diff reads), zero-copy where each side allows, converted per chunk otherwise.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensors hold different numbers of elements.</exception>
+    public static void ForEachPair(TensorEntry a, TensorEntry b, PairAction body, int chunkElements = DefaultChunkElements)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkElements, 1);
+        if (a.ElementCount != b.ElementCount)
+            throw new ArgumentException($"{a.Name} has {a.ElementCount} elements and {b.Name} {b.ElementCount}; chunks cannot be aligned");
+        long count = a.ElementCount;
+        if (count == 0) return;
+        if (!IsFlat(a) || !IsFlat(b))
+        {
+            body(a.ToFloat32(), b.ToFloat32(), 0);
+            return;
+        }
+        float[]? bufferA = null, bufferB = null;
+        foreach (var (start, length) in Ranges(count, chunkElements))
+            body(Values(a, start, length, ref bufferA), Values(b, start, length, ref bufferB), start);
+    }
+
+    /// <summary>Receives the same element range of two tensors and the row-major index of its first element.</summary>
+    public delegate void PairAction(ReadOnlySpan<float> a, ReadOnlySpan<float> b, long firstElement);
+
+    // Elements [start, start+length) of a flat tensor as float32: the mapped bytes when they already are, else converted into buffer.
+    private static ReadOnlySpan<float> Values(TensorEntry tensor, long start, int length, ref float[]? buffer)
+    {
+        var part = Part(tensor, start, length);
+        if (part.DType == DType.Float32 && part.TryGetSpan<float>(out var mapped)) return mapped;
+        if (buffer is null || buffer.Length < length) buffer = new float[length];
+        var dest = buffer.AsSpan(0, length);
+        ElementConverter.ToFloat32(part, dest);
+        return dest;
+    }
+
     /// <summary>Receives one chunk of values and the row-major index of its first element.</summary>
     public delegate void ChunkAction(ReadOnlySpan<float> values, long firstElement);
 

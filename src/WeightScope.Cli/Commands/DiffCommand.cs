@@ -1,0 +1,170 @@
+using System.CommandLine;
+using System.Globalization;
+using WeightScope.Analysis;
+using WeightScope.Cli.Output;
+using WeightScope.Tensors;
+
+namespace WeightScope.Cli.Commands;
+
+/// <summary><c>weightscope diff A B</c>: what changed between two checkpoints (or between a model and its conversion).</summary>
+internal static class DiffCommand
+{
+    public static Command Create()
+    {
+        var fileA = new Argument<string>("a") { Description = "First weight file (reference: rel L2 is relative to A)" };
+        var fileB = new Argument<string>("b") { Description = "Second weight file (any format; tolerances are relative to B, as in numpy.allclose)" };
+        var map = new Option<string[]>("--map") { Description = "Rename rule s/regex/replacement/[g][i] applied to the names of both files before pairing; repeatable, applied in order" };
+        var noAutoMap = new Option<bool>("--no-auto-map") { Description = "Do not detect and strip a prefix one file adds to the other's names (module., model., model_weights/…)" };
+        var atol = new Option<double>("--atol") { Description = "Absolute tolerance: equal when |a-b| <= atol + rtol*|b|", DefaultValueFactory = _ => 1e-8 };
+        var rtol = new Option<double>("--rtol") { Description = "Relative tolerance (see --atol)", DefaultValueFactory = _ => 1e-5 };
+        var equalNan = new Option<bool>("--equal-nan") { Description = "Count NaN against NaN in the same place as equal (numpy's equal_nan)" };
+        var onlyDifferent = new Option<bool>("--only-different") { Description = "List only tensors that differ (text and JSON)" };
+        var json = Common.JsonOption();
+        var cmd = new Command("diff", """
+            Compare two weight files tensor by tensor: names only in one, shape/dtype mismatches, and for each pair
+            max |Δ|, mean |Δ|, relative L2 change ‖a−b‖/‖a‖, cosine similarity and numpy.allclose equality.
+            Exit code 0 when identical within tolerance, 1 when anything differs.
+
+            Examples:
+              weightscope diff before.pt after.pt --only-different
+              weightscope diff model.pt model.safetensors
+              weightscope diff dp_checkpoint.pt model.pt --map 's/^module\.//'
+              weightscope diff model.pt model.onnx --atol 1e-6 --json
+            """) { fileA, fileB, map, noAutoMap, atol, rtol, equalNan, onlyDifferent, json };
+        cmd.SetAction(p => Common.Run(() =>
+        {
+            var rules = (p.GetValue(map) ?? []).Select(RenameRule.Parse).ToList();
+            double at = p.GetValue(atol), rt = p.GetValue(rtol);
+            if (!(at >= 0) || !(rt >= 0)) throw new UsageException("--atol and --rtol must be non-negative numbers");
+            using var a = Common.Open(p.GetValue(fileA)!);
+            using var b = Common.Open(p.GetValue(fileB)!);
+            long bytes = a.Tensors.Sum(t => t.ByteSize);
+            var result = Progress.Run("comparing", bytes, bytes + b.Tensors.Sum(t => t.ByteSize), report => Diff.Compare(a, b, new DiffOptions
+            {
+                Atol = at,
+                Rtol = rt,
+                EqualNan = p.GetValue(equalNan),
+                Renames = rules,
+                AutoMap = !p.GetValue(noAutoMap),
+                Progress = report,
+            }));
+            var options = (at, rt, p.GetValue(onlyDifferent));
+            if (p.GetValue(json)) WriteJson(a, b, result, options);
+            else WriteText(result, options.Item3);
+            return result.Identical ? ExitCode.Ok : ExitCode.Findings;
+        }));
+        return cmd;
+    }
+
+    private static string Name(TensorComparison c) => c.NameA == c.NameB ? c.NameA : $"{c.NameA} ↔ {c.NameB}";
+
+    private static bool Differs(TensorComparison c) => !c.Compared || !c.Equal || c.DTypeMismatch;
+
+    private static string Num(double d) => double.IsNaN(d) ? "nan" : double.IsPositiveInfinity(d) ? "inf" : double.IsNegativeInfinity(d) ? "-inf"
+        : d == 0 ? "0" : d.ToString("G4", CultureInfo.InvariantCulture);
+
+    // A cosine just below 1 (float16 rounding) would print as "1" at 4 digits: show enough digits to see it is not.
+    private static string Cosine(double c)
+    {
+        var s = Num(c);
+        return s == "1" && c != 1 ? c.ToString("G10", CultureInfo.InvariantCulture) : s;
+    }
+
+    /// <summary>The one-line summary, e.g. "12 tensors compared: 10 equal, 2 differ; 1 only in A, 0 only in B; 0 shape mismatches".</summary>
+    internal static string Summary(DiffResult r)
+    {
+        var compared = r.Compared.ToList();
+        int equal = compared.Count(c => c.Equal), shape = r.Pairs.Count(c => c.ShapeMismatch), dtype = r.Pairs.Count(c => c.DTypeMismatch);
+        string dtypes = dtype > 0 ? $", {dtype} dtype mismatch{(dtype == 1 ? "" : "es")}" : "";
+        return $"{compared.Count} tensor{(compared.Count == 1 ? "" : "s")} compared: {equal} equal, {compared.Count - equal} differ; "
+             + $"{r.OnlyInA.Count} only in A, {r.OnlyInB.Count} only in B; {shape} shape mismatch{(shape == 1 ? "" : "es")}{dtypes}";
+    }
+
+    private static void WriteText(DiffResult r, bool onlyDifferent)
+    {
+        var o = Console.Out;
+        if (r.StrippedPrefixA is { } pa) o.WriteLine($"note: prefix '{pa}' stripped from A's names to pair them (--no-auto-map to disable)");
+        if (r.StrippedPrefixB is { } pb) o.WriteLine($"note: prefix '{pb}' stripped from B's names to pair them (--no-auto-map to disable)");
+        if (r.PairedSoleTensors) o.WriteLine("note: each file holds one tensor; they are compared whatever their names (--no-auto-map to disable)");
+        var rows = r.Compared.Where(c => !onlyDifferent || !c.Equal).Select(c => c.BytesOnly
+            ? new[] { Name(c), c.ShapeA.ToString(), "-", "-", "-", "-", c.Equal ? "yes" : "no" } // complex: compared byte for byte
+            : [Name(c), c.ShapeA.ToString(), Num(c.MaxAbsDiff), Num(c.MeanAbsDiff), Num(c.RelativeL2), Cosine(c.Cosine), c.Equal ? "yes" : "no"]).ToList();
+        if (rows.Count > 0)
+        {
+            Text.Table(o, ["name", "shape", "max|Δ|", "mean|Δ|", "rel L2", "cosine", "equal"], rows, [false, false, true, true, true, true, false]);
+            o.WriteLine();
+        }
+        var mismatches = r.Mismatches.ToList();
+        if (mismatches.Count > 0)
+        {
+            o.WriteLine("mismatches (A → B):");
+            foreach (var m in mismatches)
+            {
+                string what = m.ShapeMismatch ? "shape" + (m.DTypeMismatch ? "+dtype" : "") : "dtype";
+                o.WriteLine($"  {Name(m)}: {what} {m.DTypeA.Name()}{m.ShapeA} → {m.DTypeB.Name()}{m.ShapeB}");
+            }
+        }
+        if (r.OnlyInA.Count > 0) o.WriteLine("only in A: " + string.Join(", ", r.OnlyInA));
+        if (r.OnlyInB.Count > 0) o.WriteLine("only in B: " + string.Join(", ", r.OnlyInB));
+        o.WriteLine(Summary(r));
+    }
+
+    private static void WriteJson(ModelFile a, ModelFile b, DiffResult r, (double Atol, double Rtol, bool OnlyDifferent) o) => Json.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("a", a.Path);
+        w.WriteString("b", b.Path);
+        w.WriteString("format_a", a.Format.Name);
+        w.WriteString("format_b", b.Format.Name);
+        w.WriteNumber("atol", o.Atol);
+        w.WriteNumber("rtol", o.Rtol);
+        w.WriteBoolean("identical", r.Identical);
+        w.WriteStartObject("stripped_prefix");
+        if (r.StrippedPrefixA is null) w.WriteNull("a"); else w.WriteString("a", r.StrippedPrefixA);
+        if (r.StrippedPrefixB is null) w.WriteNull("b"); else w.WriteString("b", r.StrippedPrefixB);
+        w.WriteEndObject();
+        w.WriteBoolean("paired_sole_tensors", r.PairedSoleTensors);
+        w.WriteStartArray("tensors");
+        foreach (var c in r.Pairs.Where(c => !o.OnlyDifferent || Differs(c)))
+        {
+            w.WriteStartObject();
+            w.WriteString("name_a", c.NameA);
+            w.WriteString("name_b", c.NameB);
+            w.WriteString("dtype_a", c.DTypeA.Name());
+            w.WriteString("dtype_b", c.DTypeB.Name());
+            Json.Shape(w, "shape_a", c.ShapeA);
+            Json.Shape(w, "shape_b", c.ShapeB);
+            w.WriteBoolean("compared", c.Compared);
+            if (c.Compared)
+            {
+                w.WriteNumber("elements", c.Elements);
+                w.WriteBoolean("bytes_only", c.BytesOnly);
+                Json.Number(w, "max_abs_diff", c.MaxAbsDiff);
+                Json.Number(w, "mean_abs_diff", c.MeanAbsDiff);
+                Json.Number(w, "rel_l2", c.RelativeL2);
+                Json.Number(w, "cosine", c.Cosine);
+                w.WriteNumber("different_elements", c.DifferentElements);
+                w.WriteBoolean("equal", c.Equal);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("only_in_a");
+        foreach (var n in r.OnlyInA) w.WriteStringValue(n);
+        w.WriteEndArray();
+        w.WriteStartArray("only_in_b");
+        foreach (var n in r.OnlyInB) w.WriteStringValue(n);
+        w.WriteEndArray();
+        var compared = r.Compared.ToList();
+        w.WriteStartObject("summary");
+        w.WriteNumber("compared", compared.Count);
+        w.WriteNumber("equal", compared.Count(c => c.Equal));
+        w.WriteNumber("different", compared.Count(c => !c.Equal));
+        w.WriteNumber("only_in_a", r.OnlyInA.Count);
+        w.WriteNumber("only_in_b", r.OnlyInB.Count);
+        w.WriteNumber("shape_mismatches", r.Pairs.Count(c => c.ShapeMismatch));
+        w.WriteNumber("dtype_mismatches", r.Pairs.Count(c => c.DTypeMismatch));
+        w.WriteEndObject();
+        w.WriteEndObject();
+    });
+}
