@@ -11,6 +11,7 @@ var root = new Command("weightscope", """
       weightscope show model.pth fc1.weight --precision 2
       weightscope tree whole_model.pt
       weightscope info model.safetensors --json
+      weightscope hist model.pth fc1.weight --out fc1.png
     """)
 {
     new System.CommandLine.Help.HelpOption(),
@@ -19,6 +20,8 @@ var root = new Command("weightscope", """
     ShowCommand.Create(),
     TreeCommand.Create(),
     InfoCommand.Create(),
+    HistCommand.Create(),
+    HeatmapCommand.Create(),
 };
 
 var parse = root.Parse(args);
