@@ -112,6 +112,10 @@ internal static class HistCommand
             if (h.NegativeInfinity > 0) extra.Add($"{Text.Count(h.NegativeInfinity)} -Inf");
             o.WriteLine($"{t.Name}  {t.DType.Name()} {t.Shape}  {Text.Count(h.Total)} values in {h.Counts.Count} bins"
                         + (extra.Count > 0 ? $" (not binned: {string.Join(", ", extra)})" : ""));
+            // Enough decimals for three significant digits of the bin width, the same for every edge so columns align.
+            double binWidth = h.Edges[1] - h.Edges[0];
+            int decimals = binWidth > 0 ? Math.Clamp(2 - (int)Math.Floor(Math.Log10(binWidth)), 0, 12) : 4;
+            string Number(double v) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);
             var lo = h.Edges.Take(h.Counts.Count).Select(Number).ToList();
             var hi = h.Edges.Skip(1).Select(Number).ToList();
             int loW = lo.Max(s => s.Length), hiW = hi.Max(s => s.Length);
@@ -134,8 +138,6 @@ internal static class HistCommand
         int eighths = (int)Math.Round(cells * 8);
         return new string('█', eighths / 8) + Eighths[eighths % 8];
     }
-
-    private static string Number(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
 
     private static int SafeWindowWidth()
     {

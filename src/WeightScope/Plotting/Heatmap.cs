@@ -25,28 +25,33 @@ public static partial class Plot
         var shape = tensor.Shape.ToArray();
         string subtitle = $"{tensor.DType.Name()} {tensor.Shape}";
         double[,] cells;
+        string xLabel, yLabel;
         if (shape.Length is 3 or 4)
         {
             long o = shape[0], i = shape[1], kh = shape.Length == 4 ? shape[2] : 1, kw = shape[^1];
             cells = ConvGrid(tensor.ToFloat32(), o, i, kh, kw, out var shown);
             subtitle += shown;
+            (xLabel, yLabel) = ("input channel (dim 1)", "output channel (dim 0)");
         }
         else
         {
-            long rows = shape.Length == 0 ? 1 : shape.Length == 1 ? 1 : shape[0];
+            long rows = shape.Length <= 1 ? 1 : shape[0];
             long cols = tensor.ElementCount / rows;
-            cells = BlockAverage(tensor, rows, cols, out var factor);
-            if (factor > 1) subtitle += $", {factor}x{factor} blocks averaged";
+            cells = BlockAverage(tensor, rows, cols, out var fy, out var fx);
+            if (fy > 1 || fx > 1) subtitle += $", mean of {fy}x{fx} blocks";
+            xLabel = shape.Length <= 1 ? $"index (0-{cols - 1})" : $"dim 1 (0-{cols - 1})";
+            yLabel = shape.Length <= 1 ? "" : $"dim 0 (0-{rows - 1})";
         }
-        return Draw(cells, title ?? tensor.Name, subtitle);
+        return Draw(cells, title ?? tensor.Name, subtitle, xLabel, yLabel);
     }
 
-    // Mean of each factor × factor block (NaN when a block has no finite value), streaming the values a chunk at a time.
-    private static double[,] BlockAverage(TensorEntry t, long rows, long cols, out long factor)
+    // Mean of each fy × fx block (NaN when a block has no finite value), streaming the values a chunk at a time. Each
+    // axis is reduced on its own, so a wide [32, 11616] matrix keeps its 32 rows.
+    private static double[,] BlockAverage(TensorEntry t, long rows, long cols, out long fy, out long fx)
     {
-        factor = Math.Max(1, (Math.Max(rows, cols) + MaxHeatmapCells - 1) / MaxHeatmapCells);
-        long f = factor;
-        int r = (int)((rows + f - 1) / f), c = (int)((cols + f - 1) / f);
+        long factorY = fy = Math.Max(1, (rows + MaxHeatmapCells - 1) / MaxHeatmapCells);
+        long factorX = fx = Math.Max(1, (cols + MaxHeatmapCells - 1) / MaxHeatmapCells);
+        int r = (int)((rows + factorY - 1) / factorY), c = (int)((cols + factorX - 1) / factorX);
         var sums = new double[r, c];
         var counts = new long[r, c];
         TensorChunks.ForEach(t, (values, first) =>
@@ -56,7 +61,7 @@ public static partial class Plot
                 float v = values[k];
                 if (!float.IsFinite(v)) continue;
                 long index = first + k;
-                int y = (int)(index / cols / f), x = (int)(index % cols / f);
+                int y = (int)(index / cols / factorY), x = (int)(index % cols / factorX);
                 sums[y, x] += v;
                 counts[y, x]++;
             }
@@ -91,32 +96,37 @@ public static partial class Plot
         return grid;
     }
 
-    private static Figure Draw(double[,] cells, string title, string subtitle)
+    private static Figure Draw(double[,] cells, string title, string subtitle, string xLabel, string yLabel)
     {
         int rows = cells.GetLength(0), cols = cells.GetLength(1);
         double limit = 0;
         foreach (double v in cells) if (double.IsFinite(v)) limit = Math.Max(limit, Math.Abs(v));
         if (limit == 0) limit = 1;
 
-        // Square cells, scaled so the longer side is about 480 px; very flat matrices (1-D) are made at least 40 px tall.
+        // Square cells, scaled so the longer side is about 480 px; a very flat or very narrow matrix is stretched along
+        // its short side (to 120 px, or 40 px for a single row) so it stays visible.
         int scale = Math.Clamp(480 / Math.Max(rows, cols), 1, 48);
-        int imageW = Math.Max(cols * scale, 40), imageH = Math.Max(rows * scale, 40);
+        int imageW = cols * scale, imageH = rows * scale;
+        if (imageH < 120) imageH = rows == 1 ? Math.Max(imageH, 40) : Math.Min(120, Math.Max(imageH, rows * Math.Max(1, 480 / rows)));
+        if (imageW < 120) imageW = cols == 1 ? Math.Max(imageW, 40) : Math.Min(120, Math.Max(imageW, cols * Math.Max(1, 480 / cols)));
         var image = new Raster(cols, rows, Rgb.White);
         for (int y = 0; y < rows; y++)
             for (int x = 0; x < cols; x++)
-                image.Blend(x, y, double.IsPositiveInfinity(cells[y, x]) ? new Rgb(235, 235, 235) : ColorMaps.BlueWhiteRed(cells[y, x], limit));
+                image.Blend(x, y, double.IsPositiveInfinity(cells[y, x]) ? Rgb.White : ColorMaps.BlueWhiteRed(cells[y, x], limit));
 
-        const int Left = 40, Top = 64, BarW = 16, BarGap = 24;
+        const int Left = 48, Top = 64, BarW = 16, BarGap = 24;
         int barH = Math.Max(imageH, 160);
         int titleW = Math.Max(BitmapFonts.Title.Measure(title), BitmapFonts.Regular.Measure(subtitle)) + 40;
         int width = Math.Max(Left + imageW + BarGap + BarW + 70, titleW);
-        int height = Top + Math.Max(imageH, barH) + 30;
+        int height = Top + Math.Max(imageH, barH) + 44;
         var fig = new Figure(width, height, title);
         int imageX = Math.Max(Left, (width - (imageW + BarGap + BarW + 70)) / 2 + 20);
         fig.Text(width / 2.0, 26, title, TextAnchor.Middle, large: true);
         fig.Text(width / 2.0, 46, subtitle, TextAnchor.Middle, color: Muted);
         fig.Image(imageX, Top, imageW, imageH, image);
         fig.Rect(imageX - 1, Top - 1, imageW + 2, imageH + 2, Rgb.White, 0, Axis);
+        fig.Text(imageX + imageW / 2.0, Top + imageH + 20, xLabel, TextAnchor.Middle, color: Muted);
+        if (yLabel.Length > 0) fig.Text(imageX - 10, Top + imageH / 2.0, yLabel, TextAnchor.Middle, vertical: true, color: Muted);
 
         // Colour bar: limit at the top, -limit at the bottom, round ticks between.
         int barX = imageX + imageW + BarGap;

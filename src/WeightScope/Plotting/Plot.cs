@@ -64,7 +64,7 @@ public static partial class Plot
         // Grid and y ticks.
         var yTicks = o.LogScale
             ? Enumerable.Range(0, (int)Math.Floor(yMax) + 1).Select(k => (double)k).ToArray()
-            : Ticks.Nice(0, yMax);
+            : Ticks.Nice(0, yMax, 8);
         var yLabels = o.LogScale ? yTicks.Select(k => k < 6 ? Math.Pow(10, k).ToString("0", CultureInfo.InvariantCulture) : $"1e{k}").ToArray() : Ticks.Labels(yTicks);
         for (int i = 0; i < yTicks.Length; i++)
         {
@@ -89,7 +89,7 @@ public static partial class Plot
         }
 
         // X ticks and the frame.
-        var xTicks = Ticks.Nice(xMin, xMax, 7);
+        var xTicks = Ticks.Nice(xMin, xMax, 9);
         var xLabels = Ticks.Labels(xTicks);
         for (int i = 0; i < xTicks.Length; i++)
         {

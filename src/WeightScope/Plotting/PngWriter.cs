@@ -89,7 +89,7 @@ public static class PngWriter
     private static long Cost(byte[] filtered)
     {
         long sum = 0;
-        for (int i = 1; i < filtered.Length; i++) sum += Math.Abs((sbyte)filtered[i]);
+        for (int i = 1; i < filtered.Length; i++) sum += Math.Abs((int)(sbyte)filtered[i]); // widened first: Math.Abs(sbyte.MinValue) overflows
         return sum;
     }
 
