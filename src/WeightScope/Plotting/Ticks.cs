@@ -9,20 +9,18 @@ public static class Ticks
     public static double[] Nice(double min, double max, int target = 6)
     {
         if (!(max > min) || !double.IsFinite(min) || !double.IsFinite(max)) return double.IsFinite(min) ? [min] : [];
-        double step = Step((max - min) / Math.Max(1, target - 1));
+        double step = Step((max - min) / Math.Max(1, target));
         var ticks = new List<double>();
         for (double k = Math.Ceiling(min / step - 1e-9); k * step <= max + step * 1e-9; k++)
             ticks.Add(Math.Abs(k * step) < step * 1e-9 ? 0 : k * step);
         return [.. ticks];
     }
 
-    /// <summary>The round step (1, 2, 2.5 or 5 × 10ⁿ) at or above <paramref name="raw"/>.</summary>
+    /// <summary>The round step (1, 2, 2.5 or 5 × 10ⁿ) nearest to <paramref name="raw"/>.</summary>
     public static double Step(double raw)
     {
         double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        foreach (double m in new[] { 1, 2, 2.5, 5, 10 })
-            if (m * magnitude >= raw * (1 - 1e-9)) return m * magnitude;
-        return 10 * magnitude;
+        return new[] { 1, 2, 2.5, 5, 10 }.Select(m => m * magnitude).MinBy(s => Math.Abs(s - raw));
     }
 
     /// <summary>Labels for <paramref name="ticks"/> with just enough decimals to tell them apart.</summary>
