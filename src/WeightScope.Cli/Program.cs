@@ -11,18 +11,23 @@ var root = new Command("weightscope", """
       weightscope show model.pth fc1.weight --precision 2
       weightscope tree whole_model.pt
       weightscope info model.safetensors --json
+      weightscope stats model.safetensors
+      weightscope health model.pth
       weightscope diff before.pt after.pt --only-different
+      weightscope hist model.pth fc1.weight --out fc1.png
     """)
 {
     new System.CommandLine.Help.HelpOption(),
     new VersionOption(),
     ListCommand.Create(),
-    DiffCommand.Create(),
     ShowCommand.Create(),
     TreeCommand.Create(),
     InfoCommand.Create(),
     StatsCommand.Create(),
     HealthCommand.Create(),
+    HistCommand.Create(),
+    HeatmapCommand.Create(),
+    DiffCommand.Create(),
 };
 
 var parse = root.Parse(args);
