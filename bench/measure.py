@@ -21,10 +21,10 @@ def run(cmd):
     return wall, usage.ru_maxrss / 1024.0
 
 
-def main():
-    runs = int(sys.argv[1])
+def parse_groups(argv):
+    """[LABEL, --, CMD..., ---, LABEL, --, CMD...] → [(label, cmd)]; shared with measure_anon.py."""
     groups, cur = [], None
-    for a in sys.argv[2:]:
+    for a in argv:
         if a == "---":
             cur = None
         elif cur is None:
@@ -34,6 +34,12 @@ def main():
             continue
         else:
             cur[1].append(a)
+    return groups
+
+
+def main():
+    runs = int(sys.argv[1])
+    groups = parse_groups(sys.argv[2:])
     results = []
     for label, cmd in groups:
         run(cmd)  # warm-up: page cache and disk state equal for both sides
@@ -49,4 +55,5 @@ def main():
         print(f"ratio\t{b} is {speed} and uses {memory} than {a}")
 
 
-main()
+if __name__ == "__main__":
+    main()

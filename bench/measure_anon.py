@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+from measure import parse_groups
+
 
 def anon_kib(pid):
     try:
@@ -37,17 +39,7 @@ def run(cmd):
 
 def main():
     runs = int(sys.argv[1])
-    groups, cur = [], None
-    for a in sys.argv[2:]:
-        if a == "---":
-            cur = None
-        elif cur is None:
-            cur = [a, []]
-            groups.append(cur)
-        elif a == "--" and not cur[1]:
-            continue
-        else:
-            cur[1].append(a)
+    groups = parse_groups(sys.argv[2:])
     rows = []
     for label, cmd in groups:
         run(cmd)  # warm-up: the file in the page cache for every side

@@ -1,21 +1,14 @@
 """numpy's side of the statistics benchmark: the figures `weightscope stats` prints, per tensor, over a memory-mapped
 safetensors file (np.memmap per tensor; float64 accumulation as numpy does for these reductions' dtype=float64)."""
 import json
-import struct
 import sys
 
 import numpy as np
 
-path = sys.argv[1]
-with open(path, "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    header = json.loads(f.read(n))
+from safetensors_tensors import memmaps
+
 out = []
-for name, info in header.items():
-    if name == "__metadata__":
-        continue
-    a, b = info["data_offsets"]
-    x = np.memmap(path, dtype=np.float32, mode="r", offset=8 + n + a, shape=((b - a) // 4,))
+for name, x in memmaps(sys.argv[1]):
     ax = np.abs(x)
     out.append({"name": name, "count": int(x.size), "min": float(x.min()), "max": float(x.max()),
                 "mean": float(x.mean(dtype=np.float64)), "std": float(x.std(dtype=np.float64)),

@@ -1,21 +1,14 @@
 """torch's side of the statistics benchmark: the same figures with torch ops over the memory-mapped tensors."""
 import json
-import struct
 import sys
 
-import numpy as np
 import torch
 
-path = sys.argv[1]
-with open(path, "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    header = json.loads(f.read(n))
+from safetensors_tensors import memmaps
+
 out = []
-for name, info in header.items():
-    if name == "__metadata__":
-        continue
-    a, b = info["data_offsets"]
-    x = torch.from_numpy(np.memmap(path, dtype=np.float32, mode="r", offset=8 + n + a, shape=((b - a) // 4,)))
+for name, x in memmaps(sys.argv[1]):
+    x = torch.from_numpy(x)
     ax = x.abs()
     lo, hi = torch.aminmax(x)
     out.append({"name": name, "count": x.numel(), "min": lo.item(), "max": hi.item(),
