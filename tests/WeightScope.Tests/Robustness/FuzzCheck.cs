@@ -14,11 +14,14 @@ internal static class FuzzCheck
     /// <summary>Tensors larger than this are listed but not read.</summary>
     public const long MaxBytesToRead = 64 << 20;
 
-    /// <summary>Opens <paramref name="path"/> (a file or folder) and checks it; <paramref name="what"/> names the mutation in failures.</summary>
-    public static void OpenPath(string path, string what) => Check(() => ModelFile.Open(path), what);
+    /// <summary>
+    /// Opens <paramref name="path"/> (a file or folder) and checks it; <paramref name="what"/> names the mutation in
+    /// failures. True when it opened and every tensor was read, false when it was rejected with a ModelFormatException.
+    /// </summary>
+    public static bool OpenPath(string path, string what) => Check(() => ModelFile.Open(path), what);
 
-    /// <summary>Opens <paramref name="bytes"/> from a stream and checks it.</summary>
-    public static void OpenBytes(byte[] bytes, string what) => Check(() => ModelFile.Open(new MemoryStream(bytes)), what);
+    /// <summary>Opens <paramref name="bytes"/> from a stream and checks it; true when it opened and was read whole.</summary>
+    public static bool OpenBytes(byte[] bytes, string what) => Check(() => ModelFile.Open(new MemoryStream(bytes)), what);
 
     /// <summary>Builds the tree and reads every tensor of an open model.</summary>
     public static void ReadEverything(ModelFile model)
@@ -33,13 +36,15 @@ internal static class FuzzCheck
         }
     }
 
-    private static void Check(Func<ModelFile> open, string what)
+    private static bool Check(Func<ModelFile> open, string what)
     {
         var sw = Stopwatch.StartNew();
+        bool opened = false;
         try
         {
             using var model = open();
             ReadEverything(model);
+            opened = true;
         }
         catch (ModelFormatException)
         {
@@ -50,5 +55,6 @@ internal static class FuzzCheck
             Assert.Fail($"{what}: {e.GetType().Name} escaped: {e.Message}\n{e.StackTrace}");
         }
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"{what} took {sw.Elapsed.TotalSeconds:F1} s");
+        return opened;
     }
 }

@@ -34,6 +34,7 @@ public sealed class GgufMutationTests
     public void Mutated_crafted_file_fails_only_with_ModelFormatException()
     {
         var original = Crafted();
+        Assert.True(FuzzCheck.OpenBytes(original, "the unmutated file"), "the crafted file must open, or mutations only reach its first error");
         var rng = new Random(0x6775);
         for (int i = 0; i < Mutations; i++)
         {

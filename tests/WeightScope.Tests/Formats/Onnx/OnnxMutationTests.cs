@@ -37,6 +37,10 @@ public sealed class OnnxMutationTests : IDisposable
             File.Copy(sibling, Path.Combine(_dir, Path.GetFileName(sibling)), overwrite: true);
         var target = Path.Combine(_dir, Path.GetFileName(source));
         var open = target.EndsWith(".data", StringComparison.Ordinal) ? target[..^".data".Length] : target;
+        File.WriteAllBytes(target, original);
+        bool baseline = FuzzCheck.OpenPath(open, $"{relativePath} unmutated");
+        // Every input is a valid model (or its external data) except the crafted bad ones among the fixtures.
+        Assert.True(baseline || relativePath.Contains("bad", StringComparison.Ordinal), $"{relativePath} must open unmutated, or mutations only reach its first error");
         for (int i = 0; i < Iterations; i++)
         {
             var (mutated, how) = MutationTests.Mutate(original, rng);

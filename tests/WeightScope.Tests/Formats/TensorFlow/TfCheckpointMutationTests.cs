@@ -29,6 +29,9 @@ public sealed class TfCheckpointMutationTests
         var shardName = "variables.data-00000-of-00001";
         var indexBytes = File.ReadAllBytes(src);
         var shardBytes = File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(src)!, shardName));
+        File.WriteAllBytes(Path.Combine(dir.Path, "variables.index"), indexBytes);
+        File.WriteAllBytes(Path.Combine(dir.Path, shardName), shardBytes);
+        Assert.True(FuzzCheck.OpenPath(Path.Combine(dir.Path, "variables.index"), $"{index} unmutated"), $"{index} must open unmutated");
         var rng = new Random(index.Length * 7919);
         for (int i = 0; i < Iterations; i++)
         {

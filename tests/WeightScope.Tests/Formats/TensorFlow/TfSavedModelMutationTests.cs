@@ -35,6 +35,7 @@ public sealed class TfSavedModelMutationTests
             File.Copy(f, to);
         }
         var original = File.ReadAllBytes(Path.Combine(src, file));
+        Assert.True(FuzzCheck.OpenPath(dir.Path, $"{folder} unmutated"), $"{folder} must open unmutated");
         var rng = new Random(folder.Length * 7919 + file.Length);
         for (int i = 0; i < Iterations; i++)
         {

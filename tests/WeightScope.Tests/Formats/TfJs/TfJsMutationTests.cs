@@ -31,6 +31,8 @@ public sealed class TfJsMutationTests
         var work = Directory.CreateTempSubdirectory("tfjs-fuzz-").FullName;
         try
         {
+            foreach (var f in files) File.Copy(f, Path.Combine(work, Path.GetFileName(f)), overwrite: true);
+            Assert.True(FuzzCheck.OpenPath(work, $"{relativeFolder} unmutated"), $"{relativeFolder} must open unmutated, or mutations only reach its first error");
             for (int i = 0; i < Iterations; i++)
             {
                 foreach (var f in files) File.Copy(f, Path.Combine(work, Path.GetFileName(f)), overwrite: true);
