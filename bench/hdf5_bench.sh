@@ -12,17 +12,16 @@ py=/usr/bin/python3
 runs="${RUNS:-5}"
 
 "$py" "$here/make_hdf5_like.py" "$here/data"
-"$root/weightscope" --help >/dev/null   # builds the CLI (Release, ReadyToRun) before timing
 dotnet publish "$here/ReadAll" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   -o "$root/artifacts/readall" --nologo -v quiet >&2
-cli="$root/artifacts/cli/WeightScope.Cli.dll"
+source "$here/cli.sh"
 readall="$root/artifacts/readall/ReadAll.dll"
 
 {
   echo
   echo "## $(date -u +%Y-%m-%d) — HDF5 listing and full reads ($(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), dotnet $(dotnet --version), h5py $("$py" -c 'import h5py; print(h5py.__version__, "/ libhdf5", h5py.version.hdf5_version)'))"
   echo
-  echo "Command: \`bench/hdf5_bench.sh\` at commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src bench ':!bench/RESULTS.md' || echo '+changes') (median of $runs runs after one warm-up; peak RSS is the max over runs; load average at start: $(cut -d' ' -f1-3 /proc/loadavg))."
+  echo "Command: \`bench/hdf5_bench.sh\` (CLI build: $ws_build) at commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src bench ':!bench/RESULTS.md' || echo '+changes') (median of $runs runs after one warm-up; peak RSS is the max over runs; load average at start: $(cut -d' ' -f1-3 /proc/loadavg))."
   echo
   for variant in contiguous deflate; do
     f="$here/data/gpt2-like-$variant.h5"
@@ -30,7 +29,7 @@ readall="$root/artifacts/readall/ReadAll.dll"
     echo '```'
     "$py" "$here/measure.py" "$runs" \
       "h5py visititems list" -- "$py" "$here/h5py_list.py" "$f" --- \
-      "weightscope list --json" -- dotnet "$cli" list --json "$f"
+      "weightscope list --json" -- "${ws[@]}" list --json "$f"
     "$py" "$here/measure.py" "$runs" \
       "h5py ds[()] every dataset" -- "$py" "$here/h5py_read.py" "$f" --- \
       "ReadAll ToArray every tensor" -- dotnet "$readall" "$f"

@@ -8,14 +8,13 @@ py=/usr/bin/python3
 runs="${RUNS:-5}"
 
 "$py" "$here/make_gpt2_like.py" "$here/data"
-"$root/weightscope" --help >/dev/null   # builds the CLI (Release, ReadyToRun) before timing
-dll="$root/artifacts/cli/WeightScope.Cli.dll"
+source "$here/cli.sh"
 
 {
   echo
   echo "## $(date -u +%Y-%m-%d) — listing ($(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), dotnet $(dotnet --version), torch $("$py" -c 'import torch; print(torch.__version__)'))"
   echo
-  echo "Command: \`bench/run.sh\` (median of $runs runs after one warm-up; peak RSS is the max over runs)."
+  echo "Command: \`bench/run.sh\` (CLI build: $ws_build; median of $runs runs after one warm-up; peak RSS is the max over runs)."
   echo
   for f in gpt2-small-like.pt gpt2-medium-like.pt; do
     size=$(du -h "$here/data/$f" | cut -f1)
@@ -23,7 +22,7 @@ dll="$root/artifacts/cli/WeightScope.Cli.dll"
     echo '```'
     "$py" "$here/measure.py" "$runs" \
       "torch.load + list" -- "$py" "$here/torch_list.py" "$here/data/$f" --- \
-      "weightscope list --json" -- dotnet "$dll" list --json "$here/data/$f"
+      "weightscope list --json" -- "${ws[@]}" list --json "$here/data/$f"
     echo '```'
   done
 } | tee -a "$here/RESULTS.md"

@@ -12,11 +12,17 @@ public static class CliRunner
     public static Result Run(params string[] args) => RunIn(null, args);
 
     /// <summary>Runs with <paramref name="workingDirectory"/> as the current folder (relative paths resolve there).</summary>
-    public static Result RunIn(string? workingDirectory, params string[] args)
+    public static Result RunIn(string? workingDirectory, params string[] args) => RunProgram("dotnet", [Dll], workingDirectory, args);
+
+    /// <summary>
+    /// Runs <paramref name="program"/> with <paramref name="leadingArgs"/> then <paramref name="args"/> (the native
+    /// build is run as itself, the managed one as <c>dotnet WeightScope.Cli.dll</c>), colour off, within 60 s.
+    /// </summary>
+    public static Result RunProgram(string program, IEnumerable<string> leadingArgs, string? workingDirectory, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
-        psi.ArgumentList.Add(Dll);
+        foreach (var a in leadingArgs) psi.ArgumentList.Add(a);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
         using var p = Process.Start(psi)!;
