@@ -149,12 +149,8 @@ internal static class DiffCommand
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteStartArray("only_in_a");
-        foreach (var n in r.OnlyInA) w.WriteStringValue(n);
-        w.WriteEndArray();
-        w.WriteStartArray("only_in_b");
-        foreach (var n in r.OnlyInB) w.WriteStringValue(n);
-        w.WriteEndArray();
+        Json.Strings(w, "only_in_a", r.OnlyInA);
+        Json.Strings(w, "only_in_b", r.OnlyInB);
         var compared = r.Compared.ToList();
         w.WriteStartObject("summary");
         w.WriteNumber("compared", compared.Count);

@@ -83,12 +83,8 @@ internal static class HistCommand
         {
             w.WriteStartObject();
             w.WriteString("name", h.Name);
-            w.WriteStartArray("bins");
-            foreach (var e in h.Edges) w.WriteNumberValue(e);
-            w.WriteEndArray();
-            w.WriteStartArray("counts");
-            foreach (var c in h.Counts) w.WriteNumberValue(c);
-            w.WriteEndArray();
+            Json.Numbers(w, "bins", h.Edges);
+            Json.Integers(w, "counts", h.Counts);
             w.WriteNumber("nan", h.NaN);
             w.WriteNumber("pos_inf", h.PositiveInfinity);
             w.WriteNumber("neg_inf", h.NegativeInfinity);

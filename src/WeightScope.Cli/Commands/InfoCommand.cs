@@ -34,9 +34,7 @@ internal static class InfoCommand
                     w.WriteString("version", model.Format.Version);
                     w.WriteString("producer", model.Format.Producer);
                     w.WriteNumber("file_bytes", fileBytes);
-                    w.WriteStartArray("files");
-                    foreach (var f in sources) w.WriteStringValue(f);
-                    w.WriteEndArray();
+                    Json.Strings(w, "files", sources);
                     w.WriteBoolean("has_module_tree", model.HasModuleTypes);
                     w.WritePropertyName("metadata");
                     Json.Value(w, model.Metadata);

@@ -89,9 +89,7 @@ internal static class ListCommand
             w.WriteStartObject();
             w.WriteString("storage", s.Key);
             w.WriteNumber("bytes", s.Bytes);
-            w.WriteStartArray("tensors");
-            foreach (var n in s.TensorNames) w.WriteStringValue(n);
-            w.WriteEndArray();
+            Json.Strings(w, "tensors", s.TensorNames);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -24,6 +24,30 @@ internal static class Json
         w.WriteEndArray();
     }
 
+    /// <summary>An array property of numbers.</summary>
+    public static void Numbers(Utf8JsonWriter w, string name, IEnumerable<double> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteNumberValue(v);
+        w.WriteEndArray();
+    }
+
+    /// <summary>An array property of integers (written without a fraction).</summary>
+    public static void Integers(Utf8JsonWriter w, string name, IEnumerable<long> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteNumberValue(v);
+        w.WriteEndArray();
+    }
+
+    /// <summary>An array property of strings.</summary>
+    public static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+
     /// <summary>A metadata value (see ModelFile.Metadata for the conventions) as JSON.</summary>
     public static void Value(Utf8JsonWriter w, object? v, int depth = 0)
     {
