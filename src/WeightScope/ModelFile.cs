@@ -112,6 +112,17 @@ public sealed class ModelFile : IDisposable
         return ModelFormats.Open(MappedFile.FromArray(bytes), null, options ?? ReaderOptions.Default);
     }
 
+    /// <summary>
+    /// Writes tensors (this model's, or any selection, renamed or converted views) to <paramref name="path"/> in
+    /// <paramref name="format"/> (a name from <see cref="Writing.TensorWriters.All"/>) or the format the path's ending names:
+    /// <code>ModelFile.Save(m.Tensors, "weights.safetensors");
+    /// ModelFile.Save(m.Tensors.Match("encoder.*"), "encoder.npz");</code>
+    /// The write is atomic: a temporary file beside the target is renamed into place only when complete.
+    /// </summary>
+    /// <exception cref="Writing.ModelWriteException">The format cannot hold a tensor, or the path names no known format.</exception>
+    public static void Save(IEnumerable<TensorEntry> tensors, string path, string? format = null, Writing.WriteOptions? options = null) =>
+        Writing.TensorWriters.Save(tensors, path, format, options);
+
     /// <summary>Ties a resource's life to this model (the registry hands every model its mapped file, once).</summary>
     internal void Own(IDisposable resource)
     {

@@ -30,4 +30,13 @@ internal static class SafeTensorsDType
     public static bool TryParse(string s, out DType t) => Map.TryGetValue(s, out t);
 
     public static string ToName(DType t) => Map.First(kv => kv.Value == t).Key;
+
+    /// <summary>The format's name for <paramref name="t"/>; false for dtypes safetensors has no code for (quantized, complex128).</summary>
+    public static bool TryName(DType t, out string name)
+    {
+        foreach (var (k, v) in Map)
+            if (v == t) { name = k; return true; }
+        name = "";
+        return false;
+    }
 }
