@@ -15,6 +15,8 @@ var root = new Command("weightscope", """
       weightscope health model.pth
       weightscope diff before.pt after.pt --only-different
       weightscope hist model.pth fc1.weight --out fc1.png
+      weightscope convert model.pt model.safetensors --dtype float16
+      weightscope edit model.pt edited.pt --zero 'fc2.*'
     """)
 {
     new System.CommandLine.Help.HelpOption(),
@@ -28,6 +30,8 @@ var root = new Command("weightscope", """
     HistCommand.Create(),
     HeatmapCommand.Create(),
     DiffCommand.Create(),
+    ConvertCommand.Create(),
+    EditCommand.Create(),
 };
 
 var parse = root.Parse(args);

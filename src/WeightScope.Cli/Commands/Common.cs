@@ -26,6 +26,11 @@ internal static class Common
         {
             return Fail(e.Message, ExitCode.Unreadable);
         }
+        catch (Writing.ModelWriteException e)
+        {
+            // The format cannot hold what was asked (a dtype, a name) or the destination cannot be written: nothing was written.
+            return Fail(e.Message, ExitCode.Usage);
+        }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
         {
             return Fail(e.Message, ExitCode.Unreadable);

@@ -14,10 +14,10 @@ public static class TensorCast
     /// <summary>The float types <see cref="Cast"/> converts to.</summary>
     public static bool IsTarget(DType t) => t is DType.Float16 or DType.BFloat16 or DType.Float32 or DType.Float64;
 
-    /// <summary>True when <see cref="Cast"/> would convert <paramref name="t"/>: floating-point tensors and GGUF's
-    /// block-quantized ones (whose dtype is their float32 view), the tensors <c>model.half()</c> converts.
-    /// Integers, bools and affine-quantized tensors are left as they are.</summary>
-    public static bool Converts(TensorEntry t) => t.DType.IsFloatingPoint();
+    /// <summary>True when <see cref="Cast"/> would convert <paramref name="t"/>: floating-point tensors (the ones
+    /// <c>model.half()</c> converts, GGUF's block-quantized ones included, whose dtype is their float32 view) and
+    /// affine-quantized ones, which are dequantized (<c>t.dequantize().to(dtype)</c>). Integers and bools are kept.</summary>
+    public static bool Converts(TensorEntry t) => t.DType.IsFloatingPoint() || t.DType.IsQuantized();
 
     /// <summary>
     /// <paramref name="tensor"/> as <paramref name="target"/>, converted lazily (when its values are read), with the same
