@@ -72,7 +72,7 @@ public static class TensorWriters
             var names = string.Join(", ", g.Select(t => t.Name));
             if (options.SharedStorage == SharedStoragePolicy.Refuse)
                 throw new ModelWriteException($"{formatName}: tensors {names} share storage '{g.Key.Key}' and {formatName} cannot record sharing " +
-                                              "(allow separate copies, or drop all but one)");
+                                              "(write each as its own copy — the default, without --refuse-shared — or drop all but one)");
             options.Warning?.Invoke($"{names} share storage '{g.Key.Key}'; {formatName} cannot record sharing, so each is written as its own copy");
         }
     }
