@@ -189,7 +189,8 @@ public static partial class GateSplit
         foreach (var node in modules.Descendants())
         {
             RecurrentCell? kind = node.Type switch { "GRU" => RecurrentCell.Gru, "LSTM" => RecurrentCell.Lstm, _ => null };
-            if (kind is not { } cell || node.QualifiedType is { } q && !q.StartsWith("ai.onnx.", StringComparison.Ordinal)) continue;
+            // A PyTorch or Keras tree has GRU/LSTM modules too; only ONNX's reader qualifies types with the ai.onnx domain.
+            if (kind is not { } cell || node.QualifiedType?.StartsWith("ai.onnx.", StringComparison.Ordinal) != true) continue;
             int gates = GateOrder.Count(cell);
             string direction = node.Attributes.TryGetValue("direction", out var d) && d is string s ? s : "forward";
             int directions = direction == "bidirectional" ? 2 : 1;
@@ -240,6 +241,8 @@ public static partial class GateSplit
     private sealed class Plan(IReadOnlyList<TensorEntry> tensors, GateOrder.ParsedOrder? order)
     {
         private readonly Dictionary<string, int> _index = Index(tensors);
+        // By reference: a file may repeat a name, and the entry found is the one replaced.
+        private readonly Dictionary<TensorEntry, int> _position = Positions(tensors);
         private readonly Dictionary<int, (GateSplitRecord Record, TensorEntry[] Outputs)> _splits = [];
 
         public GateOrder.ParsedOrder? Order { get; } = order;
@@ -251,6 +254,13 @@ public static partial class GateSplit
             var index = new Dictionary<string, int>(StringComparer.Ordinal);
             for (int i = 0; i < tensors.Count; i++) index.TryAdd(tensors[i].Name, i);
             return index;
+        }
+
+        private static Dictionary<TensorEntry, int> Positions(IReadOnlyList<TensorEntry> tensors)
+        {
+            var positions = new Dictionary<TensorEntry, int>(ReferenceEqualityComparer.Instance);
+            for (int i = 0; i < tensors.Count; i++) positions.TryAdd(tensors[i], i);
+            return positions;
         }
 
         public bool TryGet(string name, out TensorEntry tensor)
@@ -266,7 +276,7 @@ public static partial class GateSplit
         public void Add(TensorEntry source, GateLayout layout, RecurrentCell cell, string letters, int[] order,
             IReadOnlyList<(string Name, TensorEntry View)> gates)
         {
-            int i = _index[source.Name];
+            int i = _position[source];
             if (_splits.ContainsKey(i)) return; // an initializer shared by two ONNX nodes is split once
             var outputs = gates.Select(g => g.View.With(name: g.Name)).ToArray();
             var record = new GateSplitRecord(source.Name, layout, cell, string.Concat(order.Select(g => letters[g])), [.. outputs.Select(o => o.Name)]);
