@@ -191,6 +191,33 @@ public sealed class Hdf5WriterTests : IDisposable
         Assert.Equal("tensorflow", m.Metadata["backend"]);
     }
 
+    [PythonFact("h5py", "numpy")]
+    public void Libhdf5_can_modify_a_written_file_and_both_readers_see_the_result()
+    {
+        // Inserting into our B-trees, heaps and object headers exercises libhdf5's write paths over every structure
+        // we wrote (node splits of a full 300-entry tree, a heap with no free space, a header with attributes).
+        var tensors = Enumerable.Range(0, 300).Select(i => Tensor($"n{i:D3}", DType.Float32, [2], i)).ToList();
+        var path = WriteTree("append.h5", tensors.Select(t => ("wide/" + t.Name, t)), tree =>
+            tree.Root.Attributes.Add(H5Attribute.StringArray("layer_names", ["wide"])));
+        var output = Python.Run("""
+            import h5py, numpy as np, sys
+            with h5py.File(sys.argv[1], "r+") as f:
+                for i in range(100):
+                    f["wide"].create_dataset("added%03d" % i, data=np.full(3, i, dtype="f4"))
+                f.create_group("new/sub").create_dataset("x", data=np.arange(4, dtype="i8"))
+                f.attrs["backend"] = np.bytes_(b"tensorflow")
+            with h5py.File(sys.argv[1], "r") as f:
+                names = []
+                f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+                print(len(names), float(f["wide/n123"][1]), f.attrs["layer_names"][0].decode())
+            """, path);
+        Assert.Equal($"401 {((double)tensors[123].ToFloat32()[1]).ToString("R", System.Globalization.CultureInfo.InvariantCulture)} wide", output.Trim());
+        using var m = ModelFile.Open(path);
+        Assert.Equal(401, m.Tensors.Count);
+        Assert.Equal(tensors[299].ReadBytes(), m.Tensors["wide/n299"].ReadBytes());
+        Assert.Equal(new float[] { 99, 99, 99 }, m.Tensors["wide/added099"].ToFloat32());
+    }
+
     internal static void CheckH5py(string path, IReadOnlyDictionary<string, TensorEntry> expected)
     {
         using var doc = JsonDocument.Parse(Python.Run(H5pyDatasets, path));
@@ -220,6 +247,13 @@ public sealed class Hdf5WriterTests : IDisposable
         foreach (var t in tensors) Assert.Contains($"DATASET \"{t.Name[(t.Name.LastIndexOf('/') + 1)..]}\"", stdout);
         Assert.Contains("DATASET \"w299\"", stdout);
         Assert.Contains("ATTRIBUTE \"layer_names\"", stdout);
+        // dataset properties as h5py's defaults give them: contiguous, late allocation, the library's default fill value
+        (code, stdout, stderr) = Run("/usr/bin/h5dump", "-p", "-H", "-d", "/f32", path);
+        Assert.True(code == 0 && stderr.Length == 0, $"h5dump exited {code}: {stderr}");
+        Assert.Contains("CONTIGUOUS", stdout);
+        Assert.Contains("H5D_ALLOC_TIME_LATE", stdout);
+        Assert.Contains("VALUE  H5D_FILL_VALUE_DEFAULT", stdout);
+        Assert.Contains("DATASPACE  SIMPLE { ( 2, 3, 4 ) / ( 2, 3, 4 ) }", stdout);
         // the data too: h5dump prints every value without complaint
         (code, _, stderr) = Run("/usr/bin/h5dump", path);
         Assert.True(code == 0 && stderr.Length == 0, $"h5dump exited {code}: {stderr}");

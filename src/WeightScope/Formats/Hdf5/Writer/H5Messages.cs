@@ -22,20 +22,31 @@ internal static class H5Messages
     /// <summary>Message flag bit 0: constant (libhdf5 sets it on a dataset's datatype and fill value).</summary>
     public const int FlagConstant = 0x01;
 
-    /// <summary>Dataspace v1 (§IV.A.2.b): rank 0 is scalar; no maximum dimensions (they equal the dimensions).</summary>
+    /// <summary>
+    /// Dataspace v1 (§IV.A.2.b): rank 0 is scalar; maximum dimensions present and equal to the dimensions, as libhdf5
+    /// writes h5py's fixed-size datasets and attributes.
+    /// </summary>
     public static byte[] Dataspace(IReadOnlyList<long>? dims)
     {
         int rank = dims?.Count ?? 0;
-        var b = new byte[8 + 8 * rank];
+        var b = new byte[8 + 16 * rank];
         b[0] = 1; // version
         b[1] = (byte)rank;
-        // b[2] flags = 0 (no maximum dimensions, no permutation), b[3..8] reserved
-        for (int i = 0; i < rank; i++) BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(8 + 8 * i), (ulong)dims![i]);
+        b[2] = (byte)(rank > 0 ? 1 : 0); // flags: bit 0, maximum dimensions present
+        // b[3..8] reserved
+        for (int i = 0; i < rank; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(8 + 8 * i), (ulong)dims![i]);
+            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(8 + 8 * (rank + i)), (ulong)dims[i]);
+        }
         return b;
     }
 
-    /// <summary>Fill value v2 (§IV.A.2.f): allocation late, write fill value if set, no fill value defined (h5py's defaults).</summary>
-    public static byte[] FillValue() => [2, 2, 2, 0];
+    /// <summary>
+    /// Fill value v2 (§IV.A.2.f) as libhdf5 writes h5py's default: allocation late, write time "if set", fill value
+    /// defined with size 0 — the library default (zeros; h5dump: <c>H5D_FILL_VALUE_DEFAULT</c>), not "undefined".
+    /// </summary>
+    public static byte[] FillValue() => [2, 2, 2, 1, 0, 0, 0, 0];
 
     /// <summary>Data layout v3 (§IV.A.2.i), contiguous class: address and size of the data.</summary>
     public static byte[] ContiguousLayout(ulong address, ulong size)
