@@ -213,6 +213,39 @@ public sealed class KerasWritersTests : IDisposable
         }
     }
 
+    [PythonFact("h5py", "numpy")]
+    public void Keras3_variables_of_known_classes_go_where_their_build_puts_them_and_read_back_by_name()
+    {
+        // Keras 3 names in an order other than build()'s: the table decides the positions, not the order given.
+        var tensors = new[]
+        {
+            Hdf5WriterTests.Tensor("lstm/lstm_cell/bias", DType.Float32, [8], 1),
+            Hdf5WriterTests.Tensor("lstm/lstm_cell/kernel", DType.Float32, [3, 8], 2),
+            Hdf5WriterTests.Tensor("lstm/lstm_cell/recurrent_kernel", DType.Float32, [2, 8], 3),
+            Hdf5WriterTests.Tensor("batch_normalization_1/moving_variance", DType.Float32, [4], 4),
+            Hdf5WriterTests.Tensor("batch_normalization_1/moving_mean", DType.Float32, [4], 5),
+            Hdf5WriterTests.Tensor("batch_normalization_1/beta", DType.Float32, [4], 6),
+            Hdf5WriterTests.Tensor("batch_normalization_1/gamma", DType.Float32, [4], 7),
+            Hdf5WriterTests.Tensor("dense_2/kernel", DType.Float32, [4, 2], 8), // no bias: use_bias=False
+        };
+        var path = Save(tensors, "m.weights.h5");
+        Hdf5WriterTests.CheckH5py(path, new Dictionary<string, TensorEntry>
+        {
+            ["layers/lstm/cell/vars/0"] = tensors[1],
+            ["layers/lstm/cell/vars/1"] = tensors[2],
+            ["layers/lstm/cell/vars/2"] = tensors[0],
+            ["layers/batch_normalization_1/vars/0"] = tensors[6],
+            ["layers/batch_normalization_1/vars/1"] = tensors[5],
+            ["layers/batch_normalization_1/vars/2"] = tensors[4],
+            ["layers/batch_normalization_1/vars/3"] = tensors[3],
+            ["layers/dense_2/vars/0"] = tensors[7],
+        });
+        using var back = ModelFile.Open(path);
+        Assert.Equal(tensors.Select(t => t.Name).Order(StringComparer.Ordinal), back.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
+        foreach (var t in tensors) AssertSame(t, back.Tensors[t.Name]);
+        Assert.Equal(TensorRole.Buffer, back.Tensors["batch_normalization_1/moving_mean"].Role);
+    }
+
     [Fact]
     public void Keras3_a_state_dict_gets_one_layer_per_module_and_its_variables_by_position()
     {
