@@ -92,6 +92,7 @@ public sealed class Hdf5WriterTests : IDisposable
         Tensor("u16", DType.UInt16, [5]), Tensor("i32", DType.Int32, [6]), Tensor("u32", DType.UInt32, [1, 6]),
         Tensor("i64", DType.Int64, [3]), Tensor("u64", DType.UInt64, [3]), Tensor("flags", DType.Bool, [11]),
         Tensor("scalar", DType.Float32, []), Tensor("empty", DType.Float32, [0, 4]), Tensor("grp/sub/deep", DType.Float64, [2, 2]),
+        Tensor("grp/café ünïcode", DType.Int32, [3]),
     ];
 
     private static void AssertSameTensors(IReadOnlyList<TensorEntry> expected, ModelFile m)
@@ -130,6 +131,42 @@ public sealed class Hdf5WriterTests : IDisposable
         Assert.Equal(0, (bytes.Length - 16) % 8);
         // superblock v0: end-of-file address = file length
         Assert.Equal((ulong)bytes.Length, BitConverter.ToUInt64(bytes, 40));
+    }
+
+    [PythonFact("h5py", "numpy")]
+    public void Views_and_big_endian_tensors_are_written_row_major_little_endian()
+    {
+        var matrix = Tensor("m", DType.Float32, [3, 4]);
+        var transposed = matrix.Transpose().With(name: "t");
+        var be = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(be, 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(be.AsSpan(4), -2);
+        var bigEndian = new TensorEntry("be", DType.Int32, new Shape(2), new ArrayStorage(be, "be"), bigEndian: true);
+        var path = WriteTree("views.h5", [("t", transposed), ("be", bigEndian)]);
+        using (var m = ModelFile.Open(path))
+        {
+            Assert.Equal(transposed.ToFloat32(), m.Tensors["t"].ToFloat32());
+            Assert.Equal(new Shape(4, 3), m.Tensors["t"].Shape);
+            Assert.Equal(new[] { 1, -2 }, m.Tensors["be"].ToArray<int>());
+        }
+        CheckH5py(path, new Dictionary<string, TensorEntry> { ["t"] = transposed, ["be"] = bigEndian });
+    }
+
+    [Fact]
+    public void Progress_reports_every_tensor_byte()
+    {
+        var tensors = new[] { Tensor("a", DType.Float64, [1000]), Tensor("b", DType.Int8, [3]) };
+        var tree = new H5Tree();
+        foreach (var t in tensors) tree.AddDataset(t.Name, t);
+        var reports = new List<long>();
+        using var ms = new MemoryStream();
+        H5FileWriter.Write(tree, ms, new SyncProgress(reports));
+        Assert.Equal(8003, reports[^1]);
+    }
+
+    private sealed class SyncProgress(List<long> reports) : IProgress<long>
+    {
+        public void Report(long value) => reports.Add(value);
     }
 
     [Theory]

@@ -328,6 +328,40 @@ public sealed class KerasWritersTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
+    [Theory]
+    [InlineData("keras-h5", "w.h5")]
+    [InlineData("keras3-weights", "m.weights.h5")]
+    public void Tied_weights_are_copied_with_a_warning_or_refused(string format, string file)
+    {
+        var shared = Hdf5WriterTests.Tensor("emb.weight", DType.Float32, [4, 2]);
+        var tied = shared.With(name: "head.weight");
+        var warnings = new List<string>();
+        var path = Save([shared, tied], file, format, new WriteOptions { Warning = warnings.Add });
+        Assert.Contains(warnings, w => w.Contains("emb.weight, head.weight share storage", StringComparison.Ordinal));
+        using (var back = ModelFile.Open(path)) Assert.Equal(2, back.Tensors.Count);
+        File.Delete(path);
+        var e = Assert.Throws<ModelWriteException>(() => Save([shared, tied], file, format, new WriteOptions { SharedStorage = SharedStoragePolicy.Refuse }));
+        Assert.Contains("tensors emb.weight, head.weight share storage", e.Message);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Metadata_keras_cannot_hold_is_dropped_with_a_warning()
+    {
+        var warnings = new List<string>();
+        var options = new WriteOptions
+        {
+            Metadata = new Dictionary<string, string> { ["backend"] = "jax", ["note"] = "x" },
+            Warning = warnings.Add,
+        };
+        var path = Save([Hdf5WriterTests.Tensor("fc.weight", DType.Float32, [2])], "w.h5", options: options);
+        Assert.Equal(["keras-h5: metadata note has no place in a Keras weights file and is not written"], warnings);
+        using (var back = ModelFile.Open(path)) Assert.Equal("jax", back.Format.Producer);
+        warnings.Clear();
+        Save([Hdf5WriterTests.Tensor("fc.weight", DType.Float32, [2])], "m.weights.h5", options: options);
+        Assert.Equal(["keras3-weights: a Keras 3 weights file has no place for metadata; backend, note not written"], warnings);
+    }
+
     [Fact]
     public void Names_that_would_make_a_path_both_a_group_and_a_dataset_are_refused()
     {
