@@ -50,6 +50,7 @@ public sealed partial class Keras3WeightsWriter : ITensorWriter
     /// <inheritdoc />
     public void Validate(IReadOnlyList<TensorEntry> tensors, WriteOptions options)
     {
+        H5WriteChecks.Names(Name, tensors);
         H5WriteChecks.DTypes(Name, tensors);
         Build(tensors);
         TensorWriters.ApplySharedStoragePolicy(tensors, options with { Warning = null }, Name);
@@ -140,7 +141,7 @@ public sealed partial class Keras3WeightsWriter : ITensorWriter
             if (p.StartsWith(Keras3Walk.LayersGroup + "/", StringComparison.Ordinal))
             {
                 int end = p.IndexOf('/', Keras3Walk.LayersGroup.Length + 1);
-                tree.Group(p[..end] + "/" + Keras3Walk.VarsGroup);
+                tree.Group(p[..end] + "/" + Keras3Walk.VarsGroup, tensors[i]);
             }
             tree.AddDataset(p, tensors[i]);
         }

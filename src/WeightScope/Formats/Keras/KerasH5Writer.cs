@@ -35,6 +35,7 @@ public sealed class KerasH5Writer : ITensorWriter
     /// <inheritdoc />
     public void Validate(IReadOnlyList<TensorEntry> tensors, WriteOptions options)
     {
+        H5WriteChecks.Names(Name, tensors);
         H5WriteChecks.DTypes(Name, tensors);
         Build(tensors, options);
         TensorWriters.ApplySharedStoragePolicy(tensors, options with { Warning = null }, Name);
@@ -75,7 +76,7 @@ public sealed class KerasH5Writer : ITensorWriter
         tree.Root.Attributes.Add(H5Attribute.ScalarString("keras_version", options.Metadata?.GetValueOrDefault("keras_version") ?? DefaultKerasVersion));
         foreach (var (layer, weights) in layers)
         {
-            var g = tree.Group(layer);
+            var g = tree.Group(layer, weights[0]);
             KerasH5Attributes.Save(g, "weight_names", [.. weights.Select(w => w.Name)], Name);
             foreach (var w in weights) tree.AddDataset(layer + "/" + w.Name, w);
         }

@@ -362,6 +362,31 @@ public sealed class KerasWritersTests : IDisposable
         Assert.Equal(["keras3-weights: a Keras 3 weights file has no place for metadata; backend, note not written"], warnings);
     }
 
+    [Theory]
+    [InlineData("keras-h5", "w.h5")]
+    [InlineData("keras3-weights", "m.weights.h5")]
+    public void Names_hdf5_cannot_hold_are_refused_naming_the_tensor(string format, string file)
+    {
+        // torch.save(tensor) gives one tensor named "" (the corpus's mnist_0_png_tensor.pt)
+        var e = Assert.Throws<ModelWriteException>(() => Save([Hdf5WriterTests.Tensor("", DType.Float32, [1])], file, format));
+        Assert.Equal($"{format}: tensor #0 has an empty name, which HDF5 cannot store as a link name; rename it", e.Message);
+        e = Assert.Throws<ModelWriteException>(() => Save([Hdf5WriterTests.Tensor("/w", DType.Float32, [1])], file, format));
+        Assert.Contains("is not a valid HDF5 path", e.Message);
+        Assert.EndsWith("(tensor '/w')", e.Message);
+        Assert.Empty(Directory.GetFiles(_dir));
+        if (format == "keras-h5")
+        {
+            // the weight name is a path below the layer group; Keras 3 stores positions, so there "a//b" is just vars/0 of "a"
+            e = Assert.Throws<ModelWriteException>(() => Save([Hdf5WriterTests.Tensor("a//b", DType.Float32, [1])], file, format));
+            Assert.EndsWith("(tensor 'a//b')", e.Message);
+        }
+        else
+        {
+            using var back = ModelFile.Open(Save([Hdf5WriterTests.Tensor("a//b", DType.Float32, [1])], file, format));
+            Assert.Equal(["a/vars/0"], back.Tensors.Select(t => t.Name));
+        }
+    }
+
     [Fact]
     public void Names_that_would_make_a_path_both_a_group_and_a_dataset_are_refused()
     {

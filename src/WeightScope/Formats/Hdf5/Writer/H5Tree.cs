@@ -54,6 +54,20 @@ internal sealed class H5Tree
     /// <exception cref="ModelWriteException">A part of the path is a dataset, or is not a valid link name.</exception>
     public H5Group Group(string path) => Group(path, path);
 
+    /// <summary>The group at <paramref name="path"/>, made for <paramref name="forTensor"/> (named in errors).</summary>
+    /// <exception cref="ModelWriteException">A part of the path is a dataset, or is not a valid link name.</exception>
+    public H5Group Group(string path, TensorEntry forTensor)
+    {
+        try
+        {
+            return Group(path, path);
+        }
+        catch (ModelWriteException e)
+        {
+            throw new ModelWriteException($"{e.Message} (tensor '{forTensor.Name}')");
+        }
+    }
+
     private H5Group Group(string path, string forPath)
     {
         var g = Root;

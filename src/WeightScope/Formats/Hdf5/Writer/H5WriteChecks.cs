@@ -20,4 +20,13 @@ internal static class H5WriteChecks
                                               $"{t.DType.Name()} type; convert it first (--dtype float32)" +
                                               (t.DType.IsQuantized() ? ", which dequantizes it" : ""));
     }
+
+    /// <summary>Refuses an empty tensor name: it cannot be an HDF5 link name, and the Keras layouts derive groups from it.</summary>
+    /// <exception cref="ModelWriteException">A tensor has an empty name.</exception>
+    public static void Names(string format, IReadOnlyList<TensorEntry> tensors)
+    {
+        for (int i = 0; i < tensors.Count; i++)
+            if (tensors[i].Name.Length == 0)
+                throw new ModelWriteException($"{format}: tensor #{i} has an empty name, which HDF5 cannot store as a link name; rename it");
+    }
 }
