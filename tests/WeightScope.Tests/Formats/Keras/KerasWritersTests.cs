@@ -81,6 +81,37 @@ public sealed class KerasWritersTests : IDisposable
         foreach (var t in source.Tensors) AssertSame(t, back.Tensors[t.Name]);
     }
 
+    [CorpusFact]
+    public void Keras2_every_keras_corpus_file_round_trips_and_h5py_lists_it_as_keras_would()
+    {
+        var files = Directory.GetFiles(TestPaths.CorpusFile("keras-h5"), "*.h5", SearchOption.AllDirectories)
+            .Concat(Directory.GetFiles(TestPaths.CorpusFile("keras3"), "*", SearchOption.AllDirectories)
+                .Where(f => f.EndsWith(".keras", StringComparison.Ordinal) || f.EndsWith(".weights.h5", StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.True(files.Count >= 19, $"{files.Count} corpus files");
+        bool python = Python.Has("h5py", "numpy");
+        foreach (var file in files)
+        {
+            using var source = ModelFile.Open(file);
+            var path = Save(source.Tensors, "corpus.h5");
+            using (var back = ModelFile.Open(path))
+            {
+                Assert.Equal(source.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal), back.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
+                foreach (var t in source.Tensors) AssertSame(t, back.Tensors[t.Name]);
+            }
+            if (python)
+            {
+                using var doc = JsonDocument.Parse(Python.Run(KerasListing, path));
+                var listed = doc.RootElement.GetProperty("weights").EnumerateArray().ToList();
+                Assert.Equal(source.Tensors.Count, listed.Count);
+                foreach (var w in listed)
+                    Assert.True(Hdf5WriterTests.Sha256(source.Tensors[w.GetProperty("name").GetString()!]) == w.GetProperty("sha256").GetString(),
+                                $"{file}: {w.GetProperty("name").GetString()}");
+            }
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Keras2_a_state_dict_keeps_its_order_and_gets_one_layer_per_module()
     {
