@@ -328,6 +328,26 @@ public sealed class KerasWritersTests : IDisposable
 
     // --- both ---
 
+    [Theory]
+    [InlineData("keras-h5", "w.h5")]
+    [InlineData("keras3-weights", "m.weights.h5")]
+    public void Empty_scalar_float16_and_bool_tensors_round_trip(string format, string file)
+    {
+        var tensors = new[]
+        {
+            Hdf5WriterTests.Tensor("x/vars/0", DType.Float32, [0, 3]),
+            Hdf5WriterTests.Tensor("x/vars/1", DType.Int64, []),
+            Hdf5WriterTests.Tensor("x/vars/2", DType.Float16, [2, 5]),
+            Hdf5WriterTests.Tensor("x/vars/3", DType.Bool, [7]),
+        };
+        var path = Save(tensors, file, format);
+        using var back = ModelFile.Open(path);
+        Assert.Equal(tensors.Select(t => t.Name), back.Tensors.Select(t => t.Name));
+        foreach (var t in tensors) AssertSame(t, back.Tensors[t.Name]);
+        if (Python.Has("h5py", "numpy"))
+            Hdf5WriterTests.CheckH5py(path, tensors.ToDictionary(t => format == "keras-h5" ? "x/" + t.Name : "layers/" + t.Name));
+    }
+
     [Fact]
     public void The_output_ending_chooses_the_writer()
     {
