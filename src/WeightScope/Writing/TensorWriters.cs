@@ -1,3 +1,4 @@
+using WeightScope.Formats.Keras;
 using WeightScope.Formats.SafeTensors;
 using WeightScope.Tensors;
 
@@ -9,6 +10,8 @@ public static class TensorWriters
     private static readonly List<ITensorWriter> s_writers =
     [
         new SafeTensorsWriter(),
+        new Keras3WeightsWriter(),
+        new KerasH5Writer(),
     ];
 
     /// <summary>Every writer, in the order <c>convert --help</c> lists them.</summary>
