@@ -112,6 +112,7 @@ internal static class WriteCli
             TensorWriters.Save(tensors, output, writer.Name, options with { Warning = warnings.Add, Progress = new SyncProgress(n => { report(n - last); last = n; }) });
             return 0;
         });
+        if (!writer.KeepsNames) warnings.AddRange(RenamedOnReading(tensors, output, writer.Name));
         foreach (var w in warnings) Console.Error.WriteLine($"weightscope: note: {w}");
         if (json)
         {
@@ -131,6 +132,16 @@ internal static class WriteCli
             Console.WriteLine($"{verb} {tensors.Count} tensor{(tensors.Count == 1 ? "" : "s")} to {output} ({writer.Name}, {Text.Bytes(new FileInfo(output).Length)})");
         }
         return ExitCode.Ok;
+    }
+
+    // A format that records positions rather than names (Keras 3) gives some tensors other names when read back: say which.
+    private static IEnumerable<string> RenamedOnReading(IReadOnlyList<TensorEntry> written, string path, string format)
+    {
+        using var back = ModelFile.Open(path);
+        var names = back.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var lost = written.Where(t => !names.Contains(t.Name)).Select(t => t.Name).ToList();
+        if (lost.Count > 0)
+            yield return $"{format} records positions, not names: {lost.Count} tensor{(lost.Count == 1 ? "" : "s")} ({string.Join(", ", lost.Take(3))}{(lost.Count > 3 ? ", …" : "")}) will be read back under positional names (layer/vars/<i>)";
     }
 
     // Progress<T> posts to the thread pool; the bar wants the count now, on the writing thread.

@@ -16,6 +16,12 @@ public interface ITensorWriter
     IReadOnlyList<string> Extensions { get; }
 
     /// <summary>
+    /// True when reading the file back gives every tensor its name; false for formats that record positions rather
+    /// than names (Keras 3 <c>.weights.h5</c> stores <c>layers/&lt;layer&gt;/vars/&lt;i&gt;</c>), whose writers say so in a warning.
+    /// </summary>
+    bool KeepsNames => true;
+
+    /// <summary>
     /// Checks that the tensors can be written; throws <see cref="ModelWriteException"/> naming the first that cannot
     /// (a dtype the format has no code for, a name it cannot hold, two tensors with one name).
     /// </summary>

@@ -117,6 +117,12 @@ public sealed class RoundTripTests : IDisposable
         var path = Path.Combine(_dir, "out" + writer.Extensions[0]);
         TensorWriters.Save(writable, path, writer.Name);
         using var back = ModelFile.Open(path);
+        if (!writer.KeepsNames)
+        {
+            // Positions, not names (Keras 3): the same tensors must come back, each once, whatever they are called.
+            Assert.Equal(writable.Select(Fingerprint).Order(StringComparer.Ordinal), back.Tensors.Select(Fingerprint).Order(StringComparer.Ordinal));
+            return;
+        }
         Assert.Equal(writable.Select(t => t.Name).Order(StringComparer.Ordinal), back.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
         foreach (var t in writable)
         {
@@ -126,4 +132,7 @@ public sealed class RoundTripTests : IDisposable
             Assert.True(t.ReadBytes().AsSpan().SequenceEqual(b.ReadBytes()), $"{t.Name}: values differ after the round trip");
         }
     }
+
+    private static string Fingerprint(TensorEntry t) =>
+        $"{t.DType.Name()}{t.Shape} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(t.ReadBytes()))}";
 }

@@ -42,7 +42,10 @@ public sealed partial class Keras3WeightsWriter : ITensorWriter
     private static partial Regex Keras2Suffix();
 
     /// <inheritdoc />
-    public string Name => "keras3-weights";
+    public string Name => Keras3Format.FormatName;
+
+    /// <inheritdoc />
+    public bool KeepsNames => false;
 
     /// <inheritdoc />
     public IReadOnlyList<string> Extensions { get; } = [".weights.h5"];

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace WeightScope.Tests.Formats.Keras;
 
-/// <summary>The Keras 2 weights-only (<c>keras-h5</c>) and Keras 3 <c>.weights.h5</c> (<c>keras3-weights</c>) writers.</summary>
+/// <summary>The Keras 2 weights-only (<c>keras-h5</c>) and Keras 3 <c>.weights.h5</c> (<c>keras-weights</c>) writers.</summary>
 public sealed class KerasWritersTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ws-kw-" + Guid.NewGuid().ToString("N"));
@@ -180,7 +180,7 @@ public sealed class KerasWritersTests : IDisposable
         Assert.True(code == 0 && stderr.Length == 0, $"h5dump exited {code}: {stderr}");
     }
 
-    // --- keras3-weights (Keras 3 model.save_weights) ---
+    // --- keras-weights (Keras 3 model.save_weights) ---
 
     [Fact]
     public void Keras3_round_trip_of_a_weights_file_keeps_every_name()
@@ -330,7 +330,7 @@ public sealed class KerasWritersTests : IDisposable
 
     [Theory]
     [InlineData("keras-h5", "w.h5")]
-    [InlineData("keras3-weights", "m.weights.h5")]
+    [InlineData("keras-weights", "m.weights.h5")]
     public void Empty_scalar_float16_and_bool_tensors_round_trip(string format, string file)
     {
         var tensors = new[]
@@ -351,13 +351,13 @@ public sealed class KerasWritersTests : IDisposable
     [Fact]
     public void The_output_ending_chooses_the_writer()
     {
-        Assert.Equal("keras3-weights", TensorWriters.ForPath("m.weights.h5").Name);
+        Assert.Equal("keras-weights", TensorWriters.ForPath("m.weights.h5").Name);
         Assert.Equal("keras-h5", TensorWriters.ForPath("w.h5").Name);
     }
 
     [Theory]
     [InlineData("keras-h5", "w.h5")]
-    [InlineData("keras3-weights", "m.weights.h5")]
+    [InlineData("keras-weights", "m.weights.h5")]
     public void Types_hdf5_has_no_plain_type_for_are_refused_before_writing(string format, string file)
     {
         using var everyDType = ModelFile.Open(TestPaths.Fixture("pytorch", "every_dtype.pt"));
@@ -381,7 +381,7 @@ public sealed class KerasWritersTests : IDisposable
 
     [Theory]
     [InlineData("keras-h5", "w.h5")]
-    [InlineData("keras3-weights", "m.weights.h5")]
+    [InlineData("keras-weights", "m.weights.h5")]
     public void Tied_weights_are_copied_with_a_warning_or_refused(string format, string file)
     {
         var shared = Hdf5WriterTests.Tensor("emb.weight", DType.Float32, [4, 2]);
@@ -410,12 +410,12 @@ public sealed class KerasWritersTests : IDisposable
         using (var back = ModelFile.Open(path)) Assert.Equal("jax", back.Format.Producer);
         warnings.Clear();
         Save([Hdf5WriterTests.Tensor("fc.weight", DType.Float32, [2])], "m.weights.h5", options: options);
-        Assert.Equal(["keras3-weights: a Keras 3 weights file has no place for metadata; backend, note not written"], warnings);
+        Assert.Equal(["keras-weights: a Keras 3 weights file has no place for metadata; backend, note not written"], warnings);
     }
 
     [Theory]
     [InlineData("keras-h5", "w.h5")]
-    [InlineData("keras3-weights", "m.weights.h5")]
+    [InlineData("keras-weights", "m.weights.h5")]
     public void Names_hdf5_cannot_hold_are_refused_naming_the_tensor(string format, string file)
     {
         // torch.save(tensor) gives one tensor named "" (the corpus's mnist_0_png_tensor.pt)
