@@ -42,7 +42,7 @@ public sealed partial class Keras3WeightsWriter : ITensorWriter
     private static partial Regex Keras2Suffix();
 
     /// <inheritdoc />
-    public string Name => Keras3Format.FormatName;
+    public string Name => Keras3WeightsFormat.FormatName;
 
     /// <inheritdoc />
     public bool KeepsNames => false;

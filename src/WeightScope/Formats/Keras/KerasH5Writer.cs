@@ -27,7 +27,7 @@ public sealed class KerasH5Writer : ITensorWriter
     private const string DefaultKerasVersion = "2.15.0";
 
     /// <inheritdoc />
-    public string Name => "keras-h5";
+    public string Name => KerasH5Format.FormatName;
 
     /// <inheritdoc />
     public IReadOnlyList<string> Extensions { get; } = [".h5"];
