@@ -1,4 +1,7 @@
+using WeightScope.Formats.NumPy;
+using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
+using WeightScope.Formats.TorchSharp;
 using WeightScope.Tensors;
 
 namespace WeightScope.Writing;
@@ -9,6 +12,11 @@ public static class TensorWriters
     private static readonly List<ITensorWriter> s_writers =
     [
         new SafeTensorsWriter(),
+        new PyTorchZipWriter(),
+        new NpzWriter(),
+        new NpzWriter(compressed: true),
+        new NpyWriter(),
+        new TorchSharpWriter(),
     ];
 
     /// <summary>Every writer, in the order <c>convert --help</c> lists them.</summary>
