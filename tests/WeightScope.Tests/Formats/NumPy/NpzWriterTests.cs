@@ -96,6 +96,7 @@ public sealed class NpzWriterTests
         var b = big.Tensors[0];
         var tensors = every.Tensors.Where(t => t.DType != DType.BFloat16).Concat(views.Tensors)
             .Append(new TensorEntry("big_endian_fortran", b.DType, b.Shape, b.Storage, b.StorageOffset, [.. b.Strides], b.Role, b.IsBigEndian))
+            .Append(WriterKit.Tensor("naïve/ünïcode キー", DType.Float16, [2], [0x00, 0x3c, 0x00, 0xc0]))
             .ToList();
         using var dir = new TempDir();
         var path = dir.File("x.npz");

@@ -97,6 +97,59 @@ public sealed class PyTorchZipWriterTests
         WriterKit.RoundTrip([t], dir.File("t.pt"), "pt");
     }
 
+    [Fact]
+    public void Thousands_of_entries_span_several_setitems_batches()
+    {
+        var tensors = Enumerable.Range(0, 2500).Select(i => WriterKit.Tensor($"layer.{i}.w", DType.Int32, [1], BitConverter.GetBytes(i))).ToList();
+        using var dir = new TempDir();
+        WriterKit.RoundTrip(tensors, dir.File("many.pt"), "pt");
+    }
+
+    [Fact]
+    public void Views_of_one_storage_with_different_dtypes_are_copied_with_a_warning()
+    {
+        var bytes = new byte[16];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)(i * 17);
+        var storage = new ArrayStorage(bytes, "s");
+        var asFloat = new TensorEntry("f", DType.Float32, new Shape(4), storage);
+        var asInt = new TensorEntry("i", DType.Int32, new Shape(2), storage, 1);
+        var warnings = new List<string>();
+        using var dir = new TempDir();
+        WriterKit.RoundTrip([asFloat, asInt], dir.File("x.pt"), "pt", new WriteOptions { Warning = warnings.Add });
+        Assert.Contains(warnings, w => w.Contains("different dtypes", StringComparison.Ordinal));
+    }
+
+    // Expanded (stride-0) views make shapes past 2^16, 2^31 and 2^32 without memory: the pickle's BININT2, BININT and
+    // LONG1 forms; only shapes and strides are compared (the values would be 32 GiB).
+    private static readonly long[] s_bigDims = [300, 70_000, 1L << 33];
+
+    private static List<TensorEntry> BigExpandedViews() =>
+        [.. s_bigDims.Select(n => new TensorEntry($"n{n}", DType.Float32, new Shape(n), new ArrayStorage(BitConverter.GetBytes(1.5f), $"s{n}"), 0, [0]))];
+
+    [Fact]
+    public void Big_dimensions_round_trip_in_the_pickle()
+    {
+        using var dir = new TempDir();
+        TensorWriters.Save(BigExpandedViews(), dir.File("big.pt"));
+        using var back = ModelFile.Open(dir.File("big.pt"));
+        Assert.Equal(s_bigDims, back.Tensors.Select(t => t.Shape[0]));
+        Assert.All(back.Tensors, t => Assert.Equal([0L], t.Strides));
+        Assert.All(back.Tensors, t => Assert.Equal(4, t.Storage.ByteLength));
+    }
+
+    [PythonFact("torch")]
+    public void Torch_reads_big_dimensions()
+    {
+        using var dir = new TempDir();
+        TensorWriters.Save(BigExpandedViews(), dir.File("big.pt"));
+        var output = Python.Run("""
+            import sys, torch
+            d = torch.load(sys.argv[1], weights_only=True)
+            print(" ".join(f"{k}:{t.shape[0]}:{t.stride()[0]}:{t[-1].item()}" for k, t in d.items()))
+            """, dir.File("big.pt"));
+        Assert.Equal(string.Join(" ", s_bigDims.Select(n => $"n{n}:{n}:0:1.5")), output.Trim());
+    }
+
     [Theory]
     [InlineData(DType.UInt16, "uint16", "--dtype int32")]
     [InlineData(DType.UInt64, "uint64", "--dtype int64")]
@@ -162,13 +215,14 @@ public sealed class PyTorchZipWriterTests
     }
 
     [PythonFact("torch")]
-    public void Torch_loads_a_resnet_state_dict_and_a_bare_tensor()
+    public void Torch_loads_a_resnet_state_dict_a_bare_tensor_and_a_unicode_key()
     {
         using var source = ModelFile.Open(Fixture("resnet_tiny_state_dict.pth"));
         LoadWithTorch(source.Tensors, out _);
         var bare = WriterKit.Tensor("", DType.Int64, [3], [.. BitConverter.GetBytes(-5L), .. BitConverter.GetBytes(long.MaxValue), .. BitConverter.GetBytes(1L << 40)]);
         var root = LoadWithTorch([bare], out _);
         Assert.Equal("Tensor", root.GetProperty("").GetProperty("type").GetString());
+        LoadWithTorch([WriterKit.Tensor("naïve.ünïcode/キー", DType.Float16, [2], [0x00, 0x3c, 0x00, 0xc0])], out _);
     }
 
     private static JsonElement LoadWithTorch(IReadOnlyList<TensorEntry> tensors, out string path)
