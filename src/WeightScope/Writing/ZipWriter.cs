@@ -33,6 +33,12 @@ internal sealed class ZipWriter
     // A deflated member whose input is this large may come out over 4 GiB: its local header reserves zip64 sizes.
     private const long DeflateZip64Threshold = 0xFFFF0000L;
 
+    /// <summary>
+    /// Sizes, offsets and counts from this value up use zip64 fields (default: those that do not fit 32 bits); tests
+    /// lower it to exercise the zip64 records without writing 4 GiB.
+    /// </summary>
+    internal long Zip64Threshold { get; init; } = Max32;
+
     private readonly Stream _output;
     private readonly int _alignment;
     private readonly List<Member> _members = [];
@@ -70,7 +76,7 @@ internal sealed class ZipWriter
         if (_open is not null) throw new InvalidOperationException($"zip member '{_open.Name}' is still open");
         var nameBytes = Encoding.UTF8.GetBytes(name);
         long headerOffset = _output.Position;
-        bool zip64 = deflate ? size >= DeflateZip64Threshold : size >= Max32;
+        bool zip64 = size >= (deflate ? Math.Min(Zip64Threshold, DeflateZip64Threshold) : Zip64Threshold);
         int zip64Extra = zip64 ? 4 + 16 : 0;
         long unpadded = headerOffset + LocalHeaderSize + nameBytes.Length + zip64Extra;
         int padding = 0;
@@ -162,7 +168,7 @@ internal sealed class ZipWriter
         long cdStart = _output.Position;
         foreach (var m in _members) WriteCentralHeader(m);
         long cdEnd = _output.Position, cdSize = cdEnd - cdStart;
-        bool zip64 = _members.Count >= Max16 || cdStart >= Max32 || cdSize >= Max32;
+        bool zip64 = _members.Count >= Math.Min(Max16, Zip64Threshold) || cdStart >= Zip64Threshold || cdSize >= Zip64Threshold;
         Span<byte> e = stackalloc byte[56];
         if (zip64)
         {
@@ -186,11 +192,11 @@ internal sealed class ZipWriter
         }
         Span<byte> r = stackalloc byte[22];
         BinaryPrimitives.WriteUInt32LittleEndian(r, EndOfCentralDirectorySignature);
-        ushort count = (ushort)Math.Min(_members.Count, Max16);
+        ushort count = zip64 ? (ushort)Max16 : (ushort)_members.Count;
         BinaryPrimitives.WriteUInt16LittleEndian(r[8..], count);
         BinaryPrimitives.WriteUInt16LittleEndian(r[10..], count);
-        BinaryPrimitives.WriteUInt32LittleEndian(r[12..], (uint)Math.Min(cdSize, Max32));
-        BinaryPrimitives.WriteUInt32LittleEndian(r[16..], (uint)Math.Min(cdStart, Max32));
+        BinaryPrimitives.WriteUInt32LittleEndian(r[12..], zip64 ? Max32 : (uint)cdSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(r[16..], zip64 ? Max32 : (uint)cdStart);
         _output.Write(r);
     }
 
@@ -198,9 +204,10 @@ internal sealed class ZipWriter
     {
         // Zip64 extra holds, in this order, only the fields whose 32-bit slot is 0xFFFFFFFF (APPNOTE 4.5.3).
         var extra = new List<ulong>(3);
-        if (m.Size >= Max32) extra.Add((ulong)m.Size);
-        if (m.CompressedSize >= Max32) extra.Add((ulong)m.CompressedSize);
-        if (m.HeaderOffset >= Max32) extra.Add((ulong)m.HeaderOffset);
+        bool size = m.Size >= Zip64Threshold, compressed = m.CompressedSize >= Zip64Threshold, offset = m.HeaderOffset >= Zip64Threshold;
+        if (size) extra.Add((ulong)m.Size);
+        if (compressed) extra.Add((ulong)m.CompressedSize);
+        if (offset) extra.Add((ulong)m.HeaderOffset);
         int extraLength = extra.Count == 0 ? 0 : 4 + 8 * extra.Count;
         Span<byte> h = stackalloc byte[CentralHeaderSize];
         BinaryPrimitives.WriteUInt32LittleEndian(h, CentralHeaderSignature);
@@ -211,13 +218,13 @@ internal sealed class ZipWriter
         BinaryPrimitives.WriteUInt16LittleEndian(h[12..], 0);
         BinaryPrimitives.WriteUInt16LittleEndian(h[14..], DosDate1980);
         BinaryPrimitives.WriteUInt32LittleEndian(h[16..], m.Crc);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[20..], (uint)Math.Min(m.CompressedSize, Max32));
-        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], (uint)Math.Min(m.Size, Max32));
+        BinaryPrimitives.WriteUInt32LittleEndian(h[20..], compressed ? Max32 : (uint)m.CompressedSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], size ? Max32 : (uint)m.Size);
         BinaryPrimitives.WriteUInt16LittleEndian(h[28..], (ushort)m.NameBytes.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(h[30..], (ushort)extraLength);
         // comment length, disk number start, internal attributes: 0
         BinaryPrimitives.WriteUInt32LittleEndian(h[38..], ExternalAttributesRw);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[42..], (uint)Math.Min(m.HeaderOffset, Max32));
+        BinaryPrimitives.WriteUInt32LittleEndian(h[42..], offset ? Max32 : (uint)m.HeaderOffset);
         _output.Write(h);
         _output.Write(m.NameBytes);
         if (extra.Count > 0)
