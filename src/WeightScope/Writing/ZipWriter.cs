@@ -243,10 +243,11 @@ internal sealed class ZipWriter
     /// <summary>Counts and CRCs the uncompressed bytes on their way to the member's sink.</summary>
     private sealed class CrcStream(Stream sink) : Stream
     {
-        private uint _crc = 0xFFFFFFFF;
+        // System.IO.Hashing's CRC-32 (the zip polynomial) is vectorised: several GB/s, where a byte-at-a-time table manages ~170 MB/s.
+        private readonly System.IO.Hashing.Crc32 _crc = new();
         private long _length;
 
-        public uint Crc => _crc ^ 0xFFFFFFFF;
+        public uint Crc => _crc.GetCurrentHashAsUInt32();
         public override bool CanRead => false;
         public override bool CanSeek => false;
         public override bool CanWrite => true;
@@ -260,7 +261,7 @@ internal sealed class ZipWriter
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            _crc = Plotting.Crc32.Update(_crc, buffer);
+            _crc.Append(buffer);
             _length += buffer.Length;
             sink.Write(buffer);
         }
