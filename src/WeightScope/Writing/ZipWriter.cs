@@ -6,9 +6,10 @@ namespace WeightScope.Writing;
 
 /// <summary>
 /// Writes a zip archive member by member into a seekable stream, for the zip-based writers (npz, PyTorch). Written here
-/// rather than with <see cref="ZipArchive"/>, which cannot align member data (torch's <c>PyTorchStreamWriter</c> pads
-/// each local header with an <c>FB</c> extra field so data starts on a 64-byte boundary, which also lets readers map
-/// stored members in place) and always buffers or streams through its own compressor.
+/// rather than with <see cref="ZipArchive"/> because that cannot align member data: torch's <c>PyTorchStreamWriter</c>
+/// pads each local header with an <c>FB</c> extra field so data starts on a 64-byte boundary, which also lets readers
+/// map stored members in place. (Checked on .NET 10: <c>ZipArchive</c> with <c>CompressionLevel.NoCompression</c> does
+/// store, method 0, and on a seekable stream writes no data descriptors; it adds no extra field, so no padding.)
 /// Each member's local header is written first with placeholders, the data streamed through a CRC-32 (and, for
 /// deflated members, a raw deflate stream), then the header patched in place — no data descriptors, as Python's
 /// zipfile does on a seekable file. Zip64 fields are used when a size, offset or count needs them
