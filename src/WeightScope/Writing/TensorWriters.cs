@@ -1,5 +1,8 @@
 using WeightScope.Formats.Keras;
+using WeightScope.Formats.NumPy;
+using WeightScope.Formats.PyTorch;
 using WeightScope.Formats.SafeTensors;
+using WeightScope.Formats.TorchSharp;
 using WeightScope.Tensors;
 
 namespace WeightScope.Writing;
@@ -10,8 +13,13 @@ public static class TensorWriters
     private static readonly List<ITensorWriter> s_writers =
     [
         new SafeTensorsWriter(),
-        new Keras3WeightsWriter(),
+        new PyTorchZipWriter(),
+        new NpzWriter(),
+        new NpzWriter(compressed: true),
+        new NpyWriter(),
         new KerasH5Writer(),
+        new Keras3WeightsWriter(),
+        new TorchSharpWriter(),
     ];
 
     /// <summary>Every writer, in the order <c>convert --help</c> lists them.</summary>
