@@ -134,14 +134,16 @@ internal static class WriteCli
         return ExitCode.Ok;
     }
 
-    // A format that records positions rather than names (Keras 3) gives some tensors other names when read back: say which.
+    // A format that records positions rather than names (Keras 3), or no name at all (.npy: the file's), gives tensors
+    // other names when read back: say which.
     private static IEnumerable<string> RenamedOnReading(IReadOnlyList<TensorEntry> written, string path, string format)
     {
         using var back = ModelFile.Open(path);
         var names = back.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var lost = written.Where(t => !names.Contains(t.Name)).Select(t => t.Name).ToList();
         if (lost.Count > 0)
-            yield return $"{format} records positions, not names: {lost.Count} tensor{(lost.Count == 1 ? "" : "s")} ({string.Join(", ", lost.Take(3))}{(lost.Count > 3 ? ", …" : "")}) will be read back under positional names (layer/vars/<i>)";
+            yield return $"{format} does not store tensor names as given: {lost.Count} tensor{(lost.Count == 1 ? "" : "s")} ({string.Join(", ", lost.Take(3))}{(lost.Count > 3 ? ", …" : "")}) will be read back as " +
+                         string.Join(", ", back.Tensors.Select(t => t.Name).Where(n => !written.Any(w => w.Name == n)).Take(3)) + (lost.Count > 3 ? ", …" : "");
     }
 
     // Progress<T> posts to the thread pool; the bar wants the count now, on the writing thread.

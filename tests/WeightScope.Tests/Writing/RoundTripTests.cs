@@ -114,7 +114,7 @@ public sealed class RoundTripTests : IDisposable
         // Names must be unique to be written: drop later duplicates (a few formats allow them; none we write does).
         writable = [.. writable.DistinctBy(t => t.Name)];
 
-        var path = Path.Combine(_dir, "out" + writer.Extensions[0]);
+        var path = Path.Combine(_dir, "out" + (writer.Extensions.Count > 0 ? writer.Extensions[0] : ".bin"));
         TensorWriters.Save(writable, path, writer.Name);
         using var back = ModelFile.Open(path);
         if (!writer.KeepsNames)

@@ -16,6 +16,10 @@ public sealed class NpyWriter : ITensorWriter
     public IReadOnlyList<string> Extensions { get; } = [".npy"];
 
     /// <inheritdoc />
+    /// <remarks>An .npy file holds one array and no name; readers name it after the file.</remarks>
+    public bool KeepsNames => false;
+
+    /// <inheritdoc />
     public void Validate(IReadOnlyList<TensorEntry> tensors, WriteOptions options)
     {
         if (tensors.Count != 1)
