@@ -15,6 +15,7 @@ var root = new Command("weightscope", """
       weightscope health model.pth
       weightscope diff before.pt after.pt --only-different
       weightscope hist model.pth fc1.weight --out fc1.png
+      weightscope export model.pth fc1.weight --to mem --fixed Q3.12 --out rtl/
     """)
 {
     new System.CommandLine.Help.HelpOption(),
@@ -28,6 +29,7 @@ var root = new Command("weightscope", """
     HistCommand.Create(),
     HeatmapCommand.Create(),
     DiffCommand.Create(),
+    ExportCommand.Create(),
 };
 
 var parse = root.Parse(args);

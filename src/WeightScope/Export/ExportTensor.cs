@@ -1,0 +1,208 @@
+using WeightScope.Tensors;
+using WeightScope.Writing;
+
+namespace WeightScope.Export;
+
+/// <summary>The order elements are written in.</summary>
+public enum ElementOrder
+{
+    /// <summary>Row-major (C order): the last index varies fastest.</summary>
+    Row,
+
+    /// <summary>Column-major (Fortran/MATLAB order): the first index varies fastest. The written shape is the reversed shape.</summary>
+    Column,
+}
+
+/// <summary>How a tensor's values become what is written.</summary>
+public sealed record ExportEncoding
+{
+    /// <summary>Values as they are: floats as floats, integers as integers.</summary>
+    public static ExportEncoding AsIs { get; } = new();
+
+    /// <summary>Float tensors as the raw IEEE-754 bits of their elements (for memory files feeding float hardware).</summary>
+    public bool FloatBits { get; init; }
+
+    /// <summary>Signed fixed point (<c>--fixed Qm.n</c>).</summary>
+    public QFormat? Fixed { get; init; }
+
+    /// <summary>Integer quantization width, 8 or 16 (<c>--int8</c>, <c>--int16</c>); null for none.</summary>
+    public int? IntegerBits { get; init; }
+
+    /// <summary>Scale/zero-point rule for <see cref="IntegerBits"/>.</summary>
+    public IntegerScheme Scheme { get; init; } = IntegerScheme.Symmetric;
+
+    /// <summary>Per-channel axis for <see cref="IntegerBits"/>; null for per tensor.</summary>
+    public int? PerChannelAxis { get; init; }
+
+    /// <summary>Rounding for <see cref="Fixed"/> and <see cref="IntegerBits"/>.</summary>
+    public Rounding Rounding { get; init; } = Rounding.NearestEven;
+
+    /// <summary>Overflow handling for <see cref="Fixed"/> and <see cref="IntegerBits"/>.</summary>
+    public Overflow Overflow { get; init; } = Overflow.Saturate;
+
+    /// <summary>True when real values are turned into integers.</summary>
+    public bool Quantizes => Fixed is not null || IntegerBits is not null;
+}
+
+/// <summary>
+/// A tensor made ready to write: its values in output order, and — for integer tensors, quantized floats and raw float bits —
+/// the integer words. Every exporter (C header, .mem, .coe, .mif, text) writes one of these.
+/// </summary>
+public sealed class ExportTensor
+{
+    private ExportTensor(string name, DType dtype, long[] shape, ElementOrder order, double[] values, long[]? words, int bits, bool signed,
+        QuantizedValues? quantized, bool floatBits)
+    {
+        Name = name;
+        SourceDType = dtype;
+        Shape = shape;
+        Order = order;
+        Values = values;
+        Words = words;
+        WordBits = bits;
+        Signed = signed;
+        Quantized = quantized;
+        IsFloatBits = floatBits;
+    }
+
+    /// <summary>The tensor's name (or the view's, e.g. <c>conv.weight[0]</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The source element type.</summary>
+    public DType SourceDType { get; }
+
+    /// <summary>The shape as written: the view's shape, reversed for <see cref="ElementOrder.Column"/>.</summary>
+    public IReadOnlyList<long> Shape { get; }
+
+    /// <summary>The order the elements were put in.</summary>
+    public ElementOrder Order { get; }
+
+    /// <summary>The source values (as float64; integers exactly up to 2^53) in output order.</summary>
+    public double[] Values { get; }
+
+    /// <summary>The integer words in output order; null for float values written as floats.</summary>
+    public long[]? Words { get; }
+
+    /// <summary>Bits per word (dtype size, quantization width or IEEE width); 0 without words.</summary>
+    public int WordBits { get; }
+
+    /// <summary>True when words are signed (two's complement).</summary>
+    public bool Signed { get; }
+
+    /// <summary>Quantization parameters and error report, when values were quantized.</summary>
+    public QuantizedValues? Quantized { get; }
+
+    /// <summary>True when <see cref="Words"/> are raw IEEE bits of float elements.</summary>
+    public bool IsFloatBits { get; }
+
+    /// <summary>True when the values are written as floating-point numbers.</summary>
+    public bool IsFloat => Words is null;
+
+    /// <summary>Element count.</summary>
+    public long Count => Values.LongLength;
+
+    /// <summary>Reads <paramref name="tensor"/> and applies <paramref name="encoding"/> and <paramref name="order"/>.</summary>
+    /// <exception cref="ModelWriteException">The dtype cannot be exported this way (complex, string, float bits of a non-float…).</exception>
+    public static ExportTensor Create(TensorEntry tensor, ExportEncoding? encoding = null, ElementOrder order = ElementOrder.Row)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        encoding ??= ExportEncoding.AsIs;
+        var dt = tensor.DType;
+        if (dt.IsComplex())
+            throw new ModelWriteException($"{tensor.Name}: {dt.Name()} values cannot be exported; select real-valued tensors");
+        bool isFloat = !(dt.IsInteger() || dt == DType.Bool);
+        if (encoding.Quantizes && !isFloat)
+            throw new ModelWriteException($"{tensor.Name}: is {dt.Name()} already; --fixed/--int8/--int16 quantize float tensors (leave them out to write the integers as they are)");
+
+        double[] values;
+        long[]? words = null;
+        int bits = 0;
+        bool signed = true;
+        QuantizedValues? q = null;
+        if (dt == DType.Int64)
+        {
+            words = tensor.ToArray<long>();
+            values = Array.ConvertAll(words, w => (double)w);
+            bits = 64;
+        }
+        else if (dt == DType.UInt64)
+        {
+            words = Array.ConvertAll(tensor.ToArray<ulong>(), w => unchecked((long)w));
+            values = Array.ConvertAll(tensor.ToArray<ulong>(), w => (double)w);
+            (bits, signed) = (64, false);
+        }
+        else
+        {
+            values = tensor.ToFloat64();
+            if (!isFloat)
+            {
+                words = Array.ConvertAll(values, v => (long)v);
+                bits = dt == DType.Bool ? 1 : dt.ItemSize() * 8;
+                signed = dt is DType.Int8 or DType.Int16 or DType.Int32;
+            }
+        }
+
+        if (encoding.Fixed is QFormat f)
+        {
+            q = FixedPoint.Quantize(tensor.Name, values, f, encoding.Rounding, encoding.Overflow);
+        }
+        else if (encoding.IntegerBits is int ib)
+        {
+            q = IntegerQuantizer.Quantize(tensor.Name, values, tensor.Shape.ToArray(), ib, encoding.Scheme, encoding.PerChannelAxis,
+                encoding.Rounding, encoding.Overflow);
+        }
+        else if (encoding.FloatBits && isFloat)
+        {
+            if (dt.IsQuantized() || !dt.IsFloatingPoint())
+                throw new ModelWriteException($"{tensor.Name}: {dt.Name()} has no IEEE bits to export; quantize it (--fixed, --int8, --int16) instead");
+            bits = dt.ItemSize() * 8;
+            signed = false;
+            words = RawBits(tensor, bits);
+        }
+        if (q is not null)
+        {
+            words = q.Words;
+            bits = q.Bits;
+            signed = true;
+        }
+
+        var shape = tensor.Shape.ToArray();
+        if (order == ElementOrder.Column && shape.Length > 1)
+        {
+            values = ColumnMajor(values, shape);
+            if (words is not null) words = ColumnMajor(words, shape);
+            Array.Reverse(shape);
+        }
+        return new ExportTensor(tensor.Name, dt, shape, order, values, words, bits, signed, q, encoding.FloatBits && isFloat);
+    }
+
+    private static long[] RawBits(TensorEntry t, int bits) => bits switch
+    {
+        8 => Array.ConvertAll(t.ToArray<byte>(), w => (long)w),
+        16 => Array.ConvertAll(t.ToArray<ushort>(), w => (long)w),
+        32 => Array.ConvertAll(t.ToArray<uint>(), w => (long)w),
+        _ => t.ToArray<long>(),
+    };
+
+    /// <summary>Row-major <paramref name="source"/> of <paramref name="shape"/> reordered so the first index varies fastest.</summary>
+    internal static T[] ColumnMajor<T>(T[] source, long[] shape)
+    {
+        var result = new T[source.Length];
+        var strides = new long[shape.Length];
+        long s = 1;
+        for (int d = shape.Length - 1; d >= 0; d--) { strides[d] = s; s *= shape[d]; }
+        var index = new long[shape.Length];
+        for (long k = 0; k < source.LongLength; k++)
+        {
+            long offset = 0;
+            for (int d = 0; d < shape.Length; d++) offset += index[d] * strides[d];
+            result[k] = source[offset];
+            for (int d = 0; d < shape.Length; d++) // first index fastest
+            {
+                if (++index[d] < shape[d]) break;
+                index[d] = 0;
+            }
+        }
+        return result;
+    }
+}
