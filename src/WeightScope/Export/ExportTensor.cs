@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using WeightScope.Tensors;
 using WeightScope.Writing;
 
@@ -176,13 +177,25 @@ public sealed class ExportTensor
         return new ExportTensor(tensor.Name, dt, shape, order, values, words, bits, signed, q, encoding.FloatBits && isFloat);
     }
 
-    private static long[] RawBits(TensorEntry t, int bits) => bits switch
+    // The raw element bits from the little-endian bytes: ToArray<uint> is refused for float32 (it checks the element type).
+    private static long[] RawBits(TensorEntry t, int bits)
     {
-        8 => Array.ConvertAll(t.ToArray<byte>(), w => (long)w),
-        16 => Array.ConvertAll(t.ToArray<ushort>(), w => (long)w),
-        32 => Array.ConvertAll(t.ToArray<uint>(), w => (long)w),
-        _ => t.ToArray<long>(),
-    };
+        var bytes = t.ReadBytes();
+        var words = new long[t.ElementCount];
+        int size = bits / 8;
+        for (long i = 0; i < words.LongLength; i++)
+        {
+            var b = bytes.AsSpan((int)(i * size), size);
+            words[i] = bits switch
+            {
+                8 => b[0],
+                16 => BinaryPrimitives.ReadUInt16LittleEndian(b),
+                32 => BinaryPrimitives.ReadUInt32LittleEndian(b),
+                _ => BinaryPrimitives.ReadInt64LittleEndian(b),
+            };
+        }
+        return words;
+    }
 
     /// <summary>Row-major <paramref name="source"/> of <paramref name="shape"/> reordered so the first index varies fastest.</summary>
     internal static T[] ColumnMajor<T>(T[] source, long[] shape)
