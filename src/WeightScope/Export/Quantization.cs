@@ -5,7 +5,8 @@ namespace WeightScope.Export;
 /// <summary>How <c>--int8</c>/<c>--int16</c> choose the scale and zero point.</summary>
 public enum IntegerScheme
 {
-    /// <summary>Zero point 0, scale = max|x| / (2^(b−1) − 1): 0.0 is exact and the range is symmetric.</summary>
+    /// <summary>Zero point 0, scale = max|x| / (2^(b−1) − 1): 0.0 is exact and the range is symmetric (torch's
+    /// <c>per_tensor_symmetric</c> observers with <c>quant_min = −(2^(b−1) − 1)</c>, as TFLite quantizes weights).</summary>
     Symmetric,
 
     /// <summary>Scale = (max − min) / (2^b − 1) over a range that includes 0, zero point chosen so min maps to −2^(b−1)
@@ -84,10 +85,13 @@ public sealed class QuantizedValues
 /// 8- and 16-bit integer quantization (<c>--int8</c>, <c>--int16</c>), per tensor or per channel. The integers are computed as
 /// PyTorch's <c>quantize_per_tensor</c>/<c>quantize_per_channel</c> compute them for a given scale and zero point — in float32,
 /// <c>q = clamp(nearbyint(x · (1f / scale)) + zero_point)</c> — so a checkpoint quantized here and by torch agree bit for bit.
-/// Scales are rounded to float32 (they are stored as C <c>float</c>s).
+/// Scales and zero points are chosen as torch's MinMaxObserver chooses them, in float32 (scales are stored as C <c>float</c>s).
 /// </summary>
 public static class IntegerQuantizer
 {
+    // torch.finfo(torch.float32).eps, the observers' default eps.
+    private const float FloatEpsilon = 1.1920929E-07f;
+
     /// <summary>Quantizes row-major <paramref name="values"/> of <paramref name="shape"/> to <paramref name="bits"/>-bit signed integers.</summary>
     /// <param name="name">Tensor name, for messages.</param>
     /// <param name="values">Row-major values.</param>
@@ -130,20 +134,25 @@ public static class IntegerQuantizer
         var zeroPoints = new long[channels];
         for (long c = 0; c < channels; c++)
         {
-            double scale;
+            // torch.ao.quantization's MinMaxObserver._calculate_qparams, in float32 as torch computes it for float32 tensors:
+            // symmetric: max(-min, max) / ((quant_max - quant_min) / 2) with the range [-(2^(b-1) - 1), 2^(b-1) - 1];
+            // affine: (max - min) / (quant_max - quant_min), zero_point = quant_min - round(min / scale), clamped;
+            // the scale never below float32's epsilon (an all-zero channel gets eps).
+            float lo = (float)min[c], hi = (float)max[c];
+            float scale;
             long zp = 0;
             if (scheme == IntegerScheme.Symmetric)
             {
-                scale = Math.Max(-min[c], max[c]) / qmax;
+                scale = Math.Max(-lo, hi) / ((float)(qmax - (-qmax)) / 2);
+                scale = Math.Max(scale, FloatEpsilon);
             }
             else
             {
-                scale = (max[c] - min[c]) / (qmax - qmin);
-                if (scale > 0) zp = Math.Clamp(qmin - (long)Math.Round(min[c] / scale, MidpointRounding.ToEven), qmin, qmax);
+                scale = (hi - lo) / (float)(qmax - qmin);
+                scale = Math.Max(scale, FloatEpsilon);
+                zp = Math.Clamp(qmin - (long)MathF.Round(lo / scale, MidpointRounding.ToEven), qmin, qmax);
             }
-            // An all-zero channel: any scale represents it exactly; 1 keeps the dequantization well defined.
-            scales[c] = scale > 0 ? (float)scale : 1.0;
-            if (scales[c] == 0) scales[c] = float.Epsilon;
+            scales[c] = scale;
             zeroPoints[c] = zp;
         }
 
