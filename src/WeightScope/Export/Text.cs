@@ -43,10 +43,12 @@ public static class Text
     public static void Write(ExportTensor t, TextWriter output, TextExportOptions? options = null)
     {
         options ??= new TextExportOptions();
-        var texts = Format(t, options.Print);
+        var texts = Format(t, options.Print, out int torchWidth);
         long rowLength = options.PerLine == PerLine.Row && t.Shape.Count > 0 ? t.Shape[^1] : 1;
         if (rowLength == 0) return;
-        int width = options.Csv || options.PerLine == PerLine.Value ? 0 : texts.Length == 0 ? 0 : texts.Max(s => s.Length);
+        // Rows of a text file are aligned as torch aligns them: to its formatter's width (which, with sci_mode forced,
+        // is the width of the notation torch would have chosen, so forced notation may not pad at all, as in torch).
+        int width = options.Csv || options.PerLine == PerLine.Value ? 0 : torchWidth;
         string sep = options.Csv ? "," : " ";
         var line = new System.Text.StringBuilder();
         for (long i = 0; i < texts.LongLength; i += rowLength)
@@ -62,13 +64,21 @@ public static class Text
     }
 
     /// <summary>Each value as text: torch's element format (common notation chosen from all values) without padding.</summary>
-    public static string[] Format(ExportTensor t, PrintOptions print)
+    public static string[] Format(ExportTensor t, PrintOptions print) => Format(t, print, out _);
+
+    private static string[] Format(ExportTensor t, PrintOptions print, out int width)
     {
+        ArgumentNullException.ThrowIfNull(t);
         if (t.Words is not null)
-            return t.Signed || t.WordBits < 64
+        {
+            var ints = t.Signed || t.WordBits < 64
                 ? Array.ConvertAll(t.Words, w => w.ToString(CultureInfo.InvariantCulture))
                 : Array.ConvertAll(t.Words, w => unchecked((ulong)w).ToString(CultureInfo.InvariantCulture));
+            width = new ElementFormatter(ints).Width;
+            return ints;
+        }
         var f = new ElementFormatter(t.Values, print);
+        width = f.Width;
         return Array.ConvertAll(t.Values, v => f.Format(v).TrimStart());
     }
 }
