@@ -23,7 +23,7 @@ internal static class ExportCommand
         var output = new Option<string>("--out", "-o") { Description = "Output folder (created if missing); one file per tensor, named after it", Required = true };
         var index = new Option<string?>("--index") { Description = "numpy-style index applied to every selected tensor first: '[0,0,0,:]'" };
         var reshape = new Option<string?>("--reshape") { Description = "Reshape (after --index), one dimension may be -1: '-1,1'" };
-        var transpose = new Option<bool>("--transpose", "-T") { Description = "Swap the last two dimensions (after --reshape)" };
+        var transpose = new Option<bool>("--transpose", "-T") { Description = "Swap the last two dimensions (after --reshape; tensors below 2 dimensions are left as they are)" };
         var order = new Option<string>("--order") { Description = "Element order: row (C, last index fastest) or col (column-major, first index fastest)", DefaultValueFactory = _ => "row" };
         order.AcceptOnlyFromAmong("row", "col");
         var single = new Option<bool>("--single") { Description = "c: all tensors in one header named after the model file, instead of one header per tensor" };
@@ -105,7 +105,9 @@ internal static class ExportCommand
             {
                 if (p.GetValue(index) is { } ix) t = t.Slice(ix);
                 if (p.GetValue(reshape) is { } r) t = t.Reshape(ParseDims(r));
-                if (p.GetValue(transpose)) t = t.Transpose(-2, -1);
+                // As torch's .T, a no-op below two dimensions: exporting a whole model with -T transposes the matrices
+                // and leaves the biases alone.
+                if (p.GetValue(transpose) && t.Shape.Rank >= 2) t = t.Transpose(-2, -1);
                 return t;
             }).ToList();
 
@@ -124,7 +126,10 @@ internal static class ExportCommand
                 var ids = CIdentifiers.Assign(tensors.Select(t => t.Name));
                 files = Render(tensors, ids, target, outDir, modelPath, p.GetValue(single), new CHeaderOptions
                 {
-                    Flat = p.GetValue(flat), Align = p.GetValue(align), Section = p.GetValue(section), Source = modelPath,
+                    Flat = p.GetValue(flat),
+                    Align = p.GetValue(align),
+                    Section = p.GetValue(section),
+                    Source = modelPath,
                 }, new MemoryFileOptions
                 {
                     Width = p.GetValue(width),

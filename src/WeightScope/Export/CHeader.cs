@@ -94,7 +94,8 @@ public static class CHeader
             if (q.Format is { } f) o.WriteLine($"#define {macro}_FRAC_BITS {f.FractionBits}");
             if (q.Axis is int axis)
             {
-                o.WriteLine($"#define {macro}_AXIS {axis}");
+                // The axis of the array as declared: column-major output declares the dimensions reversed.
+                o.WriteLine($"#define {macro}_AXIS {(t.Order == ElementOrder.Column ? shape.Count - 1 - axis : axis)}");
                 o.WriteLine($"static const float {id}_scale[{q.Scales.Count}]{Attributes(options)} = {{");
                 WriteValues(q.Scales.Select(s => Float((float)s)).ToList(), o, options.ValuesPerLine, "    ");
                 o.WriteLine("};");

@@ -97,7 +97,9 @@ public sealed class ExportCliTests : IDisposable
         var expected = new StringWriter { NewLine = "\n" };
         Text.Write(ExportTensor.Create(source), expected, new TextExportOptions
         {
-            Csv = true, PerLine = PerLine.Row, Print = WeightScope.Printing.PrintOptions.Default with { Precision = 6 },
+            Csv = true,
+            PerLine = PerLine.Row,
+            Print = WeightScope.Printing.PrintOptions.Default with { Precision = 6 },
         });
         Assert.Equal(expected.ToString(), File.ReadAllText(file));
     }

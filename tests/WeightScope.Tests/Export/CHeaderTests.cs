@@ -142,6 +142,19 @@ public sealed class CHeaderTests : IDisposable
     }
 
     [Fact]
+    public void Column_major_headers_declare_reversed_dimensions_and_the_declared_axis()
+    {
+        var conv = ModelFile.Open(TestPaths.Fixture("pytorch", "resnet_tiny_state_dict.pth")).Tensors["conv1.weight"]; // [4, 3, 7, 7]
+        var t = ExportTensor.Create(conv, new ExportEncoding { IntegerBits = 8, PerChannelAxis = 0 }, ElementOrder.Column);
+        var w = new StringWriter { NewLine = "\n" };
+        CHeader.Write([t], ["w"], "g", w);
+        var h = w.ToString();
+        Assert.Contains("#define W_SHAPE_0 7\n#define W_SHAPE_1 7\n#define W_SHAPE_2 3\n#define W_SHAPE_3 4\n", h);
+        Assert.Contains("#define W_AXIS 3\n", h);
+        Assert.Contains("static const int8_t w[7][7][3][4] = {", h);
+    }
+
+    [Fact]
     public void Float_literals_are_the_shortest_that_read_back_exactly()
     {
         Assert.Equal("1.0f", CHeader.Float(1f));

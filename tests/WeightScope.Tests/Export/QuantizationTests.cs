@@ -59,8 +59,11 @@ public sealed class QuantizationTests
     private static JsonElement Torch(string name, QuantizedValues q, string? scheme) =>
         JsonDocument.Parse(Python.Run(TorchScript, Fixture, name, JsonSerializer.Serialize(new Dictionary<string, object?>
         {
-            ["bits"] = q.Bits, ["axis"] = q.Axis, ["scheme"] = scheme,
-            ["scales"] = q.Scales.ToArray(), ["zero_points"] = q.ZeroPoints.ToArray(),
+            ["bits"] = q.Bits,
+            ["axis"] = q.Axis,
+            ["scheme"] = scheme,
+            ["scales"] = q.Scales.ToArray(),
+            ["zero_points"] = q.ZeroPoints.ToArray(),
         }))).RootElement;
 
     [PythonTheory("torch")]
@@ -76,7 +79,8 @@ public sealed class QuantizationTests
         var t = ModelFile.Open(Fixture).Tensors[name];
         var q = ExportTensor.Create(t, new ExportEncoding
         {
-            IntegerBits = bits, PerChannelAxis = axis,
+            IntegerBits = bits,
+            PerChannelAxis = axis,
             Scheme = scheme == "symmetric" ? IntegerScheme.Symmetric : IntegerScheme.Asymmetric,
         }).Quantized!;
         var torch = Torch(name, q, bits == 8 ? scheme : null);
