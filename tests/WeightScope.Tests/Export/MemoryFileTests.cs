@@ -12,7 +12,7 @@ namespace WeightScope.Tests.Export;
 /// <summary>.mem, .coe and .mif: two's complement words at several widths, checked against Python and BigInteger arithmetic, and loaded by iverilog.</summary>
 public sealed class MemoryFileTests : IDisposable
 {
-    private static readonly int[] Widths = [4, 8, 12, 16, 32];
+    private static readonly int[] Widths = [4, 5, 8, 10, 12, 16, 31, 32, 64];
 
     private readonly string _dir = Directory.CreateTempSubdirectory("ws-memfile-").FullName;
 
