@@ -52,7 +52,8 @@ internal static class ExportCommand
         var cmd = new Command("export", """
             Export tensors for embedded code and FPGA tools: C/C++ headers, Verilog $readmemh/$readmemb .mem files, Xilinx .coe,
             Intel .mif, plain text and CSV; optionally as fixed point (--fixed Qm.n) or int8/int16 with scale and zero point,
-            reporting the error each quantization makes (max |error|, RMSE, SNR, saturated values).
+            reporting the error each quantization makes (max |error|, RMSE, SNR, saturated values). Stored quantized tensors
+            (qint8, quint8, qint32) are written as their integers with their own scale and zero point.
 
             Examples:
               weightscope export model.pth --to c --out include/
@@ -224,7 +225,8 @@ internal static class ExportCommand
         return files;
     }
 
-    private static string Encoded(ExportTensor t) => t.Quantized is { } q
+    private static string Encoded(ExportTensor t) => t.IsStoredQuantization ? $"stored {t.SourceDType.Name()}"
+        : t.Quantized is { } q
         ? q.Format is { } f ? f.ToString() : $"int{q.Bits} {(q.ZeroPoints.Any(z => z != 0) ? "asymmetric" : "symmetric")}{(q.Axis is int a ? $" per channel (axis {a})" : "")}"
         : t.IsFloatBits ? $"{t.SourceDType.Name()} bits" : t.SourceDType.Name();
 
@@ -234,7 +236,7 @@ internal static class ExportCommand
         {
             var t = tensors[k];
             var line = $"{t.Name}  {t.SourceDType.Name()} [{string.Join(", ", t.Shape)}] -> {fileOf[k]}  ({Encoded(t)})";
-            if (t.Quantized is { } q)
+            if (t.Quantized is { } q && !t.IsStoredQuantization)
             {
                 var r = q.Report;
                 line += $"  max|err| {G(r.MaxAbsError)}  RMSE {G(r.Rmse)}  SNR {(double.IsPositiveInfinity(r.SnrDb) ? "inf" : r.SnrDb.ToString("F1", CultureInfo.InvariantCulture))} dB"
@@ -266,14 +268,14 @@ internal static class ExportCommand
                 w.WriteNumber("bits", t.WordBits);
                 w.WriteBoolean("signed", t.Signed);
             }
-            if (t.Quantized is { } q) WriteQuantization(w, q);
+            if (t.Quantized is { } q) WriteQuantization(w, q, report: !t.IsStoredQuantization);
             w.WriteEndObject();
         }
         w.WriteEndArray();
         w.WriteEndObject();
     });
 
-    private static void WriteQuantization(Utf8JsonWriter w, QuantizedValues q)
+    private static void WriteQuantization(Utf8JsonWriter w, QuantizedValues q, bool report)
     {
         if (q.Format is { } f)
         {
@@ -291,6 +293,7 @@ internal static class ExportCommand
             w.WriteNumber("scale", q.Scales[0]);
             w.WriteNumber("zero_point", q.ZeroPoints[0]);
         }
+        if (!report) return; // stored integers: nothing was approximated here
         w.WriteStartObject("report");
         Json.Number(w, "max_abs_error", q.Report.MaxAbsError);
         Json.Number(w, "rmse", q.Report.Rmse);

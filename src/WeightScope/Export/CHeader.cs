@@ -84,7 +84,7 @@ public static class CHeader
         string ctype = CType(t);
         o.WriteLine($"/* {Comment(t.Name)}: {t.SourceDType.Name()} [{string.Join(", ", shape)}]"
                     + (t.Order == ElementOrder.Column ? ", column-major (dimensions reversed)" : "")
-                    + (t.Quantized is { } q0 ? ", " + Describe(q0) : t.IsFloatBits ? ", raw IEEE bits" : "") + " */");
+                    + (t.Quantized is { } q0 ? ", " + (t.IsStoredQuantization ? "stored, " : "") + Describe(q0) : t.IsFloatBits ? ", raw IEEE bits" : "") + " */");
         o.WriteLine($"#define {macro}_DIMS {shape.Count}");
         for (int d = 0; d < shape.Count; d++) o.WriteLine($"#define {macro}_SHAPE_{d} {shape[d]}");
         o.WriteLine($"#define {macro}_SIZE {t.Count}");
@@ -225,8 +225,8 @@ public static class CHeader
 
     private static string Describe(QuantizedValues q) =>
         q.Format is { } f ? $"fixed point {f}: value = word / 2^{f.FractionBits}"
-        : q.Axis is int a ? $"int{q.Bits} per channel (axis {a}): value = (word - zero_point[c]) * scale[c]"
-        : $"int{q.Bits}: value = (word - ZERO_POINT) * SCALE";
+        : q.Axis is int a ? $"{q.Bits}-bit integers per channel (axis {a}): value = (word - zero_point[c]) * scale[c]"
+        : $"{q.Bits}-bit integers: value = (word - ZERO_POINT) * SCALE";
 
     // Tensor names go into /* */ comments: a "*/" inside would end the comment early.
     private static string Comment(string s) => s.Replace("*/", "* /", StringComparison.Ordinal);

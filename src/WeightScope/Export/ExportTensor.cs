@@ -78,7 +78,7 @@ public sealed class ExportTensor
     /// <summary>The order the elements were put in.</summary>
     public ElementOrder Order { get; }
 
-    /// <summary>The source values (as float64; integers exactly up to 2^53) in output order.</summary>
+    /// <summary>The source values (as float64; integers exactly up to 2^53; quantized dtypes dequantized) in output order.</summary>
     public double[] Values { get; }
 
     /// <summary>The integer words in output order; null for float values written as floats.</summary>
@@ -92,6 +92,10 @@ public sealed class ExportTensor
 
     /// <summary>Quantization parameters and error report, when values were quantized.</summary>
     public QuantizedValues? Quantized { get; }
+
+    /// <summary>True when <see cref="Words"/> are the integers a quantized tensor (qint8, quint8, qint32) stores, with its
+    /// own scale and zero point in <see cref="Quantized"/> (the report compares them with their own dequantization).</summary>
+    public bool IsStoredQuantization { get; private init; }
 
     /// <summary>True when <see cref="Words"/> are raw IEEE bits of float elements.</summary>
     public bool IsFloatBits { get; }
@@ -143,7 +147,25 @@ public sealed class ExportTensor
             }
         }
 
-        if (encoding.Fixed is QFormat f)
+        bool stored = false;
+        if (!encoding.Quantizes && !encoding.FloatBits && dt.IsQuantized()
+            && tensor.Quantization is { Scheme: QuantizationScheme.PerTensorAffine or QuantizationScheme.PerChannelAffine } sq)
+        {
+            // A stored quantized tensor (torch qint8/quint8/qint32): its own integers and parameters, as int_repr() gives them.
+            words = dt switch
+            {
+                DType.QInt8 => Array.ConvertAll(tensor.ToArray<sbyte>(), w => (long)w),
+                DType.QUInt8 => Array.ConvertAll(tensor.ToArray<byte>(), w => (long)w),
+                _ => Array.ConvertAll(tensor.ToArray<int>(), w => (long)w),
+            };
+            int? axis = sq.Scheme == QuantizationScheme.PerChannelAffine ? sq.Axis : null;
+            long stride = 1;
+            for (int d = (axis ?? 0) + 1; axis is not null && d < tensor.Shape.Rank; d++) stride *= tensor.Shape[d];
+            q = QuantizedValues.Create(values, words, dt.ItemSize() * 8, sq.Scales, sq.ZeroPoints, axis, null, 0, stride,
+                axis is int a ? tensor.Shape[a] : 1);
+            stored = true;
+        }
+        else if (encoding.Fixed is QFormat f)
         {
             q = FixedPoint.Quantize(tensor.Name, values, f, encoding.Rounding, encoding.Overflow);
         }
@@ -164,7 +186,7 @@ public sealed class ExportTensor
         {
             words = q.Words;
             bits = q.Bits;
-            signed = true;
+            signed = dt != DType.QUInt8 || !stored;
         }
 
         var shape = tensor.Shape.ToArray();
@@ -174,7 +196,7 @@ public sealed class ExportTensor
             if (words is not null) words = ColumnMajor(words, shape);
             Array.Reverse(shape);
         }
-        return new ExportTensor(tensor.Name, dt, shape, order, values, words, bits, signed, q, encoding.FloatBits && isFloat);
+        return new ExportTensor(tensor.Name, dt, shape, order, values, words, bits, signed, q, encoding.FloatBits && isFloat) { IsStoredQuantization = stored };
     }
 
     // The raw element bits from the little-endian bytes: ToArray<uint> is refused for float32 (it checks the element type).

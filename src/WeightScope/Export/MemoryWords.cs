@@ -97,7 +97,10 @@ public static class MemoryWords
     /// <summary>One-line description of how the words encode the values, for file comments.</summary>
     public static string Describe(ExportTensor t, int width)
     {
-        string how = t.Quantized is { } q
+        string how = t.IsStoredQuantization ? $"stored {t.SourceDType.Name()}" + (t.Quantized!.Axis is int sa
+                ? $" per channel along axis {sa} (value = (word - zero_point[c]) * scale[c])"
+                : $" (value = (word - {t.Quantized.ZeroPoints[0]}) * {t.Quantized.Scales[0].ToString("R", CultureInfo.InvariantCulture)})")
+            : t.Quantized is { } q
             ? (q.Format is { } f ? $"fixed point {f} (value = word / 2^{f.FractionBits})"
                 : q.Axis is int a ? $"int{q.Bits} per channel along axis {a} (value = (word - zero_point[c]) * scale[c])"
                 : $"int{q.Bits} (value = (word - {q.ZeroPoints[0]}) * {q.Scales[0].ToString("R", CultureInfo.InvariantCulture)})")

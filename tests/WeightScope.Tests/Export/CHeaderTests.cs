@@ -118,6 +118,45 @@ public sealed class CHeaderTests : IDisposable
         Assert.Contains("static const float fc1_pc_scale[5]", File.ReadAllText(Path.Combine(_dir, "model.h")));
     }
 
+    [ToolFact("gcc")]
+    public void Gcc_reads_the_integers_and_parameters_of_stored_quantized_tensors()
+    {
+        // torch's int_repr() and q_scale()/q_zero_point(), saved beside the fixture when torch wrote it.
+        var path = TestPaths.Fixture("pytorch", "quantized.pt");
+        using var expected = System.Text.Json.JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("pytorch", "quantized.expected.json")));
+        var cases = expected.RootElement.GetProperty("tensors").EnumerateArray()
+            .Where(e => e.TryGetProperty("int_repr", out _) && e.GetProperty("q").GetProperty("qscheme").GetString()!.EndsWith("_affine", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(cases);
+        var model = ModelFile.Open(path);
+        var tensors = cases.Select(e => ExportTensor.Create(model.Tensors[e.GetProperty("name").GetString()!])).ToList();
+        var lines = CompileAndPrint(tensors, new CHeaderOptions());
+        int pos = 0;
+        foreach (var (e, t) in cases.Zip(tensors))
+        {
+            Assert.True(t.IsStoredQuantization);
+            Assert.StartsWith("# ", lines[pos++]);
+            var ints = e.GetProperty("int_repr").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+            Assert.Equal(ints, lines[pos..(pos + ints.Length)].Select(long.Parse));
+            pos += ints.Length;
+            var q = e.GetProperty("q");
+            if (q.TryGetProperty("scale", out var scale))
+            {
+                var parts = lines[pos++].Split(' ');
+                Assert.Equal((float)scale.GetDouble(), float.Parse(parts[1], CultureInfo.InvariantCulture));
+                Assert.Equal(q.GetProperty("zero_point").GetInt64(), long.Parse(parts[3], CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                Assert.Equal(q.GetProperty("axis").GetInt32(), t.Quantized!.Axis);
+                Assert.Equal(q.GetProperty("zero_points").EnumerateArray().Select(x => x.GetInt64()), t.Quantized.ZeroPoints);
+            }
+        }
+        var header = File.ReadAllText(Path.Combine(_dir, "model.h"));
+        Assert.Contains("static const uint8_t per_tensor_quint8[2][5]", header);
+        Assert.Contains("static const int32_t per_tensor_qint32[2][5]", header);
+    }
+
     [Fact]
     public void Headers_have_guard_shape_macros_and_attributes()
     {
