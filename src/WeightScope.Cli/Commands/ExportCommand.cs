@@ -152,6 +152,9 @@ internal static class ExportCommand
                 throw new UsageException(e.Message);
             }
 
+            if (encoding.Quantizes || encoding.FloatBits)
+                foreach (var t in tensors.Where(t => t.Quantized is null && !t.IsFloatBits))
+                    Console.Error.WriteLine($"note: {t.Name} is {t.SourceDType.Name()}: written as its integers, not converted");
             Directory.CreateDirectory(outDir);
             var fileOf = new string[tensors.Count];
             foreach (var (path, content, members) in files)

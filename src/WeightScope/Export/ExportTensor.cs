@@ -23,7 +23,7 @@ public sealed record ExportEncoding
     /// <summary>Float tensors as the raw IEEE-754 bits of their elements (for memory files feeding float hardware).</summary>
     public bool FloatBits { get; init; }
 
-    /// <summary>Signed fixed point (<c>--fixed Qm.n</c>).</summary>
+    /// <summary>Signed fixed point (<c>--fixed Qm.n</c>); like the other quantizations, for float tensors only (integer tensors are kept).</summary>
     public QFormat? Fixed { get; init; }
 
     /// <summary>Integer quantization width, 8 or 16 (<c>--int8</c>, <c>--int16</c>); null for none.</summary>
@@ -106,7 +106,11 @@ public sealed class ExportTensor
     /// <summary>Element count.</summary>
     public long Count => Values.LongLength;
 
-    /// <summary>Reads <paramref name="tensor"/> and applies <paramref name="encoding"/> and <paramref name="order"/>.</summary>
+    /// <summary>
+    /// Reads <paramref name="tensor"/> and applies <paramref name="encoding"/> and <paramref name="order"/>. Quantization and
+    /// float bits apply to float (and stored quantized) tensors; integer and bool tensors keep their integers, so a whole
+    /// model exports with its counters (<c>num_batches_tracked</c>) intact.
+    /// </summary>
     /// <exception cref="ModelWriteException">The dtype cannot be exported this way (complex, string, float bits of a non-float…).</exception>
     public static ExportTensor Create(TensorEntry tensor, ExportEncoding? encoding = null, ElementOrder order = ElementOrder.Row)
     {
@@ -116,8 +120,6 @@ public sealed class ExportTensor
         if (dt.IsComplex())
             throw new ModelWriteException($"{tensor.Name}: {dt.Name()} values cannot be exported; select real-valued tensors");
         bool isFloat = !(dt.IsInteger() || dt == DType.Bool);
-        if (encoding.Quantizes && !isFloat)
-            throw new ModelWriteException($"{tensor.Name}: is {dt.Name()} already; --fixed/--int8/--int16 quantize float tensors (leave them out to write the integers as they are)");
 
         double[] values;
         long[]? words = null;
@@ -165,11 +167,11 @@ public sealed class ExportTensor
                 axis is int a ? tensor.Shape[a] : 1);
             stored = true;
         }
-        else if (encoding.Fixed is QFormat f)
+        else if (encoding.Fixed is QFormat f && isFloat)
         {
             q = FixedPoint.Quantize(tensor.Name, values, f, encoding.Rounding, encoding.Overflow);
         }
-        else if (encoding.IntegerBits is int ib)
+        else if (encoding.IntegerBits is int ib && isFloat)
         {
             q = IntegerQuantizer.Quantize(tensor.Name, values, tensor.Shape.ToArray(), ib, encoding.Scheme, encoding.PerChannelAxis,
                 encoding.Rounding, encoding.Overflow);

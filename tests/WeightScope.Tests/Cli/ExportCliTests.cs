@@ -104,6 +104,17 @@ public sealed class ExportCliTests : IDisposable
         Assert.Equal(expected.ToString(), File.ReadAllText(file));
     }
 
+    [Fact]
+    public void Whole_model_quantization_keeps_integer_tensors_and_says_so()
+    {
+        var r = CliRunner.Run("export", Resnet, "--to", "mem", "--int8", "--out", Out());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("note: bn1.num_batches_tracked is int64: written as its integers, not converted", r.Stderr);
+        var words = File.ReadAllLines(Path.Combine(Out(), "bn1_num_batches_tracked.mem")).Where(l => !l.StartsWith("//", StringComparison.Ordinal));
+        Assert.Equal(ModelFile.Open(Resnet).Tensors["bn1.num_batches_tracked"].ToArray<long>().Select(v => v.ToString("x16")), words);
+        Assert.Equal(8, File.ReadAllLines(Path.Combine(Out(), "conv1_weight.mem"))[^1].Length * 4);
+    }
+
     [Theory]
     [InlineData("--to mem --flat", "--flat applies to --to c only, not --to mem")]
     [InlineData("--to c --radix hex", "--radix applies to --to mem|coe|mif only, not --to c")]

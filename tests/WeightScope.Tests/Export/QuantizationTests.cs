@@ -157,8 +157,11 @@ public sealed class QuantizationTests
         e = Assert.Throws<ModelWriteException>(() => IntegerQuantizer.Quantize("w", [1.0, 2.0], [2], 8, IntegerScheme.Symmetric, axis: 1));
         Assert.Contains("axis 1 is out of range", e.Message);
         var ints = ModelFile.Open(TestPaths.Fixture("pytorch", "every_dtype.pt")).Tensors["int8"];
-        e = Assert.Throws<ModelWriteException>(() => ExportTensor.Create(ints, new ExportEncoding { IntegerBits = 8 }));
-        Assert.Contains("int8: is int8 already", e.Message);
+        // Integer tensors are kept as they are (a whole model quantizes its floats and keeps num_batches_tracked).
+        var kept = ExportTensor.Create(ints, new ExportEncoding { IntegerBits = 16 });
+        Assert.Null(kept.Quantized);
+        Assert.Equal(8, kept.WordBits);
+        Assert.Equal(ints.ToArray<sbyte>().Select(v => (long)v), kept.Words!);
         Assert.Throws<FormatException>(() => QFormat.Parse("Q3"));
         Assert.Contains("at most 32", Assert.Throws<FormatException>(() => QFormat.Parse("Q20.20")).Message);
         Assert.Equal(new QFormat(3, 12), QFormat.Parse("q3.12"));
