@@ -157,6 +157,30 @@ public sealed class CHeaderTests : IDisposable
         Assert.Contains("static const int32_t per_tensor_qint32[2][5]", header);
     }
 
+    [ToolFact("g++")]
+    public void Headers_compile_as_cpp_too()
+    {
+        // Tensor names that are C++ keywords, quantized per-channel arrays, NaN/Inf macros, attributes: all valid C++17.
+        var sources = ModelFile.Open(TestPaths.Fixture("pytorch", "special_values.pt")).Tensors.ToList();
+        var tensors = sources.Select(t => ExportTensor.Create(t.With(name: t.Name == "float32" ? "class" : t.Name))).ToList();
+        var fc1 = ModelFile.Open(TestPaths.Fixture("pytorch", "simple_nn_state_dict.pth")).Tensors["fc1.weight"];
+        tensors.Add(ExportTensor.Create(fc1.With(name: "new"), new ExportEncoding { IntegerBits = 8, PerChannelAxis = 0 }));
+        var ids = CIdentifiers.Assign(tensors.Select(t => t.Name));
+        Assert.Equal("class_", ids[0]);
+        var header = new StringWriter { NewLine = "\n" };
+        CHeader.Write(tensors, ids, "cpp", header, new CHeaderOptions { Align = 64, Section = ".rodata.w" });
+        File.WriteAllText(Path.Combine(_dir, "model.h"), header.ToString());
+        File.WriteAllText(Path.Combine(_dir, "main.cpp"), """
+            #include <cstdio>
+            #include "model.h"
+            int main() { std::printf("%g %d %g\n", (double)class_[7], (int)new_[4][9], (double)new__scale[4]); return 0; }
+            """);
+        ExternalTools.Run(_dir, "g++", "-std=c++17", "-Wall", "-Werror", "-Wno-unused-variable", "-o", "main", "main.cpp");
+        var printed = ExternalTools.Run(_dir, Path.Combine(_dir, "main")).Trim().Split(' ');
+        Assert.Equal(sources[0].ToFloat64()[7], double.Parse(printed[0], CultureInfo.InvariantCulture));
+        Assert.Equal(tensors[^1].Words![49], long.Parse(printed[1], CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public void Headers_have_guard_shape_macros_and_attributes()
     {
