@@ -17,6 +17,7 @@ var root = new Command("weightscope", """
       weightscope hist model.pth fc1.weight --out fc1.png
       weightscope convert model.pt model.safetensors --dtype float16
       weightscope edit model.pt edited.pt --zero 'fc2.*'
+      weightscope export model.pth fc1.weight --to mem --fixed Q3.12 --out rtl/
     """)
 {
     new System.CommandLine.Help.HelpOption(),
@@ -32,6 +33,7 @@ var root = new Command("weightscope", """
     DiffCommand.Create(),
     ConvertCommand.Create(),
     EditCommand.Create(),
+    ExportCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -44,6 +44,7 @@ public sealed class NativeCliTests : IClassFixture<NativeCliTests.NativeBuild>
         new[] { "--help" },
         new[] { "--version" },
         new[] { "stats", "--help" },
+        new[] { "export", "--help" },
         new[] { "list", Sample },
         new[] { "list", "--json", Sample },
         new[] { "show", Sample, "fc1.weight", "--precision", "2" },
@@ -78,6 +79,7 @@ public sealed class NativeCliTests : IClassFixture<NativeCliTests.NativeBuild>
         new[] { "list", F("keras", "bad_model_config.h5") },
         new[] { "list", F("keras", "bad_keras3_no_config.keras") },
         new[] { "show", Sample, "nope" },
+        new[] { "export", Sample, "--to", "mem", "--out", "never-written" },
         new[] { "list", "--no-such-option", Sample },
     };
 
@@ -126,6 +128,40 @@ public sealed class NativeCliTests : IClassFixture<NativeCliTests.NativeBuild>
                 Assert.Equal(0, CliRunner.RunProgram(_build.Exe, [], null, verb, file, name, "--out", native).ExitCode);
                 Assert.True(new FileInfo(managed).Length > 100, $"{managed} is too small to be a figure");
                 Assert.Equal(File.ReadAllBytes(managed), File.ReadAllBytes(native));
+            }
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [NativeFact]
+    public void Exports_are_byte_identical()
+    {
+        // Quantization runs float32 arithmetic (torch's x * (1f / scale)): native code must round exactly as the JIT does.
+        var dir = Directory.CreateTempSubdirectory("ws-native-export-").FullName;
+        try
+        {
+            var resnet = F("pytorch", "resnet_tiny_state_dict.pth");
+            foreach (var args in new[]
+            {
+                new[] { resnet, "--to", "c", "--single", "--align", "16" },
+                new[] { resnet, "--to", "mem", "--int8", "--per-channel", "0", "--asymmetric" },
+                new[] { resnet, "conv1.weight", "--to", "mif", "--fixed", "Q1.14", "--rounding", "truncate" },
+                new[] { resnet, "conv1.weight", "--to", "coe", "--int16", "--order", "col", "--radix", "bin" },
+                new[] { F("pytorch", "special_values.pt"), "--to", "txt", "--per-line", "row", "--precision", "6" },
+                new[] { F("pytorch", "quantized.pt"), "--to", "csv" },
+            })
+            {
+                string managed = Path.Combine(dir, "managed"), native = Path.Combine(dir, "native");
+                var m = CliRunner.Run(["export", .. args, "--out", managed, "--json"]);
+                var n = CliRunner.RunProgram(_build.Exe, [], null, ["export", .. args, "--out", native, "--json"]);
+                Assert.True(m.ExitCode == 0, m.Stderr);
+                Assert.Equal(m.ExitCode, n.ExitCode);
+                Assert.Equal(m.Stdout.Replace(managed, native, StringComparison.Ordinal), n.Stdout);
+                var files = Directory.GetFiles(managed).Select(Path.GetFileName).Order().ToList();
+                Assert.Equal(files, Directory.GetFiles(native).Select(Path.GetFileName).Order().ToList());
+                foreach (var f in files) Assert.Equal(File.ReadAllBytes(Path.Combine(managed, f!)), File.ReadAllBytes(Path.Combine(native, f!)));
+                Directory.Delete(managed, true);
+                Directory.Delete(native, true);
             }
         }
         finally { Directory.Delete(dir, recursive: true); }

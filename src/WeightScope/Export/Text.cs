@@ -1,0 +1,84 @@
+using System.Globalization;
+using WeightScope.Printing;
+
+namespace WeightScope.Export;
+
+/// <summary>What one line of a text export holds.</summary>
+public enum PerLine
+{
+    /// <summary>One value per line.</summary>
+    Value,
+
+    /// <summary>One row (the last dimension) per line.</summary>
+    Row,
+}
+
+/// <summary>Options of <see cref="Text"/>.</summary>
+public sealed record TextExportOptions
+{
+    /// <summary>torch print options: <see cref="PrintOptions.Precision"/> and <see cref="PrintOptions.SciMode"/> choose the
+    /// notation exactly as <c>print(tensor)</c> does (threshold and line width do not apply: every value is written).</summary>
+    public PrintOptions Print { get; init; } = PrintOptions.Default;
+
+    /// <summary>Values or rows per line.</summary>
+    public PerLine PerLine { get; init; } = PerLine.Value;
+
+    /// <summary>True for CSV (comma-separated, no padding); false for text (values of a row space-separated and aligned as torch aligns them).</summary>
+    public bool Csv { get; init; }
+}
+
+/// <summary>
+/// Plain text and CSV: every value, in output order, formatted as torch formats tensor elements (integer words as integers),
+/// one value or one row per line.
+/// </summary>
+public static class Text
+{
+    /// <summary>Extension of text files.</summary>
+    public const string TextExtension = ".txt";
+
+    /// <summary>Extension of CSV files.</summary>
+    public const string CsvExtension = ".csv";
+
+    /// <summary>Writes <paramref name="t"/>'s values.</summary>
+    public static void Write(ExportTensor t, TextWriter output, TextExportOptions? options = null)
+    {
+        options ??= new TextExportOptions();
+        var texts = Format(t, options.Print, out int torchWidth);
+        long rowLength = options.PerLine == PerLine.Row && t.Shape.Count > 0 ? t.Shape[^1] : 1;
+        if (rowLength == 0) return;
+        // Rows of a text file are aligned as torch aligns them: to its formatter's width (which, with sci_mode forced,
+        // is the width of the notation torch would have chosen, so forced notation may not pad at all, as in torch).
+        int width = options.Csv || options.PerLine == PerLine.Value ? 0 : torchWidth;
+        string sep = options.Csv ? "," : " ";
+        var line = new System.Text.StringBuilder();
+        for (long i = 0; i < texts.LongLength; i += rowLength)
+        {
+            line.Clear();
+            for (long j = i; j < i + rowLength; j++)
+            {
+                if (j > i) line.Append(sep);
+                line.Append(width > 0 ? texts[j].PadLeft(width) : texts[j]);
+            }
+            output.WriteLine(line.ToString());
+        }
+    }
+
+    /// <summary>Each value as text: torch's element format (common notation chosen from all values) without padding.</summary>
+    public static string[] Format(ExportTensor t, PrintOptions print) => Format(t, print, out _);
+
+    private static string[] Format(ExportTensor t, PrintOptions print, out int width)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        if (t.Words is not null)
+        {
+            var ints = t.Signed || t.WordBits < 64
+                ? Array.ConvertAll(t.Words, w => w.ToString(CultureInfo.InvariantCulture))
+                : Array.ConvertAll(t.Words, w => unchecked((ulong)w).ToString(CultureInfo.InvariantCulture));
+            width = new ElementFormatter(ints).Width;
+            return ints;
+        }
+        var f = new ElementFormatter(t.Values, print);
+        width = f.Width;
+        return Array.ConvertAll(t.Values, v => f.Format(v).TrimStart());
+    }
+}
