@@ -48,6 +48,10 @@ internal static class ExportCommand
         rounding.AcceptOnlyFromAmong("nearest-even", "truncate");
         var overflow = new Option<string?>("--overflow") { Description = "saturate (default) or wrap (two's complement) for values outside the range" };
         overflow.AcceptOnlyFromAmong("saturate", "wrap");
+        var splitGates = new Option<bool>("--split-gates") { Description = "Split GRU/LSTM weights and biases into one tensor per gate (PyTorch r,z,n / i,f,g,o; Keras z,r,h / i,f,c,o; ONNX z,r,h / i,o,f,c), named with the source framework's gate letters" };
+        var gateOrder = new Option<string?>("--gate-order") { Description = "--split-gates: order of the gates written, e.g. 'i,f,g,o', 'z,r,n' (any framework's letters: n = h, g = c) or a framework name (pytorch, keras, onnx)" };
+        var gateLayout = new Option<string?>("--gate-layout") { Description = "--split-gates: the framework layout of the weights (default: detected from names and the model graph)" };
+        gateLayout.AcceptOnlyFromAmong("pytorch", "keras", "onnx");
         var json = Common.JsonOption();
         var cmd = new Command("export", """
             Export tensors for embedded code and FPGA tools: C/C++ headers, Verilog $readmemh/$readmemb .mem files, Xilinx .coe,
@@ -64,10 +68,12 @@ internal static class ExportCommand
               weightscope export model.pth conv.weight --index '[0,0,0,:]' --reshape -1,1 --to txt --precision 6 --out txt/
               weightscope export model.pth fc1.weight --to csv --per-line row --order col --out csv/
               weightscope export model.pth fc1.weight --to mem --float-bits --out rtl/
+              weightscope export gru.pt 'gru.*' --split-gates --gate-order z,r,n --to mem --fixed Q3.12 --out bram/
             """)
         {
             file, names, to, output, index, reshape, transpose, order, single, flat, align, section, radix, width, floatBits,
-            perLine, precision, sciMode, fixedQ, int8, int16, symmetric, asymmetric, perChannel, rounding, overflow, json,
+            perLine, precision, sciMode, fixedQ, int8, int16, symmetric, asymmetric, perChannel, rounding, overflow,
+            splitGates, gateOrder, gateLayout, json,
         };
         cmd.SetAction(p => Common.Run(() =>
         {
@@ -102,6 +108,16 @@ internal static class ExportCommand
             var specs = p.GetValue(names) ?? [];
             var selected = specs.Length == 0 ? model.Tensors.ToList() : HistCommand.Select(model, specs);
             if (selected.Count == 0) throw new UsageException($"{modelPath} has no tensors to export");
+            GateSplitResult? gates = null;
+            if (p.GetValue(splitGates))
+            {
+                gates = SplitGates(model, selected, p.GetValue(gateOrder), p.GetValue(gateLayout));
+                selected = [.. gates.Tensors];
+            }
+            else if (p.GetValue(gateOrder) is not null || p.GetValue(gateLayout) is not null)
+            {
+                throw new UsageException("--gate-order and --gate-layout apply to --split-gates");
+            }
             var views = selected.Select(t =>
             {
                 if (p.GetValue(index) is { } ix) t = t.Slice(ix);
@@ -166,8 +182,8 @@ internal static class ExportCommand
                 });
                 foreach (var m in members) fileOf[m] = path;
             }
-            if (p.GetValue(json)) WriteJson(tensors, fileOf);
-            else WriteText(tensors, fileOf);
+            if (p.GetValue(json)) WriteJson(tensors, fileOf, gates);
+            else WriteText(tensors, fileOf, gates);
             return ExitCode.Ok;
         }));
         return cmd;
@@ -233,8 +249,41 @@ internal static class ExportCommand
         ? q.Format is { } f ? f.ToString() : $"int{q.Bits} {(q.ZeroPoints.Any(z => z != 0) ? "asymmetric" : "symmetric")}{(q.Axis is int a ? $" per channel (axis {a})" : "")}"
         : t.IsFloatBits ? $"{t.SourceDType.Name()} bits" : t.SourceDType.Name();
 
-    private static void WriteText(List<ExportTensor> tensors, string[] fileOf)
+    // Gates are found over the whole model (a GRU's weight_ih alone does not say whether its rows are 3 or 4 gates: its
+    // weight_hh partner does), then each selected tensor that was split is replaced by its gates, in place; so a name
+    // given on the command line is the stacked tensor's, and --index, --reshape and --transpose apply to each gate.
+    private static GateSplitResult SplitGates(ModelFile model, List<TensorEntry> selected, string? order, string? layout)
     {
+        GateSplitResult all;
+        try
+        {
+            all = GateSplit.Run(model.Tensors, new GateSplitOptions
+            {
+                GateOrder = order,
+                Layout = layout switch { "pytorch" => GateLayout.PyTorch, "keras" => GateLayout.Keras, "onnx" => GateLayout.Onnx, _ => null },
+            }, model.HasModuleTypes ? model.Modules : null);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new UsageException("--split-gates: " + e.Message);
+        }
+        var byName = all.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var records = all.Split.ToDictionary(r => r.Source, StringComparer.Ordinal);
+        var tensors = selected.SelectMany(t => records.TryGetValue(t.Name, out var r) ? r.Outputs.Select(o => byName[o]) : [t]).ToList();
+        var split = selected.Where(t => records.ContainsKey(t.Name)).Select(t => records[t.Name]).ToList();
+        var selectedNames = selected.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var notes = all.Notes.Where(n => selectedNames.Any(name => n.Contains(name, StringComparison.Ordinal))).ToList();
+        foreach (var note in notes) Console.Error.WriteLine($"note: {note}");
+        if (split.Count == 0)
+            throw new UsageException("--split-gates: no GRU or LSTM weights among the selected tensors" +
+                                     (notes.Count > 0 ? " (see the notes above)" : " (PyTorch weight_ih_l0/weight_hh_l0…, Keras kernel/recurrent_kernel/bias of a GRU or LSTM cell, ONNX GRU/LSTM W/R/B)"));
+        return new GateSplitResult(tensors, split, notes);
+    }
+
+    private static void WriteText(List<ExportTensor> tensors, string[] fileOf, GateSplitResult? gates)
+    {
+        foreach (var g in gates?.Split ?? [])
+            Console.Out.WriteLine($"split {g.Source} ({g.Layout.ToString().ToLowerInvariant()} {g.Cell.ToString().ToUpperInvariant()}, gates {string.Join(",", g.Gates.ToCharArray())}) -> {string.Join(", ", g.Outputs)}");
         for (int k = 0; k < tensors.Count; k++)
         {
             var t = tensors[k];
@@ -251,10 +300,25 @@ internal static class ExportCommand
 
     private static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
 
-    /// <summary><c>{"tensors":[{"name","dtype","shape","file","encoding","bits","signed", quantized: "scale","zero_point","axis","report":{…}}]}</c>.</summary>
-    private static void WriteJson(List<ExportTensor> tensors, string[] fileOf) => Json.Write(w =>
+    /// <summary><c>{"split_gates"?:[{"source","layout","cell","gates","outputs"}],"tensors":[{"name","dtype","shape","file","encoding","bits","signed", quantized: "scale","zero_point","axis","report":{…}}]}</c>.</summary>
+    private static void WriteJson(List<ExportTensor> tensors, string[] fileOf, GateSplitResult? gates) => Json.Write(w =>
     {
         w.WriteStartObject();
+        if (gates is not null)
+        {
+            w.WriteStartArray("split_gates");
+            foreach (var g in gates.Split)
+            {
+                w.WriteStartObject();
+                w.WriteString("source", g.Source);
+                w.WriteString("layout", g.Layout.ToString().ToLowerInvariant());
+                w.WriteString("cell", g.Cell.ToString().ToLowerInvariant());
+                w.WriteString("gates", g.Gates);
+                Json.Strings(w, "outputs", g.Outputs);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
         w.WriteStartArray("tensors");
         for (int k = 0; k < tensors.Count; k++)
         {
