@@ -30,5 +30,8 @@ source "$here/cli.sh"
 # HDF5: h5py against WeightScope, listing and full reads (contiguous and deflate); appends its own section.
 RUNS="$runs" "$here/hdf5_bench.sh"
 
+# convert .pt → .safetensors against cp (+ sync); appends its own section.
+RUNS="$runs" "$here/convert_bench.sh"
+
 # Statistics: weightscope stats against numpy, torch and a C reference loop; appends its own section.
 RUNS="$runs" "$here/stats_bench.sh"
