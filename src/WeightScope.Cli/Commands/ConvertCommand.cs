@@ -64,6 +64,8 @@ internal static class ConvertCommand
                 SharedStorage = p.GetValue(refuseShared) ? SharedStoragePolicy.Refuse : SharedStoragePolicy.Copy,
                 Compress = p.GetValue(compress),
             };
+            if (options.Compress && !(p.GetValue(format) is { } f ? TensorWriters.ByName(f) : TensorWriters.ForPath(p.GetValue(output)!)).Name.StartsWith("npz", StringComparison.Ordinal))
+                throw new UsageException("--compress applies to .npz output (np.savez_compressed); the other formats are written uncompressed, as their frameworks write them");
             return WriteCli.Save(tensors, p.GetValue(output)!, p.GetValue(format), options, p.GetValue(json), "wrote");
         }));
         return cmd;

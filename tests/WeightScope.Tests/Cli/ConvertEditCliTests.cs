@@ -102,6 +102,9 @@ public sealed class ConvertEditCliTests : IDisposable
         var quantized = CliRunner.Run("convert", TestPaths.Fixture("pytorch", "quantized.pt"), Out("q.safetensors"));
         Assert.Equal(2, quantized.ExitCode);
         Assert.Contains("--dtype float32", quantized.Stderr);
+        var compress = CliRunner.Run("convert", src, Out("c.safetensors"), "--compress");
+        Assert.Equal(2, compress.ExitCode);
+        Assert.Contains("--compress applies to .npz", compress.Stderr);
         Assert.Empty(Directory.GetFiles(_dir));
         // …and --dtype float32 dequantizes, as the message says.
         Assert.Equal(0, CliRunner.Run("convert", TestPaths.Fixture("pytorch", "quantized.pt"), Out("q.safetensors"), "--dtype", "float32").ExitCode);
