@@ -43,6 +43,7 @@ internal static class ConvertCommand
             if (WriteCli.SamePath(p.GetValue(input)!, p.GetValue(output)!))
                 throw new UsageException("OUT is IN: convert never overwrites its input; write elsewhere, or use 'weightscope edit IN --in-place'");
             using var model = Common.Open(p.GetValue(input)!);
+            WriteCli.CheckOutput(model, p.GetValue(output)!, inPlace: false);
             IReadOnlyList<TensorEntry> tensors = model.Tensors;
             var filters = p.GetValue(filter) ?? [];
             if (filters.Length > 0)
@@ -64,8 +65,6 @@ internal static class ConvertCommand
                 SharedStorage = p.GetValue(refuseShared) ? SharedStoragePolicy.Refuse : SharedStoragePolicy.Copy,
                 Compress = p.GetValue(compress),
             };
-            if (options.Compress && !(p.GetValue(format) is { } f ? TensorWriters.ByName(f) : TensorWriters.ForPath(p.GetValue(output)!)).Name.StartsWith("npz", StringComparison.Ordinal))
-                throw new UsageException("--compress applies to .npz output (np.savez_compressed); the other formats are written uncompressed, as their frameworks write them");
             return WriteCli.Save(tensors, p.GetValue(output)!, p.GetValue(format), options, p.GetValue(json), "wrote");
         }));
         return cmd;

@@ -23,6 +23,7 @@ internal static class EditCommand
         var inPlace = new Option<bool>("--in-place") { Description = "Write the result over IN (atomically: a temporary file renamed over it when complete)" };
         var format = WriteCli.FormatOption();
         var refuseShared = WriteCli.RefuseSharedOption();
+        var compress = WriteCli.CompressOption();
         var json = WriteCli.JsonOption();
         var cmd = new Command("edit", """
             Edit tensors and save the result. NAMEs always refer to IN's names; edits apply in this order:
@@ -33,12 +34,14 @@ internal static class EditCommand
               weightscope edit model.pt edited.pt --zero 'fc2.*' --scale fc1.weight=0.5
               weightscope edit model.safetensors new.safetensors --set fc1.weight=w.npy
               weightscope edit model.pt model.pt --in-place --rename 's/^module\.//' --drop 'aux.*'
-            """) { input, output, set, zero, scale, rename, drop, inPlace, format, refuseShared, json };
+            """) { input, output, set, zero, scale, rename, drop, inPlace, format, refuseShared, compress, json };
         cmd.SetAction(p => Common.Run(() =>
         {
             string inPath = p.GetValue(input)!;
             string? outPath = p.GetValue(output);
             bool overwrite = p.GetValue(inPlace);
+            if (outPath is not null && outPath.StartsWith('-'))
+                throw new UsageException($"'{outPath}' looks like an option, not an output file (unknown option? see --help); write ./{outPath} for a file of that name");
             if (overwrite && outPath is not null && !WriteCli.SamePath(inPath, outPath))
                 throw new UsageException("--in-place writes over IN; give no OUT (or OUT equal to IN)");
             if (!overwrite && outPath is null) throw new UsageException("give OUT, or --in-place to write over IN");
@@ -60,6 +63,7 @@ internal static class EditCommand
                 throw new UsageException("nothing to do: give --set, --zero, --scale, --rename or --drop");
 
             using var model = Common.Open(inPath);
+            WriteCli.CheckOutput(model, outPath, overwrite);
             var tensors = model.Tensors.ToList();
             var replacements = new List<ModelFile>();
             try
@@ -91,6 +95,7 @@ internal static class EditCommand
                 {
                     Metadata = WriteCli.Metadata(model, null),
                     SharedStorage = p.GetValue(refuseShared) ? SharedStoragePolicy.Refuse : SharedStoragePolicy.Copy,
+                    Compress = p.GetValue(compress),
                 };
                 string? fmt = p.GetValue(format) ?? (overwrite ? FormatOf(inPath) : null);
                 return WriteCli.Save(result, outPath, fmt, options, p.GetValue(json), "wrote");

@@ -46,6 +46,22 @@ internal static class WriteCli
         return string.Equals(Resolve(a), Resolve(b), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Refuses an OUT that is one of the files the model was read from (a shard of a sharded checkpoint, a TF
+    /// checkpoint's data file, a tfjs shard) — writing there would destroy part of the input while it is being read —
+    /// and an OUT that looks like a mistyped option.
+    /// </summary>
+    public static void CheckOutput(ModelFile input, string output, bool inPlace)
+    {
+        if (output.StartsWith('-'))
+            throw new UsageException($"'{output}' looks like an option, not an output file (unknown option? see --help); write ./{output} for a file of that name");
+        foreach (var source in input.SourceFiles)
+            if (SamePath(source, output) && !(inPlace && input.SourceFiles.Count == 1))
+                throw new UsageException(inPlace
+                    ? $"--in-place: {input.Path} was read from {input.SourceFiles.Count} files; write the result to a new file instead"
+                    : $"{output} is one of the files {input.Path} was read from; write elsewhere" + (input.SourceFiles.Count == 1 ? " (or use 'weightscope edit IN --in-place')" : ""));
+    }
+
     /// <summary>Parses <c>KEY=VALUE</c>.</summary>
     public static (string Key, string Value) KeyValue(string option, string text)
     {
@@ -54,11 +70,17 @@ internal static class WriteCli
         return (text[..eq], text[(eq + 1)..]);
     }
 
-    /// <summary>The tensors matching a glob; a glob that matches nothing is a usage error (a typo should not silently do nothing).</summary>
+    /// <summary>
+    /// The tensors an exact name or a glob (<c>*</c>, <c>?</c>, <c>[…]</c>, matching the whole name as fnmatch does)
+    /// selects. Unlike <c>list --filter</c>, a plain word is not a substring search: a verb that writes must not zero
+    /// <c>enc.fc.weight</c> when asked for <c>fc.weight</c>. A pattern that matches nothing is a usage error (a typo
+    /// should not silently do nothing).
+    /// </summary>
     public static List<TensorEntry> MatchOrFail(IReadOnlyList<TensorEntry> tensors, string glob, string option)
     {
-        var re = TensorCollection.GlobToRegex(glob);
-        var hits = tensors.Where(t => re.IsMatch(t.Name)).ToList();
+        bool wildcard = glob.IndexOfAny(['*', '?', '[']) >= 0;
+        var re = wildcard ? TensorCollection.GlobToRegex(glob) : null;
+        var hits = tensors.Where(t => re is null ? t.Name == glob : re.IsMatch(t.Name)).ToList();
         if (hits.Count == 0)
         {
             var near = tensors.Select(t => t.Name).Where(n => n.Contains(glob.Trim('*'), StringComparison.OrdinalIgnoreCase)).Take(5).ToList();
@@ -104,6 +126,8 @@ internal static class WriteCli
     public static int Save(IReadOnlyList<TensorEntry> tensors, string output, string? format, WriteOptions options, bool json, string verb)
     {
         var writer = format is null ? TensorWriters.ForPath(output) : TensorWriters.ByName(format);
+        if (options.Compress && !writer.Name.StartsWith("npz", StringComparison.Ordinal))
+            throw new UsageException("--compress applies to .npz output (np.savez_compressed); the other formats are written uncompressed, as their frameworks write them");
         var warnings = new List<string>();
         long bytes = tensors.Sum(t => t.ByteSize);
         Progress.Run("writing", bytes, bytes, report =>

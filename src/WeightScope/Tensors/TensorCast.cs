@@ -29,6 +29,8 @@ public static class TensorCast
         if (!IsTarget(target)) throw new ArgumentException($"cannot convert to {target.Name()}: the targets are float16, bfloat16, float32 and float64", nameof(target));
         if (!Converts(tensor) || (tensor.DType == target && tensor.Quantization is null)) return tensor;
         long bytes = checked(tensor.ElementCount * target.ItemSize());
+        if (bytes > Array.MaxLength)
+            throw new NotSupportedException($"tensor '{tensor.Name}' as {target.Name()} would be {bytes} bytes, more than one array holds (2 GB); converting larger tensors is not supported yet");
         var storage = new DecodedStorage(bytes, () => Convert(tensor, target, bytes), $"{tensor.Storage.Key}->{target.Name()}");
         return new TensorEntry(tensor.Name, target, tensor.Shape, storage, role: tensor.Role);
     }

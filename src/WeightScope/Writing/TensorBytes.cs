@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using WeightScope.Tensors;
 
 namespace WeightScope.Writing;
@@ -23,9 +25,16 @@ public static class TensorBytes
         ArgumentNullException.ThrowIfNull(output);
         long size = tensor.ByteSize;
         if (size == 0) return;
-        if (!tensor.IsContiguous || tensor.IsBigEndian)
+        if (!tensor.IsContiguous)
         {
-            output.Write(tensor.ReadBytes());
+            // A strided view is gathered whole (CopyBytesTo walks its strides); views beyond one array are refused
+            // clearly rather than failing inside the gather.
+            if (size > Array.MaxLength)
+                throw new ModelWriteException($"tensor '{tensor.Name}' is a strided view of {size} bytes; views over 2 GB cannot be written yet " +
+                                              "(write the tensor it views, or a slice of this one)");
+            var gathered = GC.AllocateUninitializedArray<byte>((int)size);
+            tensor.CopyBytesTo(gathered);
+            output.Write(gathered);
             written += size;
             progress?.Report(written);
             return;
@@ -34,7 +43,7 @@ public static class TensorBytes
         // Small tensors straight from the mapping; large ones through Storage.Read into a reused buffer, which for a
         // mapped file is a positional read: the kernel's copy is ~3x faster than faulting the mapping in page by page
         // (measured for HDF5 reads, bench/RESULTS.md), and the file's pages are not counted in our resident set.
-        if (size <= SmallBytes && tensor.Storage.TryGetSpan(start, (int)size, out var span))
+        if (size <= SmallBytes && !tensor.IsBigEndian && tensor.Storage.TryGetSpan(start, (int)size, out var span))
         {
             output.Write(span);
             written += size;
@@ -48,6 +57,7 @@ public static class TensorBytes
             {
                 int n = (int)Math.Min(ChunkBytes, size - off);
                 tensor.Storage.Read(start + off, buffer.AsSpan(0, n));
+                if (tensor.IsBigEndian) ToLittleEndian(buffer.AsSpan(0, n), tensor.DType);
                 output.Write(buffer, 0, n);
                 written += n;
                 progress?.Report(written);
@@ -56,6 +66,18 @@ public static class TensorBytes
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Chunks are multiples of 4 MiB, so they never split an element (at most 16 bytes).
+    private static void ToLittleEndian(Span<byte> data, DType dtype)
+    {
+        int item = dtype.IsComplex() ? dtype.ItemSize() / 2 : dtype.ItemSize(); // complex: each component swapped
+        switch (item)
+        {
+            case 2: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(data), MemoryMarshal.Cast<byte, ushort>(data)); break;
+            case 4: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(data), MemoryMarshal.Cast<byte, uint>(data)); break;
+            case 8: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(data), MemoryMarshal.Cast<byte, ulong>(data)); break;
         }
     }
 }

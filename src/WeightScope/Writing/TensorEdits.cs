@@ -17,9 +17,8 @@ public static class TensorEdits
     {
         ArgumentNullException.ThrowIfNull(tensor);
         RefuseQuantized(tensor, "zero");
-        long bytes = tensor.ByteSize;
-        // All-zero bytes are 0 in every IEEE and integer dtype, and false for bool.
-        var storage = new DecodedStorage(bytes, () => new byte[bytes], $"zeros:{tensor.Name}");
+        // All-zero bytes are 0 in every IEEE and integer dtype, and false for bool; nothing is allocated for them.
+        var storage = new ZeroStorage(tensor.ByteSize, $"zeros:{tensor.Name}");
         return new TensorEntry(tensor.Name, tensor.DType, tensor.Shape, storage, role: tensor.Role);
     }
 
@@ -37,6 +36,8 @@ public static class TensorEdits
             throw new ModelWriteException($"cannot scale '{tensor.Name}': it is {tensor.DType.Name()}, and a scaled value would not fit that dtype " +
                                           "(torch: result type Float can't be cast to the desired output type)");
         long bytes = tensor.ByteSize;
+        if (bytes > Array.MaxLength)
+            throw new ModelWriteException($"cannot scale '{tensor.Name}': {bytes} bytes is more than one array holds (2 GB); scaling larger tensors is not supported yet");
         var storage = new DecodedStorage(bytes, () => Scale(tensor, factor), $"scaled:{tensor.Name}");
         return new TensorEntry(tensor.Name, tensor.DType, tensor.Shape, storage, role: tensor.Role);
     }
@@ -101,5 +102,19 @@ public static class TensorEdits
             }
         });
         return result;
+    }
+}
+
+/// <summary>A storage of zero bytes of any length: reads fill with zeros, nothing is kept in memory.</summary>
+internal sealed class ZeroStorage(long byteLength, string key) : TensorStorage(key)
+{
+    /// <inheritdoc />
+    public override long ByteLength => byteLength;
+
+    /// <inheritdoc />
+    public override void Read(long offset, Span<byte> destination)
+    {
+        CheckRange(offset, destination.Length);
+        destination.Clear();
     }
 }

@@ -32,7 +32,7 @@ internal sealed class ZipWriter
     private const uint Max32 = 0xFFFFFFFF;
     private const int Max16 = 0xFFFF;
     // A deflated member whose input is this large may come out over 4 GiB: its local header reserves zip64 sizes.
-    private const long DeflateZip64Threshold = 0xFFFF0000L;
+    private const long DeflateZip64Limit = (long)(0xFFFFFFFFL / 1.05);
 
     /// <summary>
     /// Sizes, offsets and counts from this value up use zip64 fields (default: those that do not fit 32 bits); tests
@@ -77,7 +77,9 @@ internal sealed class ZipWriter
         if (_open is not null) throw new InvalidOperationException($"zip member '{_open.Name}' is still open");
         var nameBytes = Encoding.UTF8.GetBytes(name);
         long headerOffset = _output.Position;
-        bool zip64 = size >= (deflate ? Math.Min(Zip64Threshold, DeflateZip64Threshold) : Zip64Threshold);
+        // Deflate can grow incompressible data (zlib: up to ~0.03% plus a few bytes per block), so, as Python's zipfile
+        // does, a deflated member takes zip64 fields when 1.05 × its size would not fit in 32 bits.
+        bool zip64 = deflate ? size >= Zip64Threshold || size > DeflateZip64Limit : size >= Zip64Threshold;
         int zip64Extra = zip64 ? 4 + 16 : 0;
         long unpadded = headerOffset + LocalHeaderSize + nameBytes.Length + zip64Extra;
         int padding = 0;

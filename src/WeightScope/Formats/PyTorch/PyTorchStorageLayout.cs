@@ -113,6 +113,7 @@ internal sealed record StorageView(StorageRecord Record, long Offset, long[] Str
 internal sealed class StorageRecord(string key, DType dtype, long elementCount, TensorStorage? source, long sourceStart, TensorEntry? copyOf)
 {
     private const int ChunkBytes = 4 << 20;
+    private const int SmallBytes = 1 << 20;
 
     public string Key { get; } = key;
     public DType DType { get; } = dtype;
@@ -133,10 +134,12 @@ internal sealed class StorageRecord(string key, DType dtype, long elementCount, 
             for (long off = 0; off < size; off += ChunkBytes)
             {
                 int n = (int)Math.Min(ChunkBytes, size - off);
-                if (source!.TryGetSpan(start + off, n, out var span)) output.Write(span);
+                // Small records straight from the mapping; large ones by positional reads into the buffer (see
+                // TensorBytes: the kernel's copy beats faulting the mapping in, and RSS stays small).
+                if (size <= SmallBytes && source!.TryGetSpan(start + off, n, out var span)) output.Write(span);
                 else
                 {
-                    source.Read(start + off, buffer.AsSpan(0, n));
+                    source!.Read(start + off, buffer.AsSpan(0, n));
                     output.Write(buffer, 0, n);
                 }
                 written += n;

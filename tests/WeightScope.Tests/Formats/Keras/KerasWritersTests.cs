@@ -165,10 +165,9 @@ public sealed class KerasWritersTests : IDisposable
         Assert.Equal(tensors.Select(t => t.Name), back.Tensors.Select(t => t.Name));
     }
 
-    [Fact]
+    [WeightScope.Tests.Export.ToolFact("h5dump")]
     public void Keras2_h5dump_reads_the_file_without_errors()
     {
-        if (!File.Exists("/usr/bin/h5dump")) return; // hdf5-tools not installed (.ci/run installs it)
         using var source = ModelFile.Open(TestPaths.Fixture("keras", "nested_full_model.h5"));
         var path = Save(source.Tensors, "w.h5");
         var (code, stdout, stderr) = Hdf5WriterTests.Run("/usr/bin/h5dump", "-A", path);
@@ -314,10 +313,9 @@ public sealed class KerasWritersTests : IDisposable
         });
     }
 
-    [Fact]
+    [WeightScope.Tests.Export.ToolFact("h5dump")]
     public void Keras3_h5dump_reads_the_file_without_errors()
     {
-        if (!File.Exists("/usr/bin/h5dump")) return; // hdf5-tools not installed (.ci/run installs it)
         using var source = ModelFile.Open(TestPaths.Fixture("keras", "keras3_functional.keras"));
         var path = Save(source.Tensors, "m.weights.h5");
         var (code, stdout, stderr) = Hdf5WriterTests.Run("/usr/bin/h5dump", "-H", path);
