@@ -13,8 +13,8 @@ internal static class ConvertCommand
         var output = new Argument<string>("out") { Description = "File to write; its ending picks the format unless --format is given" };
         var format = WriteCli.FormatOption();
         var dtype = new Option<string?>("--dtype") { Description = "Convert floating-point tensors to float16, bfloat16, float32 or float64 (round to nearest even, as torch's .to(dtype)); integers are kept" };
-        var filter = new Option<string[]>("--filter", "-f") { Description = "Keep only names matching a glob; repeatable (any may match)" };
-        var drop = new Option<string[]>("--drop") { Description = "Leave out names matching a glob; repeatable" };
+        var filter = new Option<string[]>("--filter", "-f") { Description = "Keep only this name or names matching a glob ('encoder.*'); a plain name is exact, not a substring; repeatable" };
+        var drop = new Option<string[]>("--drop") { Description = "Leave out this name or names matching a glob; repeatable" };
         var rename = new Option<string[]>("--rename") { Description = "Rename: sed rule 's/^module\\.//' or exact OLD=NEW; repeatable, applied in order after --filter/--drop" };
         var compress = WriteCli.CompressOption();
         var refuseShared = WriteCli.RefuseSharedOption();
