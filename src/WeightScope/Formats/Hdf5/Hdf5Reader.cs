@@ -49,7 +49,7 @@ internal static class Hdf5Reader
         {
             _walked += count;
             if (_walked > file.Limits.MaxHdf5Objects)
-                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxHdf5Objects), _walked, file.Limits.MaxHdf5Objects, null, path);
+                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxHdf5Objects), _walked, file.Limits.MaxHdf5Objects, null, path.Length == 0 ? "/" : path);
         }
 
         public void Visit(ulong address, string path, int depth)
