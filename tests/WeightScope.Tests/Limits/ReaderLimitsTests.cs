@@ -152,6 +152,23 @@ public sealed class ReaderLimitsTests : IDisposable
         Crosses(Fixture("keras/keras3_deflated.keras"), nameof(ReaderLimits.MaxDecompressedBytes), 1000, 1L << 30);
 
     [Fact]
+    public void Decompressed_bytes_hdf5_chunked_dataset() =>
+        // hdf5_fixtures.py writes chunked and gzip-compressed datasets into the mixed file, decoded into memory.
+        Crosses(Fixture("hdf5/mixed_latest.h5"), nameof(ReaderLimits.MaxDecompressedBytes), 1, 1L << 30);
+
+    [Fact]
+    public void Json_depth_check_names_the_limit_and_the_offset()
+    {
+        // JsonDepth reports nesting over the limit with the limit's name and the offset of the first container too deep.
+        var json = Encoding.UTF8.GetBytes("{\"a\": [[[1]]]}");
+        var e = Assert.Throws<ReaderLimitException>(() => WeightScope.IO.JsonDepth.Check(json, ReaderLimits.Default with { MaxNestingDepth = 3 }, "test", "model.json"));
+        Assert.Equal(4, e.Value);
+        Assert.Equal(8, e.Offset);
+        WeightScope.IO.JsonDepth.Check(json, ReaderLimits.Default with { MaxNestingDepth = 4 }, "test", "model.json");
+        WeightScope.IO.JsonDepth.Check("{\"a\": [[[1"u8, ReaderLimits.Default with { MaxNestingDepth = 4 }, "test"); // malformed: left to the parser
+    }
+
+    [Fact]
     public void Zip_entries() =>
         // The checkpoint holds 6 entries (data.pkl, four storages, version).
         Crosses(Fixture("pytorch/mymodel_state_dict.pt"), nameof(ReaderLimits.MaxZipEntries), 5, 6);

@@ -154,8 +154,7 @@ internal static class Hdf5Reader
                         throw Hdf5Errors.Invalid($"contiguous data has {layout.Size} bytes, the dataset needs {bytes}", obj.Offset, path);
                     return new MappedStorage(file.File, file.Resolve(layout.Address, bytes, "dataset data", obj.Offset, path), bytes, path);
                 default:
-                    if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
-                        throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), obj.Offset, path);
+                    CheckDecoded(bytes, obj.Offset, path);
                     var filters = obj.Filters;
                     var maxDims = obj.Space!.IsNull ? dims : obj.Space.MaxDims;
                     var fill = obj.Fill;
@@ -173,10 +172,19 @@ internal static class Hdf5Reader
             catch (ArgumentException e) { throw Hdf5Errors.Invalid($"chunk data is inconsistent: {e.Message}", at, path); }
         }
 
+        // Chunked and unwritten datasets are decoded into one array: bounded by the limit, which a flag raises, and by
+        // the largest array .NET allocates, which nothing raises.
+        private void CheckDecoded(long bytes, long? at, string path)
+        {
+            if (bytes > file.Limits.MaxDecompressedBytes)
+                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, file.Limits.MaxDecompressedBytes, at, path);
+            if (bytes > Array.MaxLength)
+                throw new UnsupportedModelFeatureException(Hdf5Format.FormatName, $"a chunked or unwritten dataset of {bytes} bytes, more than one array holds ({Array.MaxLength})", at, path);
+        }
+
         private TensorStorage Unwritten(long bytes, int itemSize, byte[]? fill, string path, long at)
         {
-            if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
-                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), at, path);
+            CheckDecoded(bytes, at, path);
             return new DecodedStorage(bytes, () =>
             {
                 var data = new byte[bytes];
