@@ -36,6 +36,9 @@ var root = new Command("weightscope", """
     ExportCommand.Create(),
 };
 
+// The reader limit flags apply to every verb that opens files; Common.Open reads them from the parse.
+foreach (var (_, option) in Common.LimitOptions) root.Options.Add(option);
+
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
@@ -43,5 +46,6 @@ if (parse.Errors.Count > 0)
     Console.Error.WriteLine("Run 'weightscope --help' or 'weightscope <verb> --help' for usage.");
     return ExitCode.Usage;
 }
+Common.UseLimitsFrom(parse);
 // Exceptions are mapped to exit codes by each verb (Common.Run), never by System.CommandLine's handler (exit 1).
 return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -71,10 +71,38 @@ public sealed class UnsupportedModelFeatureException(string format, string featu
     public string Feature { get; } = feature;
 }
 
-/// <summary>A limit from <see cref="ReaderLimits"/> was crossed; the message says which and how to raise it.</summary>
-public sealed class ReaderLimitException(string format, string limit, long value, long max, long? offset = null, string? entry = null)
-    : ModelFormatException(format, $"{limit} is {value}, over the limit of {max} (raise ReaderLimits.{limit} if the file is trusted)", offset, entry)
+/// <summary>
+/// A limit from <see cref="ReaderLimits"/> was crossed; the message names what was counted, the value found, the
+/// limit, and the CLI flag (and <see cref="ReaderLimits"/> property) that raises it, e.g.
+/// "number of tensors is 2,000,001, more than the limit of 1,000,000 (raise with --max-tensors if the file is trusted; …)".
+/// </summary>
+/// <param name="format">Name of the format whose reader found the problem.</param>
+/// <param name="limit">The <see cref="ReaderLimits"/> property name (e.g. <c>MaxTensorCount</c>).</param>
+/// <param name="value">The value found (for counts found one at a time, the first value over the limit).</param>
+/// <param name="max">The cap in force (usually the limit itself; a multiple of it when <paramref name="what"/> says so).</param>
+/// <param name="offset">Byte offset of the problem, when known.</param>
+/// <param name="entry">Archive entry or object path, when there is one.</param>
+/// <param name="what">What was counted, when it is not what the limit itself counts (e.g. values visited, capped at 10 × the tensor limit).</param>
+public sealed class ReaderLimitException(string format, string limit, long value, long max, long? offset = null, string? entry = null, string? what = null)
+    : ModelFormatException(format, Describe(limit, value, max, what), offset, entry)
 {
     /// <summary>Name of the <see cref="ReaderLimits"/> property that was exceeded.</summary>
     public string Limit { get; } = limit;
+
+    /// <summary>The value found in the file (for counts found one at a time, the first value over the limit).</summary>
+    public long Value { get; } = value;
+
+    /// <summary>The limit in force.</summary>
+    public long Max { get; } = max;
+
+    /// <summary>The CLI flag that raises the limit.</summary>
+    public string Flag { get; } = ReaderLimits.Find(limit)?.Flag ?? "";
+
+    private static string Describe(string limit, long value, long max, string? what)
+    {
+        if (ReaderLimits.Find(limit) is not { } info)
+            return $"{limit} is {value}, more than the limit of {max} (raise ReaderLimits.{limit} if the file is trusted)";
+        return $"{what ?? info.What} is {info.Format(value)}, more than the limit of {info.Format(max)} " +
+               $"(raise with {info.Flag} if the file is trusted; ReaderLimits.{limit} in the library)";
+    }
 }

@@ -1,34 +1,96 @@
+using System.Globalization;
+
 namespace WeightScope;
 
 /// <summary>
 /// Limits that protect against hostile or corrupt files. Every size read from a file is checked against the file's
 /// own size first; these caps bound what a file's size alone cannot (nesting, counts, decompression).
 /// </summary>
+/// <remarks>
+/// <para>Defaults and the CLI flags that raise them (every verb that opens files accepts them; byte sizes take
+/// suffixes such as <c>200MB</c> or <c>4GiB</c>):</para>
+/// <list type="table">
+/// <listheader><term>Limit</term><description>Default — CLI flag</description></listheader>
+/// <item><term><see cref="MaxHeaderBytes"/></term><description>100,000,000 bytes — <c>--max-header-bytes</c></description></item>
+/// <item><term><see cref="MaxTensorCount"/></term><description>1,000,000 — <c>--max-tensors</c></description></item>
+/// <item><term><see cref="MaxNestingDepth"/></term><description>1,000 — <c>--max-depth</c></description></item>
+/// <item><term><see cref="MaxPickleMemo"/></term><description>10,000,000 — <c>--max-pickle-memo</c></description></item>
+/// <item><term><see cref="MaxPickleOps"/></term><description>200,000,000 — <c>--max-pickle-ops</c></description></item>
+/// <item><term><see cref="MaxDecompressedBytes"/></term><description>64 GiB — <c>--max-decompressed-bytes</c></description></item>
+/// <item><term><see cref="MaxZipEntries"/></term><description>2,000,000 — <c>--max-zip-entries</c></description></item>
+/// <item><term><see cref="MaxHdf5Objects"/></term><description>4,000,000 — <c>--max-hdf5-objects</c></description></item>
+/// </list>
+/// <para>A crossed limit raises <see cref="ReaderLimitException"/>, whose message names the file, the value found,
+/// the limit and the flag (see <see cref="All"/>) that raises it.</para>
+/// </remarks>
 public sealed record ReaderLimits
 {
     /// <summary>Defaults generous enough for any real checkpoint (a 70B-parameter model has ~1000 tensors).</summary>
     public static ReaderLimits Default { get; } = new();
 
-    /// <summary>Largest JSON or text header accepted (safetensors header, npy header). safetensors itself uses 100 MB.</summary>
+    /// <summary>
+    /// Largest JSON or text header or whole metadata record accepted (safetensors header, npy header, a pickle record,
+    /// tfjs model.json, GGUF header window, a SavedModel proto). Default 100,000,000 bytes (safetensors itself uses 100 MB);
+    /// CLI <c>--max-header-bytes</c>.
+    /// </summary>
     public long MaxHeaderBytes { get; init; } = 100_000_000;
 
-    /// <summary>Most tensors one file may declare.</summary>
+    /// <summary>Most tensors one file may declare (or values a pickle tree may visit). Default 1,000,000; CLI <c>--max-tensors</c>.</summary>
     public int MaxTensorCount { get; init; } = 1_000_000;
 
-    /// <summary>Deepest nesting of containers (pickle stack/containers, JSON, module tree).</summary>
+    /// <summary>Deepest nesting of containers (pickle stack/containers, JSON, module tree, HDF5 groups, GGUF arrays). Default 1,000; CLI <c>--max-depth</c>.</summary>
     public int MaxNestingDepth { get; init; } = 1000;
 
-    /// <summary>Most entries in a pickle memo.</summary>
+    /// <summary>Most entries in a pickle memo. Default 10,000,000; CLI <c>--max-pickle-memo</c>.</summary>
     public int MaxPickleMemo { get; init; } = 10_000_000;
 
-    /// <summary>Most pickle opcodes executed in one pickle (a guard against pathological inputs).</summary>
+    /// <summary>Most pickle opcodes executed in one pickle (a guard against pathological inputs). Default 200,000,000; CLI <c>--max-pickle-ops</c>.</summary>
     public long MaxPickleOps { get; init; } = 200_000_000;
 
-    /// <summary>Largest size a compressed member may inflate to.</summary>
+    /// <summary>Largest size a compressed member (zip entry, HDF5 chunk) may inflate to. Default 64 GiB; CLI <c>--max-decompressed-bytes</c>.</summary>
     public long MaxDecompressedBytes { get; init; } = 64L << 30;
 
-    /// <summary>Most entries in a zip archive.</summary>
+    /// <summary>Most entries in a zip archive. Default 2,000,000; CLI <c>--max-zip-entries</c>.</summary>
     public int MaxZipEntries { get; init; } = 2_000_000;
+
+    /// <summary>
+    /// Most HDF5 objects and links visited while walking a file's groups (each group, dataset and link examined counts
+    /// one). Default 4,000,000; CLI <c>--max-hdf5-objects</c>.
+    /// </summary>
+    public int MaxHdf5Objects { get; init; } = 4_000_000;
+
+    /// <summary>Every limit: its property name, CLI flag, what it counts, and how to read and set it.</summary>
+    public static IReadOnlyList<ReaderLimitInfo> All { get; } =
+    [
+        new(nameof(MaxHeaderBytes), "--max-header-bytes", "header or record size", true, l => l.MaxHeaderBytes, (l, v) => l with { MaxHeaderBytes = v }),
+        new(nameof(MaxTensorCount), "--max-tensors", "number of tensors", false, l => l.MaxTensorCount, (l, v) => l with { MaxTensorCount = ToInt(v) }),
+        new(nameof(MaxNestingDepth), "--max-depth", "nesting depth", false, l => l.MaxNestingDepth, (l, v) => l with { MaxNestingDepth = ToInt(v) }),
+        new(nameof(MaxPickleMemo), "--max-pickle-memo", "number of pickle memo entries", false, l => l.MaxPickleMemo, (l, v) => l with { MaxPickleMemo = ToInt(v) }),
+        new(nameof(MaxPickleOps), "--max-pickle-ops", "number of pickle opcodes executed", false, l => l.MaxPickleOps, (l, v) => l with { MaxPickleOps = v }),
+        new(nameof(MaxDecompressedBytes), "--max-decompressed-bytes", "decompressed size", true, l => l.MaxDecompressedBytes, (l, v) => l with { MaxDecompressedBytes = v }),
+        new(nameof(MaxZipEntries), "--max-zip-entries", "number of zip entries", false, l => l.MaxZipEntries, (l, v) => l with { MaxZipEntries = ToInt(v) }),
+        new(nameof(MaxHdf5Objects), "--max-hdf5-objects", "number of HDF5 objects and links visited", false, l => l.MaxHdf5Objects, (l, v) => l with { MaxHdf5Objects = ToInt(v) }),
+    ];
+
+    /// <summary>The limit named <paramref name="name"/> (a property name such as <c>MaxTensorCount</c>), or null.</summary>
+    public static ReaderLimitInfo? Find(string name) => All.FirstOrDefault(i => i.Name == name);
+
+    // Counts held in an int: a larger value asked for means "no practical limit".
+    private static int ToInt(long v) => v > int.MaxValue ? int.MaxValue : checked((int)v);
+}
+
+/// <summary>One of the <see cref="ReaderLimits"/>: what it is called, the CLI flag that raises it, and what it counts.</summary>
+/// <param name="Name">The <see cref="ReaderLimits"/> property name (e.g. <c>MaxTensorCount</c>).</param>
+/// <param name="Flag">The CLI option that sets it (e.g. <c>--max-tensors</c>).</param>
+/// <param name="What">What the limit counts, for messages (e.g. "number of tensors").</param>
+/// <param name="IsBytes">True when the value is a size in bytes (the CLI accepts suffixes such as <c>MB</c>, <c>GiB</c>).</param>
+/// <param name="Get">Reads the limit's value.</param>
+/// <param name="With">A copy of the limits with this one set.</param>
+public sealed record ReaderLimitInfo(string Name, string Flag, string What, bool IsBytes,
+    Func<ReaderLimits, long> Get, Func<ReaderLimits, long, ReaderLimits> With)
+{
+    /// <summary>A value formatted for a message: digits grouped, and " bytes" for sizes.</summary>
+    public string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture) + (IsBytes ? " bytes" : "");
 }
 
 /// <summary>Options for <see cref="ModelFile.Open(string, ReaderOptions?)"/>.</summary>

@@ -60,7 +60,92 @@ internal static class Common
         return code;
     }
 
-    public static ModelFile Open(string path) => ModelFile.Open(path);
+    /// <summary>
+    /// The reader limit flags (<c>--max-tensors</c>, …; one per <see cref="ReaderLimits.All"/>): recursive options of the
+    /// root command, so every verb accepts them without declaring them.
+    /// </summary>
+    public static IReadOnlyList<(ReaderLimitInfo Limit, Option<long> Option)> LimitOptions { get; } =
+        [.. ReaderLimits.All.Select(i => (i, LimitOption(i)))];
+
+    private static ParseResult? s_parse;
+
+    /// <summary>Remembers the parse so <see cref="Open"/> can apply the limit flags given on the command line.</summary>
+    public static void UseLimitsFrom(ParseResult parse) => s_parse = parse;
+
+    /// <summary>The reader options the limit flags ask for (the defaults for flags not given).</summary>
+    public static ReaderOptions ReaderOptions()
+    {
+        if (s_parse is null) return WeightScope.ReaderOptions.Default;
+        var limits = ReaderLimits.Default;
+        foreach (var (info, option) in LimitOptions)
+            if (s_parse.GetResult(option) is { Implicit: false }) limits = info.With(limits, s_parse.GetValue(option));
+        return new ReaderOptions { Limits = limits };
+    }
+
+    public static ModelFile Open(string path) => ModelFile.Open(path, ReaderOptions());
+
+    private static string DefaultText(ReaderLimitInfo info)
+    {
+        long v = info.Get(ReaderLimits.Default);
+        string n = v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        return !info.IsBytes ? n : v % (1L << 20) == 0 ? Output.Text.Bytes(v) : n + " bytes";
+    }
+
+    private static Option<long> LimitOption(ReaderLimitInfo info) => new(info.Flag)
+    {
+        Description = $"Raise (or lower) the reader limit on {info.What} (default {DefaultText(info)}){(info.IsBytes ? "; sizes like 200MB or 4GiB" : "")}",
+        HelpName = info.IsBytes ? "size" : "n",
+        Recursive = true,
+        CustomParser = r =>
+        {
+            string text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+            if (Sizes.TryParse(text, info.IsBytes, out long value) && value > 0) return value;
+            r.AddError($"{info.Flag}: '{text}' is not a positive {(info.IsBytes ? "size (e.g. 200MB, 4GiB, 1048576)" : "whole number")}");
+            return 0;
+        },
+    };
+}
+
+/// <summary>Sizes and counts given to the limit flags: digits (with optional _ or , separators) and, for sizes, a unit.</summary>
+internal static class Sizes
+{
+    private static readonly (string Suffix, long Factor)[] Units =
+    [
+        ("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("TiB", 1L << 40),
+        ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("TB", 1_000_000_000_000),
+        ("K", 1L << 10), ("M", 1L << 20), ("G", 1L << 30), ("T", 1L << 40), ("B", 1),
+    ];
+
+    /// <summary>Parses "4GiB", "200MB", "1048576" (sizes) or "2000000", "2_000_000" (counts).</summary>
+    public static bool TryParse(string text, bool allowUnits, out long value)
+    {
+        value = 0;
+        string t = text.Trim().Replace("_", "").Replace(",", "");
+        long factor = 1;
+        if (allowUnits)
+        {
+            foreach (var (suffix, f) in Units)
+            {
+                if (t.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+                {
+                    t = t[..^suffix.Length].TrimEnd();
+                    factor = f;
+                    break;
+                }
+            }
+        }
+        if (t.Length == 0 || !t.All(char.IsAsciiDigit) || !long.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n))
+            return false;
+        try
+        {
+            value = checked(n * factor);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>A usage problem found after parsing (bad option combination, malformed value).</summary>

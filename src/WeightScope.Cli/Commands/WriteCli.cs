@@ -162,7 +162,7 @@ internal static class WriteCli
     // other names when read back: say which.
     private static IEnumerable<string> RenamedOnReading(IReadOnlyList<TensorEntry> written, string path, string format)
     {
-        using var back = ModelFile.Open(path);
+        using var back = Common.Open(path);
         var names = back.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var lost = written.Where(t => !names.Contains(t.Name)).Select(t => t.Name).ToList();
         if (lost.Count > 0)

@@ -43,10 +43,19 @@ internal static class Hdf5Reader
     private sealed class Walker(Hdf5File file, List<TensorEntry> tensors, Dictionary<string, object?> metadata)
     {
         private readonly HashSet<ulong> _visited = [];
+        private long _walked; // objects read plus links examined: bounded by MaxHdf5Objects
+
+        private void Walk(long count, string path)
+        {
+            _walked += count;
+            if (_walked > file.Limits.MaxHdf5Objects)
+                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxHdf5Objects), _walked, file.Limits.MaxHdf5Objects, null, path.Length == 0 ? "/" : path);
+        }
 
         public void Visit(ulong address, string path, int depth)
         {
             if (depth > file.Limits.MaxNestingDepth) throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxNestingDepth), depth, file.Limits.MaxNestingDepth, null, path);
+            Walk(1, path);
             _visited.Add(address);
             var obj = Hdf5Object.Read(file, address, path);
             var attributes = obj.DenseAttributes is { } da
@@ -66,11 +75,12 @@ internal static class Hdf5Reader
             var links = obj.SymbolTable is { } st ? SymbolTableNode.ReadGroup(file, st.BTree, st.Heap, st.At, path)
                 : obj.DenseLinks is { } dl ? DenseStorage.Links(file, dl.Heap, dl.NameIndex, dl.At, path)
                 : obj.Links;
+            // Every link counts, soft and repeated ones too: a group of a million links to one dataset is still a million
+            // links to look at.
+            Walk(links.Count, path);
             foreach (var link in links.OrderBy(l => l.Name, StringComparer.Ordinal))
             {
                 if (link.Target is not null || _visited.Contains(link.Address)) continue; // soft links and second hard links: h5py visits objects once
-                if (tensors.Count >= file.Limits.MaxTensorCount || _visited.Count > file.Limits.MaxTensorCount)
-                    throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxTensorCount), _visited.Count, file.Limits.MaxTensorCount, null, path);
                 Visit(link.Address, path.Length == 0 ? link.Name : path + "/" + link.Name, depth + 1);
             }
         }
@@ -96,6 +106,8 @@ internal static class Hdf5Reader
             long bytes = elements * itemSize;
             var storage = Storage(obj, dims, dtype.Value.ItemSize(), bytes);
             bool bigEndian = type.BigEndian && dtype.Value.ItemSize() > 1;
+            if (tensors.Count >= file.Limits.MaxTensorCount)
+                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxTensorCount), tensors.Count + 1, file.Limits.MaxTensorCount, null, obj.Path);
             tensors.Add(new TensorEntry(obj.Path, dtype.Value, shape, storage, 0, shape.ContiguousStrides(), TensorRole.Other, bigEndian));
         }
 
@@ -142,8 +154,7 @@ internal static class Hdf5Reader
                         throw Hdf5Errors.Invalid($"contiguous data has {layout.Size} bytes, the dataset needs {bytes}", obj.Offset, path);
                     return new MappedStorage(file.File, file.Resolve(layout.Address, bytes, "dataset data", obj.Offset, path), bytes, path);
                 default:
-                    if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
-                        throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), obj.Offset, path);
+                    CheckDecoded(bytes, obj.Offset, path);
                     var filters = obj.Filters;
                     var maxDims = obj.Space!.IsNull ? dims : obj.Space.MaxDims;
                     var fill = obj.Fill;
@@ -161,10 +172,19 @@ internal static class Hdf5Reader
             catch (ArgumentException e) { throw Hdf5Errors.Invalid($"chunk data is inconsistent: {e.Message}", at, path); }
         }
 
+        // Chunked and unwritten datasets are decoded into one array: bounded by the limit, which a flag raises, and by
+        // the largest array .NET allocates, which nothing raises.
+        private void CheckDecoded(long bytes, long? at, string path)
+        {
+            if (bytes > file.Limits.MaxDecompressedBytes)
+                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, file.Limits.MaxDecompressedBytes, at, path);
+            if (bytes > Array.MaxLength)
+                throw new UnsupportedModelFeatureException(Hdf5Format.FormatName, $"a chunked or unwritten dataset of {bytes} bytes, more than one array holds ({Array.MaxLength})", at, path);
+        }
+
         private TensorStorage Unwritten(long bytes, int itemSize, byte[]? fill, string path, long at)
         {
-            if (bytes > Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength))
-                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, Math.Min(file.Limits.MaxDecompressedBytes, Array.MaxLength), at, path);
+            CheckDecoded(bytes, at, path);
             return new DecodedStorage(bytes, () =>
             {
                 var data = new byte[bytes];

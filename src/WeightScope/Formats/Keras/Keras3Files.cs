@@ -151,7 +151,9 @@ internal static class Keras3Files
 
     private static (KerasLayer Config, JsonElement Compile) ParseConfig(string json, string format, string source, ReaderLimits limits)
     {
-        using var doc = Parse(Encoding.UTF8.GetBytes(json), source, format);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        IO.JsonDepth.Check(bytes, limits, format, source);
+        using var doc = Parse(bytes, source, format, limits);
         var rootEl = doc.RootElement;
         if (rootEl.ValueKind != JsonValueKind.Object || !rootEl.TryGetProperty("class_name", out var c) || c.ValueKind != JsonValueKind.String)
             throw Keras3Errors.BadJson(format, source, "expected an object with class_name and config, as serialize_keras_object writes");
@@ -166,9 +168,9 @@ internal static class Keras3Files
         }
     }
 
-    private static JsonDocument Parse(byte[] bytes, string source, string format = Keras3ArchiveFormat.FormatName)
+    private static JsonDocument Parse(byte[] bytes, string source, string format = Keras3ArchiveFormat.FormatName, ReaderLimits? limits = null)
     {
-        try { return JsonDocument.Parse(bytes); }
+        try { return JsonDocument.Parse(bytes, IO.JsonDepth.Options(limits ?? ReaderLimits.Default)); }
         catch (JsonException e) { throw Keras3Errors.BadJson(format, source, e.Message); }
     }
 

@@ -27,7 +27,8 @@ internal static class KerasConfig
 {
     public static KerasLayer Parse(string json, ReaderLimits limits)
     {
-        using var doc = JsonDocument.Parse(json);
+        IO.JsonDepth.Check(json, limits, "keras", "model_config");
+        using var doc = JsonDocument.Parse(json, IO.JsonDepth.Options(limits));
         return Layer(doc.RootElement.Clone(), "model_config", 0, limits);
     }
 

@@ -341,7 +341,8 @@ internal sealed partial class TorchObjectMapper(string format, ReaderLimits limi
             throw new ReaderLimitException(format, nameof(ReaderLimits.MaxNestingDepth), depth, limits.MaxNestingDepth, null, entry);
         long max = Math.Max(10_000L, 10L * limits.MaxTensorCount);
         if (++_visits > max)
-            throw new ReaderLimitException(format, nameof(ReaderLimits.MaxTensorCount), _visits, max, null, entry);
+            throw new ReaderLimitException(format, nameof(ReaderLimits.MaxTensorCount), _visits, max, null, entry,
+                "number of pickled values visited (capped at 10 × the tensor limit, at least 10,000)");
     }
 
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";

@@ -54,7 +54,7 @@ internal static class TorchScriptModelJsonReader
     private static ModelFile ReadModel(TorchArchive archive, MappedFile file, ReaderLimits limits)
     {
         var jsonEntry = archive.Record("model.json")!;
-        using var doc = Parse(archive.Bytes(jsonEntry, limits), jsonEntry.Name);
+        using var doc = Parse(archive.Bytes(jsonEntry, limits), jsonEntry.Name, limits);
         var model = doc.RootElement;
         var table = ReadTensorTable(archive, model, jsonEntry.Name);
 
@@ -87,9 +87,10 @@ internal static class TorchScriptModelJsonReader
         return new ModelFile(new ModelFormatInfo(Format, version, producer), new TensorCollection(mapper.Tensors), root, mapper.Metadata, [file]);
     }
 
-    private static JsonDocument Parse(byte[] json, string entry)
+    private static JsonDocument Parse(byte[] json, string entry, ReaderLimits limits)
     {
-        try { return JsonDocument.Parse(json); }
+        IO.JsonDepth.Check(json, limits, Format, entry);
+        try { return JsonDocument.Parse(json, IO.JsonDepth.Options(limits)); }
         catch (JsonException e) { throw new InvalidModelContentException(Format, $"model.json is not valid JSON: {e.Message}", e.BytePositionInLine, entry, e); }
     }
 

@@ -65,7 +65,8 @@ internal sealed class SafeTensorsHeader
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+            IO.JsonDepth.Check(json, limits, SafeTensorsErrors.Format, null, LengthFieldSize);
+            doc = JsonDocument.Parse(json.ToArray(), IO.JsonDepth.Options(limits));
         }
         catch (JsonException e)
         {

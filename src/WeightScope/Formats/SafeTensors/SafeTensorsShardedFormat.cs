@@ -72,7 +72,7 @@ internal sealed class SafeTensorsShardedFormat : IModelFormat
         var info = new FileInfo(indexPath);
         if (info.Length > options.Limits.MaxHeaderBytes)
             throw new ReaderLimitException(Name, nameof(ReaderLimits.MaxHeaderBytes), info.Length, options.Limits.MaxHeaderBytes, 0, indexPath);
-        var (weightMap, metadata) = ParseIndex(File.ReadAllBytes(indexPath));
+        var (weightMap, metadata) = ParseIndex(File.ReadAllBytes(indexPath), options.Limits);
 
         var owned = new List<IDisposable>();
         try
@@ -119,12 +119,13 @@ internal sealed class SafeTensorsShardedFormat : IModelFormat
         return full;
     }
 
-    private (Dictionary<string, string>, Dictionary<string, object?>) ParseIndex(byte[] json)
+    private (Dictionary<string, string>, Dictionary<string, object?>) ParseIndex(byte[] json, ReaderLimits limits)
     {
+        IO.JsonDepth.Check(json, limits, Name);
         if (!System.Text.Unicode.Utf8.IsValid(json)) throw new InvalidModelContentException(Name, "index is not valid UTF-8 text", 0);
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
+            using var doc = JsonDocument.Parse(json, IO.JsonDepth.Options(limits));
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("weight_map", out var wm) || wm.ValueKind != JsonValueKind.Object)
                 throw new InvalidModelContentException(Name, "index has no 'weight_map' object", 0);

@@ -35,6 +35,7 @@ internal sealed record TfJsModelJson(
     public static TfJsModelJson Parse(byte[] json, ReaderLimits limits)
     {
         if (!System.Text.Unicode.Utf8.IsValid(json)) throw TfJsErrors.NotUtf8();
+        IO.JsonDepth.Check(json, limits, TfJsErrors.Format, "model.json");
         try
         {
             using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = Math.Min(MaxJsonDepth, limits.MaxNestingDepth) });

@@ -19,13 +19,13 @@ internal static class TfJsModules
         KerasLayer config;
         try
         {
-            using var doc = JsonDocument.Parse(topologyJson);
+            using var doc = JsonDocument.Parse(topologyJson, IO.JsonDepth.Options(limits));
             var top = doc.RootElement;
             var modelConfig = top.TryGetProperty("model_config", out var mc) && mc.ValueKind == JsonValueKind.Object ? mc : top;
             if (!modelConfig.TryGetProperty("class_name", out _)) return null; // not a Keras config: the tree is built from names
             config = KerasConfig.Parse(modelConfig.GetRawText(), limits);
         }
-        catch (ModelFormatException e)
+        catch (ModelFormatException e) when (e is not ReaderLimitException)
         {
             throw new InvalidModelContentException(TfJsErrors.Format, $"modelTopology is not a Keras model config: {e.Message}", null, "modelTopology", e);
         }

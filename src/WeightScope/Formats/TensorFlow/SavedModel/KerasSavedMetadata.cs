@@ -40,6 +40,7 @@ internal static class KerasSavedMetadata
     /// <summary>The model config in a root metadata JSON, with its <c>keras_version</c> and <c>backend</c> as metadata; null when it is not a model.</summary>
     public static KerasLayer? ModelConfig(string json, string source, ReaderLimits limits, Dictionary<string, object?> metadata)
     {
+        IO.JsonDepth.Check(json, limits, TfSavedModelFormat.FormatName, source);
         try
         {
             using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = Math.Min(limits.MaxNestingDepth, 256) });
