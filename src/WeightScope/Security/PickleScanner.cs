@@ -58,23 +58,30 @@ public static class PickleScanner
             bool pickleName = e.Name.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase) || e.Name.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase);
             bool npyName = e.Name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
             bool config = e.Name.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
-            if (!pickleName && !npyName && !config && !LooksLikePickle(zip, e)) continue;
-            byte[] data;
-            try { data = zip.ReadAll(e, limits.MaxHeaderBytes); }
-            catch (ModelFormatException x) { report.Errors.Add((e.Name, x.Message)); continue; }
-            if (config) KerasLambdaScan.Scan(report, data, e.Name);
-            else if (data.AsSpan().StartsWith(NpyPrelude.Magic)) ScanNpy(report, data, e.Name, limits);
-            else ScanPickle(report, data, 0, e.Name, limits, out _);
+            bool sniffed = !pickleName && !npyName && !config;
+            try
+            {
+                if (sniffed && !LooksLikePickle(zip, e, limits)) continue;
+                var data = zip.ReadAll(e, limits.MaxHeaderBytes);
+                if (config) KerasLambdaScan.Scan(report, data, e.Name);
+                else if (data.AsSpan().StartsWith(NpyPrelude.Magic)) ScanNpy(report, data, e.Name, limits);
+                else if (!ScanPickle(report, data, 0, e.Name, limits, out _, quiet: sniffed))
+                    if (sniffed) report.Notes.Add($"{e.Name} starts like a pickle but is not one (tensor data, probably)");
+            }
+            catch (ModelFormatException x) { report.Errors.Add((e.Name, x.Message)); }
         }
         return report;
     }
 
-    // A member with another name (torch's extra pickles, say) is scanned when it starts like a protocol 2–5 pickle.
-    private static bool LooksLikePickle(ZipIndex zip, ZipEntry e)
+    // A member with another name (a pickle hidden as "weights.bin", say) is scanned when it starts like a protocol
+    // 2–5 pickle; tensor bytes can start that way too, so a failed walk of such a member is only a note.
+    private static bool LooksLikePickle(ZipIndex zip, ZipEntry e, ReaderLimits limits)
     {
-        if (e.UncompressedSize < 3 || !e.IsStored) return false;
+        if (e.UncompressedSize < 3) return false;
+        if (!e.IsStored && e.UncompressedSize > limits.MaxHeaderBytes) return false; // would have to inflate it all to look
         var b = new byte[2];
-        zip.OpenStorage(e, e.Name).Read(0, b);
+        if (e.IsStored) zip.OpenStorage(e, e.Name).Read(0, b);
+        else zip.ReadAll(e, limits.MaxHeaderBytes).AsSpan(0, 2).CopyTo(b);
         return b[0] == 0x80 && b[1] is >= 2 and <= 5;
     }
 
