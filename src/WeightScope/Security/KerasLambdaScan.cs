@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace WeightScope.Security;
 
 /// <summary>
-/// Flags Keras <c>Lambda</c> layers in a model config (<c>config.json</c> of a <c>.keras</c> zip). A Lambda layer stores
+/// Flags Keras <c>Lambda</c> layers in a model config (<c>config.json</c> of a <c>.keras</c> zip, <c>model_config</c> of an HDF5 model). A Lambda layer stores
 /// its function as marshalled Python bytecode (or a module.function name) that Keras runs when the model is loaded
 /// with <c>safe_mode=False</c> — and tf.keras before 2.13 ran it with no opt-in. It is arbitrary code by construction,
 /// so it is reported as dangerous.

@@ -9,7 +9,7 @@ namespace WeightScope.Security;
 /// PyTorch zip archives (every <c>.pkl</c> member: <c>data.pkl</c>, TorchScript <c>constants.pkl</c>…), legacy
 /// PyTorch files (their sequence of pickles), bare pickle files, NumPy object arrays (<c>.npy</c> of dtype <c>|O</c>),
 /// and the pickle or object-array members of <c>.npz</c> and <c>.keras</c> zips; Keras Lambda layers are flagged in
-/// <c>.keras</c> configs.
+/// <c>.keras</c> configs and in the <c>model_config</c> of Keras HDF5 models.
 /// </summary>
 public static class PickleScanner
 {
@@ -37,10 +37,30 @@ public static class PickleScanner
             ScanNpy(report, Whole(file), "", limits);
             return report;
         }
+        if (Formats.Hdf5.Superblock.Superblock.FindSignature(head) >= 0) return ScanHdf5(path);
         bool legacy = head.StartsWith(LegacyMagicPickle);
         var r = new ScanReport { Path = path, Container = legacy ? "pytorch-legacy" : "pickle" };
         ScanPickleSequence(r, Whole(file), legacy ? LegacyPickles : int.MaxValue, limits);
         return r;
+    }
+
+    // HDF5 holds no pickles; a Keras model's model_config attribute can hold Lambda layers (read by the normal reader,
+    // which only parses JSON and HDF5 structures).
+    private static ScanReport ScanHdf5(string path)
+    {
+        var report = new ScanReport { Path = path, Container = "hdf5" };
+        using var model = ModelFile.Open(path);
+        if (model.Metadata.TryGetValue("model_config", out var config))
+        {
+            var json = config switch
+            {
+                string s => System.Text.Encoding.UTF8.GetBytes(s),
+                byte[] b => b,
+                _ => null,
+            };
+            if (json is not null) KerasLambdaScan.Scan(report, json, "model_config");
+        }
+        return report;
     }
 
     private static ReadOnlySpan<byte> Whole(MappedFile file) => file.Span(0, (int)Math.Min(file.Length, Array.MaxLength));

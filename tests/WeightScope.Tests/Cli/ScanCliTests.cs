@@ -81,6 +81,23 @@ public class ScanCliTests
         Assert.Equal(Expected(file)["tensors"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()), names);
     }
 
+    [Fact]
+    public void KerasLambdaInH5ExitsOneAndNoVerbRunsIt()
+    {
+        string marker = Expected("scan_keras_lambda.h5")["marker"]!.GetValue<string>();
+        if (File.Exists(marker)) File.Delete(marker);
+        var r = CliRunner.Run("scan", Crafted("scan_keras_lambda.h5"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches(@"(?m)^\s+dangerous\s+keras-lambda\s+in model_config: Lambda layer 'lambda'", r.Stdout);
+        foreach (var verb in new[] { "list", "show", "info", "tree", "stats" })
+            CliRunner.Run(verb, Crafted("scan_keras_lambda.h5"), "dense/kernel:0");
+        Assert.False(File.Exists(marker));
+        var list = CliRunner.Run("list", Crafted("scan_keras_lambda.h5"), "--json");
+        Assert.Equal(0, list.ExitCode);
+        Assert.Equal(Expected("scan_keras_lambda.h5")["tensors"]!.AsArray().Select(t => t!.GetValue<string>()),
+                     JsonNode.Parse(list.Stdout)!["tensors"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()));
+    }
+
     [Theory]
     [InlineData("scan_object_array_in.npz", "plain")]
     [InlineData("scan_keras_member.keras", "kernel")]

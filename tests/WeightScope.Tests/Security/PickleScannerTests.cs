@@ -199,6 +199,18 @@ public class PickleScannerTests
     }
 
     [Fact]
+    public void KerasH5LambdaLayerIsDangerous()
+    {
+        // Written by h5py with a Keras 2 model_config whose Lambda holds marshalled bytecode (pickle_payloads.py).
+        var report = PickleScanner.Scan(Crafted("scan_keras_lambda.h5"));
+        Assert.Equal("hdf5", report.Container);
+        var c = Assert.Single(report.Code);
+        Assert.Equal(("keras-lambda", "model_config", ScanVerdict.Dangerous), (c.Kind, c.Source, c.Verdict));
+        Assert.Contains($"'{Expected("scan_keras_lambda")["lambda"]}'", c.Detail, StringComparison.Ordinal);
+        Assert.Empty(PickleScanner.Scan(TestPaths.Fixture("keras", "nested_full_model.h5")).Code);
+    }
+
+    [Fact]
     public void KerasLambdaLayersAreDangerous()
     {
         string dir = Directory.CreateTempSubdirectory("ws-scan-").FullName;
