@@ -47,4 +47,26 @@ public class PickleScannerMutationTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void EveryTruncationAndByteFlipOfEveryPicklePayloadFailsCleanly()
+    {
+        int walked = 0;
+        foreach (var file in Directory.GetFiles(TestPaths.Fixture("pytorch-crafted"), "*.pkl"))
+        {
+            var original = File.ReadAllBytes(file);
+            for (int i = 0; i < original.Length; i++)
+            {
+                var flipped = (byte[])original.Clone();
+                flipped[i] ^= 0xA5;
+                foreach (var bytes in new[] { original[..i], flipped })
+                {
+                    using var mapped = global::WeightScope.IO.MappedFile.FromArray(bytes, file);
+                    try { walked += PickleScanner.Scan(mapped, file, ReaderLimits.Default).Globals.Count; }
+                    catch (ModelFormatException) { }
+                }
+            }
+        }
+        Assert.True(walked > 0);
+    }
 }
