@@ -18,6 +18,7 @@ var root = new Command("weightscope", """
       weightscope convert model.pt model.safetensors --dtype float16
       weightscope edit model.pt edited.pt --zero 'fc2.*'
       weightscope export model.pth fc1.weight --to mem --fixed Q3.12 --out rtl/
+      weightscope scan downloaded.pt
     """)
 {
     new System.CommandLine.Help.HelpOption(),
@@ -34,6 +35,7 @@ var root = new Command("weightscope", """
     ConvertCommand.Create(),
     EditCommand.Create(),
     ExportCommand.Create(),
+    ScanCommand.Create(),
 };
 
 // The reader limit flags apply to every verb that opens files; Common.Open reads them from the parse.

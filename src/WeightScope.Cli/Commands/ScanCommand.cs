@@ -1,0 +1,137 @@
+using System.CommandLine;
+using WeightScope.Cli.Output;
+using WeightScope.Security;
+
+namespace WeightScope.Cli.Commands;
+
+/// <summary>
+/// <c>weightscope scan FILE</c>: every global every pickle in the file names, classified, without running or building
+/// anything. Exit 1 when anything is dangerous; suspicious globals (a pickled module's own classes, say) are common in
+/// honest files, so they only warn on stderr and exit 0; 3 when a pickle or the container could not be read.
+/// </summary>
+internal static class ScanCommand
+{
+    public static Command Create()
+    {
+        var file = Common.FileArgument();
+        var json = Common.JsonOption();
+        var cmd = new Command("scan", """
+            List every global (module.name) every pickle inside a file references — PyTorch zip, legacy and TorchScript
+            files, bare pickles, NumPy object arrays, .npz and .keras members — with the opcodes that use it and where,
+            classified as safe (what torch.load(weights_only=True) allows), suspicious (unknown) or dangerous (runs
+            commands or code, imports, opens files). Keras Lambda layers are reported as dangerous. Nothing is executed.
+            Exit code: 1 when anything is dangerous, 0 otherwise (suspicious globals print a warning), 3 unreadable.
+
+            Examples:
+              weightscope scan downloaded.pt
+              weightscope scan model.keras --json
+            """) { file, json };
+        cmd.SetAction(p => Common.Run(() =>
+        {
+            var report = PickleScanner.Scan(p.GetValue(file)!);
+            if (p.GetValue(json)) WriteJson(report);
+            else WriteText(report);
+            int dangerous = Count(report, ScanVerdict.Dangerous), suspicious = Count(report, ScanVerdict.Suspicious);
+            foreach (var (source, message) in report.Errors)
+                Console.Error.WriteLine($"weightscope: {Where(source)}: {message}");
+            if (dangerous > 0) return ExitCode.Findings;
+            if (report.Errors.Count > 0) return ExitCode.Unreadable;
+            if (suspicious > 0)
+                Console.Error.WriteLine($"weightscope: warning: {suspicious} suspicious global(s): not on torch's weights_only allow-list; " +
+                                        "torch.load(weights_only=False) or pickle.load would import them");
+            return ExitCode.Ok;
+        }));
+        return cmd;
+    }
+
+    private static int Count(ScanReport r, ScanVerdict v) => r.Globals.Count(g => g.Verdict == v) + r.Code.Count(c => c.Verdict == v);
+
+    private static string Where(string source) => source.Length == 0 ? "file" : source;
+
+    private static string Verdict(ScanVerdict v) => v switch
+    {
+        ScanVerdict.Safe => "safe",
+        ScanVerdict.Suspicious => "suspicious",
+        _ => "dangerous",
+    };
+
+    private static string Uses(PickleGlobalFinding g) =>
+        g.Uses.Count == 0 ? "referenced" : string.Join(", ", g.Uses.Select(u => $"{u.Opcode}@{u.Offset}"));
+
+    private static void WriteText(ScanReport r)
+    {
+        var o = Console.Out;
+        o.WriteLine($"file:      {r.Path}");
+        o.WriteLine($"container: {r.Container}, {r.Pickles.Count} pickle(s) walked");
+        foreach (var g in r.Globals)
+            o.WriteLine($"  {Verdict(g.Verdict),-10} {g.FullName,-48} {g.Opcode}@{g.Offset} in {Where(g.Source)}; {Uses(g)}");
+        foreach (var c in r.Code)
+            o.WriteLine($"  {Verdict(c.Verdict),-10} {c.Kind,-48} in {Where(c.Source)}: {c.Detail}");
+        foreach (var n in r.Notes) o.WriteLine($"note: {n}");
+        int d = Count(r, ScanVerdict.Dangerous), s = Count(r, ScanVerdict.Suspicious), ok = Count(r, ScanVerdict.Safe);
+        o.WriteLine($"summary:   {d} dangerous, {s} suspicious, {ok} safe" + (r.Errors.Count > 0 ? $", {r.Errors.Count} unreadable pickle(s)" : "")
+                    + $" — {(d > 0 ? "DO NOT load this file with pickle or torch.load(weights_only=False)" : s > 0 ? "review the suspicious globals before loading with pickle" : r.Pickles.Count == 0 && r.Errors.Count == 0 ? "no pickles in this file" : "nothing outside torch's weights_only allow-list")}");
+    }
+
+    private static void WriteJson(ScanReport r) => Json.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("file", r.Path);
+        w.WriteString("container", r.Container);
+        w.WriteString("verdict", Verdict(r.Worst));
+        w.WriteStartArray("pickles");
+        foreach (var (source, bytes) in r.Pickles)
+        {
+            w.WriteStartObject();
+            w.WriteString("source", source);
+            w.WriteNumber("bytes", bytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("globals");
+        foreach (var g in r.Globals)
+        {
+            w.WriteStartObject();
+            w.WriteString("verdict", Verdict(g.Verdict));
+            w.WriteString("module", g.Module);
+            w.WriteString("name", g.Name);
+            w.WriteString("opcode", g.Opcode);
+            w.WriteNumber("offset", g.Offset);
+            w.WriteString("source", g.Source);
+            w.WriteString("reason", g.Reason);
+            w.WriteStartArray("uses");
+            foreach (var u in g.Uses)
+            {
+                w.WriteStartObject();
+                w.WriteString("opcode", u.Opcode);
+                w.WriteNumber("offset", u.Offset);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("code");
+        foreach (var c in r.Code)
+        {
+            w.WriteStartObject();
+            w.WriteString("verdict", Verdict(c.Verdict));
+            w.WriteString("kind", c.Kind);
+            w.WriteString("source", c.Source);
+            w.WriteString("detail", c.Detail);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        Json.Strings(w, "notes", r.Notes);
+        w.WriteStartArray("errors");
+        foreach (var (source, message) in r.Errors)
+        {
+            w.WriteStartObject();
+            w.WriteString("source", source);
+            w.WriteString("message", message);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+}
