@@ -15,7 +15,7 @@ namespace WeightScope.Tests.Robustness;
 public sealed class StructuredMutationTests
 {
     /// <summary>Mutations of each kind per file.</summary>
-    public static readonly int PerKind = int.TryParse(Environment.GetEnvironmentVariable("WEIGHTSCOPE_FUZZ_ITERATIONS"), out var n) ? n : 5;
+    public static readonly int PerKind = int.TryParse(Environment.GetEnvironmentVariable("WEIGHTSCOPE_FUZZ_ITERATIONS"), out var n) ? n : 10;
 
     /// <summary>Every single-file input of <see cref="MutationTests"/> (fixtures and small corpus files of each format).</summary>
     public static TheoryData<string> Files() => MutationTests.Inputs();
