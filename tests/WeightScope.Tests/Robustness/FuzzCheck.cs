@@ -44,29 +44,38 @@ internal static class FuzzCheck
     /// <summary>Reads the metadata, builds the tree and reads every tensor of an open model; returns the value bytes allowed for what was read.</summary>
     public static long ReadEverything(ModelFile model)
     {
+        long allowed = 0;
+        ReadEverything(model, ref allowed);
+        return allowed;
+    }
+
+    /// <summary>
+    /// As above, adding to <paramref name="allowedValueBytes"/> before each tensor is read, so the allowance for a
+    /// tensor whose read fails with a ModelFormatException part-way is still counted.
+    /// </summary>
+    private static void ReadEverything(ModelFile model, ref long allowedValueBytes)
+    {
         _ = model.Format.ToString();
         foreach (var (key, value) in model.Metadata) _ = key + value;
         _ = model.Tensors.Totals;
         _ = model.Modules.Descendants().Count();
-        long allowed = 0;
         foreach (var t in model.Tensors)
         {
             _ = t.ToString();
             if (t.ByteSize > MaxBytesToRead) continue;
-            allowed += 2 * (t.ByteSize + 4 * t.ElementCount);
+            allowedValueBytes += 2 * (t.ByteSize + 4 * t.ElementCount);
             t.ReadBytes();
             if (!t.DType.IsComplex()) t.ToFloat32();
         }
-        return allowed;
     }
-
-    /// <summary>With WEIGHTSCOPE_FUZZ_REPORT=file, each input's time, allocation beyond values and size are appended there (to choose and check the bounds).</summary>
-    private static readonly StreamWriter? s_report = Environment.GetEnvironmentVariable("WEIGHTSCOPE_FUZZ_REPORT") is { Length: > 0 } r
-        ? new StreamWriter(r, append: true) { AutoFlush = true } : null;
 
     private static long InputSize(string path) => Directory.Exists(path)
         ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
         : new FileInfo(path).Length;
+
+    /// <summary>With WEIGHTSCOPE_FUZZ_REPORT=file, each input's time, allocation beyond values and size are appended there (to choose and check the bounds).</summary>
+    private static readonly StreamWriter? s_report = Environment.GetEnvironmentVariable("WEIGHTSCOPE_FUZZ_REPORT") is { Length: > 0 } r
+        ? new StreamWriter(r, append: true) { AutoFlush = true } : null;
 
     /// <summary>The check itself, for any way of opening (tests of this check pass an <paramref name="open"/> that misbehaves).</summary>
     internal static bool Check(Func<ModelFile> open, long inputBytes, string what)
@@ -81,7 +90,7 @@ internal static class FuzzCheck
             try
             {
                 using var model = open();
-                allowedValues = ReadEverything(model);
+                ReadEverything(model, ref allowedValues);
                 opened = true;
             }
             catch (ModelFormatException)

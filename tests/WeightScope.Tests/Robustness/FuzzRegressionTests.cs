@@ -25,4 +25,19 @@ public sealed class FuzzRegressionTests
         // The deflated chunk is left unshuffled: values are the shuffled bytes, but every one is read.
         Assert.Equal(64, model.Tensors["x"].ToFloat32().Length);
     }
+
+    /// <summary>
+    /// Found on jhdf's test_attribute_latest.hdf5 (random mutation 178 of MutationTests: a 64-bit 0x7FFFFFFF written
+    /// over the dimensions of a (2, 3) attribute, leaving [2^55 + 2, 0]): no elements, so the size check passed, and
+    /// opening hung building one empty list per index of the huge dimension. Now a format error naming the shape.
+    /// </summary>
+    [Fact]
+    public void Hdf5_empty_attribute_with_a_huge_dimension_is_a_format_error()
+    {
+        var path = Regression("hdf5_empty_attribute_huge_dimension.h5");
+        Assert.False(FuzzCheck.OpenPath(path, "empty attribute with a huge dimension"));
+        var e = Assert.ThrowsAny<ModelFormatException>(() => ModelFile.Open(path));
+        Assert.True(e.Message.Contains("attribute of shape [1099511627776, 0] has no elements", StringComparison.Ordinal), e.Message);
+        Assert.Contains("hdf5", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
 }
