@@ -77,8 +77,25 @@ internal static class FuzzCheck
     private static readonly StreamWriter? s_report = Environment.GetEnvironmentVariable("WEIGHTSCOPE_FUZZ_REPORT") is { Length: > 0 } r
         ? new StreamWriter(r, append: true) { AutoFlush = true } : null;
 
-    /// <summary>The check itself, for any way of opening (tests of this check pass an <paramref name="open"/> that misbehaves).</summary>
+    /// <summary>
+    /// The check itself, for any way of opening (tests of this check pass an <paramref name="open"/> that misbehaves).
+    /// An input over the time limit is run once more and fails only if it is slow again: a reader that is slow on an
+    /// input is slow every time, while a pause of the shared machine (measured at 2.6 s for an input that takes 30 ms)
+    /// is not.
+    /// </summary>
     internal static bool Check(Func<ModelFile> open, long inputBytes, string what)
+    {
+        var run = Run(open, what);
+        if (run.Elapsed >= TimeLimit) run = Run(open, what);
+        Assert.True(run.Elapsed < TimeLimit, $"{what} took {run.Elapsed.TotalSeconds:F1} s (twice)");
+        long bound = AllocationBound(inputBytes, run.AllowedValues);
+        Assert.True(run.Allocated <= bound, $"{what}: allocated {run.Allocated:N0} bytes for a {inputBytes:N0}-byte input (bound {bound:N0})");
+        if (s_report is not null)
+            lock (s_report) s_report.WriteLine($"{run.Elapsed.TotalMilliseconds:F1}\t{run.Allocated - run.AllowedValues}\t{inputBytes}\t{what}");
+        return run.Opened;
+    }
+
+    private static (bool Opened, TimeSpan Elapsed, long Allocated, long AllowedValues) Run(Func<ModelFile> open, string what)
     {
         bool opened = false;
         long allocated = 0, allowedValues = 0;
@@ -104,16 +121,11 @@ internal static class FuzzCheck
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         }) { IsBackground = true, Name = "fuzz input" };
         thread.Start();
-        // A generous join: the machine may be busy, the time limit below is what is asserted; this only keeps a reader
+        // A generous join: the machine may be busy, the time limit is asserted by the caller; this only keeps a reader
         // stuck in a loop from hanging the whole run.
         if (!thread.Join(TimeLimit * 5)) Assert.Fail($"{what}: still running after {(TimeLimit * 5).TotalSeconds:F0} s (a loop?)");
         sw.Stop();
         if (escaped is not null) Assert.Fail($"{what}: {escaped.GetType().Name} escaped: {escaped.Message}\n{escaped.StackTrace}");
-        Assert.True(sw.Elapsed < TimeLimit, $"{what} took {sw.Elapsed.TotalSeconds:F1} s");
-        long bound = AllocationBound(inputBytes, allowedValues);
-        Assert.True(allocated <= bound, $"{what}: allocated {allocated:N0} bytes for a {inputBytes:N0}-byte input (bound {bound:N0})");
-        if (s_report is not null)
-            lock (s_report) s_report.WriteLine($"{sw.Elapsed.TotalMilliseconds:F1}\t{allocated - allowedValues}\t{inputBytes}\t{what}");
-        return opened;
+        return (opened, sw.Elapsed, allocated, allowedValues);
     }
 }

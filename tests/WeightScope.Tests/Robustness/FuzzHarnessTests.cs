@@ -42,6 +42,19 @@ public sealed class FuzzHarnessTests
             throw new ModelFormatException("test", "slow");
         }, 10, "slow"));
         Assert.Contains("slow took", e.Message);
+        Assert.Contains("(twice)", e.Message);
+    }
+
+    [Fact]
+    public void A_single_pause_is_forgiven_when_the_input_is_fast_the_second_time()
+    {
+        int runs = 0;
+        Assert.False(FuzzCheck.Check(() =>
+        {
+            if (runs++ == 0) Thread.Sleep(FuzzCheck.TimeLimit + TimeSpan.FromMilliseconds(100));
+            throw new ModelFormatException("test", "paused once");
+        }, 10, "paused once"));
+        Assert.Equal(2, runs);
     }
 
     [Fact]
