@@ -26,10 +26,10 @@ public class MutationTests
         if (TestPaths.CorpusAvailable)
             foreach (var folder in new[] { "safetensors", "numpy", "pytorch", "hdf5", "keras-h5", "keras3", "torchsharp", "onnx" })
                 files.AddRange(Directory.GetFiles(TestPaths.CorpusFile(folder), "*", SearchOption.AllDirectories).Where(f => new FileInfo(f).Length < 100_000));
-        if (TestPaths.CorpusAvailable) // TensorFlow checkpoint indexes (from a stream the shards are not found: the table and entries are what is fuzzed) and V1 tables
+        if (TestPaths.CorpusAvailable) // TensorFlow checkpoint indexes (from a stream the shards are not found: the table and entries are what is fuzzed), V1 tables and MetaGraphs (.meta)
             foreach (var folder in new[] { "tf-checkpoint", "tf-savedmodel" })
                 files.AddRange(Directory.GetFiles(TestPaths.CorpusFile(folder), "*", SearchOption.AllDirectories)
-                    .Where(f => f.EndsWith(".index", StringComparison.Ordinal) || f.EndsWith("export-00000-of-00001", StringComparison.Ordinal)));
+                    .Where(f => f.EndsWith(".index", StringComparison.Ordinal) || f.EndsWith(".meta", StringComparison.Ordinal) || f.EndsWith("export-00000-of-00001", StringComparison.Ordinal)));
         if (TestPaths.CorpusAvailable) // the smallest real GGUF files are 0.6–2.6 MB; whole, they still parse in milliseconds
             files.AddRange(Directory.GetFiles(TestPaths.CorpusFile("gguf"), "*.gguf", SearchOption.AllDirectories));
         var data = new TheoryData<string>();
@@ -42,7 +42,7 @@ public class MutationTests
     public void Only_model_format_errors_escape(string relativePath)
     {
         var original = File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, relativePath));
-        var rng = new Random(StringComparer.Ordinal.GetHashCode(relativePath) & 0x7FFFFFFF ^ 12345);
+        var rng = new Random(StructuredMutations.StableSeed(relativePath) ^ 12345);
         for (int i = 0; i < Iterations; i++)
         {
             var (mutated, how) = Mutate(original, rng);

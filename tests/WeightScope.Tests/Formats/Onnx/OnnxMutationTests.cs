@@ -31,7 +31,7 @@ public sealed class OnnxMutationTests : IDisposable
     {
         var source = Path.Combine(TestPaths.RepoRoot, relativePath);
         var original = File.ReadAllBytes(source);
-        var rng = new Random(StringComparer.Ordinal.GetHashCode(relativePath) & 0x7FFFFFFF ^ 4242);
+        var rng = new Random(StructuredMutations.StableSeed(relativePath) ^ 4242);
         // The mutated file keeps its name; a model's siblings (external data) are copied beside it, a data file's model too.
         foreach (var sibling in Directory.GetFiles(Path.GetDirectoryName(source)!).Where(f => f != source && new FileInfo(f).Length < 1_000_000))
             File.Copy(sibling, Path.Combine(_dir, Path.GetFileName(sibling)), overwrite: true);

@@ -27,7 +27,7 @@ public sealed class TfJsMutationTests
     {
         var source = Path.Combine(TestPaths.RepoRoot, relativeFolder);
         var files = Directory.GetFiles(source).Where(f => !f.EndsWith("answers.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
-        var rng = new Random(StringComparer.Ordinal.GetHashCode(relativeFolder) & 0x7FFFFFFF ^ 4242);
+        var rng = new Random(StructuredMutations.StableSeed(relativeFolder) ^ 4242);
         var work = Directory.CreateTempSubdirectory("tfjs-fuzz-").FullName;
         try
         {

@@ -37,7 +37,25 @@ internal static class AttributeValues
             values.Add(Element(type, e, file, dataOffset + i * size, path));
         }
         if (space.Dims.Length == 0) return values[0];
+        if (count == 0) CheckEmptyNesting(space.Dims, dataOffset, path);
         return Nest(values, space.Dims, 0, 0, out _);
+    }
+
+    // An empty array still nests one list per index of the dimensions before its first zero: a corrupt huge dimension
+    // beside a zero (found by the fuzzer) would build 2^40 empty lists. Real empty attributes nest a handful.
+    private const long MaxEmptyLists = 1 << 20;
+
+    private static void CheckEmptyNesting(long[] dims, long at, string path)
+    {
+        long lists = 1, level = 1;
+        foreach (long d in dims)
+        {
+            if (d == 0) return;
+            level = level > MaxEmptyLists / d ? MaxEmptyLists + 1 : level * d;
+            lists += level;
+            if (lists > MaxEmptyLists)
+                throw Hdf5Errors.Invalid($"attribute of shape [{string.Join(", ", dims)}] has no elements but would nest over {MaxEmptyLists} empty lists (a corrupt dimension?)", at, path);
+        }
     }
 
     private static List<object?> Nest(List<object?> flat, long[] dims, int dim, int start, out int used)

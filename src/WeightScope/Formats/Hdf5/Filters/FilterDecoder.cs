@@ -90,6 +90,7 @@ internal static class FilterDecoder
     private static void UnshuffleInto(ReadOnlySpan<byte> data, Span<byte> output, int elementSize)
     {
         int count = data.Length / elementSize;
+        if (count == 0) { data.CopyTo(output); return; } // an element larger than the chunk (a corrupt size): as is, as libhdf5 does, without looping over its byte planes
         for (int b = 0; b < elementSize; b++)
         {
             var plane = data.Slice(b * count, count);

@@ -1,0 +1,43 @@
+using Xunit;
+
+namespace WeightScope.Tests.Robustness;
+
+/// <summary>
+/// Inputs the fuzzer (<see cref="StructuredMutationTests"/>, <see cref="MutationTests"/>) found a bug with, kept as
+/// files under <c>tests/fixtures/fuzz-regressions/</c> (made by <c>tests/fixtures/generate/fuzz_regressions.py</c>),
+/// each with what the reader must now do.
+/// </summary>
+public sealed class FuzzRegressionTests
+{
+    private static string Regression(string name) => TestPaths.Fixture("fuzz-regressions", name);
+
+    /// <summary>
+    /// Found on jhdf's test_byteshuffle_compressed_datasets_earliest.hdf5 with its shuffle element size inflated to
+    /// 0x7FFFFFFF: undoing the shuffle looped over 2^31 byte planes of an empty slice (a hang of minutes per chunk).
+    /// An element larger than the chunk leaves the chunk as is, as libhdf5's H5Z__filter_shuffle does.
+    /// </summary>
+    [Fact]
+    public void Hdf5_shuffle_element_size_larger_than_the_chunk_does_not_hang()
+    {
+        var path = Regression("hdf5_shuffle_element_size_huge.h5");
+        FuzzCheck.OpenPath(path, "huge shuffle element size");
+        using var model = ModelFile.Open(path);
+        // The deflated chunk is left unshuffled: values are the shuffled bytes, but every one is read.
+        Assert.Equal(64, model.Tensors["x"].ToFloat32().Length);
+    }
+
+    /// <summary>
+    /// Found on jhdf's test_attribute_latest.hdf5 (random mutation 178 of MutationTests: a 64-bit 0x7FFFFFFF written
+    /// over the dimensions of a (2, 3) attribute, leaving [2^55 + 2, 0]): no elements, so the size check passed, and
+    /// opening hung building one empty list per index of the huge dimension. Now a format error naming the shape.
+    /// </summary>
+    [Fact]
+    public void Hdf5_empty_attribute_with_a_huge_dimension_is_a_format_error()
+    {
+        var path = Regression("hdf5_empty_attribute_huge_dimension.h5");
+        Assert.False(FuzzCheck.OpenPath(path, "empty attribute with a huge dimension"));
+        var e = Assert.ThrowsAny<ModelFormatException>(() => ModelFile.Open(path));
+        Assert.True(e.Message.Contains("attribute of shape [1099511627776, 0] has no elements", StringComparison.Ordinal), e.Message);
+        Assert.Contains("hdf5", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+}
