@@ -56,22 +56,9 @@ public sealed class Hdf5WriterTests : IDisposable
         return new TensorEntry(name, dtype, s, new ArrayStorage(bytes, name));
     }
 
-    internal static string NumpyDType(DType d) => d switch
-    {
-        DType.Float16 => "<f2",
-        DType.Float32 => "<f4",
-        DType.Float64 => "<f8",
-        DType.Bool => "|b1",
-        DType.Int8 => "|i1",
-        DType.UInt8 => "|u1",
-        DType.Int16 => "<i2",
-        DType.UInt16 => "<u2",
-        DType.Int32 => "<i4",
-        DType.UInt32 => "<u4",
-        DType.Int64 => "<i8",
-        DType.UInt64 => "<u8",
-        _ => throw new ArgumentOutOfRangeException(nameof(d)),
-    };
+    // numpy's dtype string for what h5py reports (the .npy writer's table, which numpy itself checks in the npy interop tests).
+    internal static string NumpyDType(DType d) =>
+        WeightScope.Formats.NumPy.NpyHeaderWriter.Descr(d) ?? throw new ArgumentOutOfRangeException(nameof(d));
 
     internal static string Sha256(TensorEntry t) => Convert.ToHexStringLower(SHA256.HashData(t.ReadBytes()));
 
