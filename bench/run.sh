@@ -30,6 +30,9 @@ source "$here/cli.sh"
 # HDF5: h5py against WeightScope, listing and full reads (contiguous and deflate); appends its own section.
 RUNS="$runs" "$here/hdf5_bench.sh"
 
+# Every format (.pt, .safetensors, .npz, .h5): listing and full reads against each Python peer, start-up; own section.
+RUNS="$runs" "$here/formats_bench.sh"
+
 # convert .pt → .safetensors against cp (+ sync); appends its own section.
 RUNS="$runs" "$here/convert_bench.sh"
 
