@@ -70,7 +70,7 @@ internal static class ScanCommand
         foreach (var n in r.Notes) o.WriteLine($"note: {n}");
         int d = Count(r, ScanVerdict.Dangerous), s = Count(r, ScanVerdict.Suspicious), ok = Count(r, ScanVerdict.Safe);
         o.WriteLine($"summary:   {d} dangerous, {s} suspicious, {ok} safe" + (r.Errors.Count > 0 ? $", {r.Errors.Count} unreadable pickle(s)" : "")
-                    + $" — {(d > 0 ? "DO NOT load this file with pickle or torch.load(weights_only=False)" : s > 0 ? "review the suspicious globals before loading with pickle" : r.Pickles.Count == 0 && r.Errors.Count == 0 ? "no pickles in this file" : "nothing outside torch's weights_only allow-list")}");
+                    + $" — {(d > 0 ? (r.Container == "tf-savedmodel" ? "DO NOT load and call this model: its graph touches files or runs Python" : "DO NOT load this file with pickle or torch.load(weights_only=False)") : s > 0 ? "review the suspicious globals before loading with pickle" : r.Pickles.Count == 0 && r.Errors.Count == 0 ? "no pickles in this file" : "nothing outside torch's weights_only allow-list")}");
     }
 
     private static void WriteJson(ScanReport r) => Json.Write(w =>

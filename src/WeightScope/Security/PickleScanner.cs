@@ -23,6 +23,10 @@ public static class PickleScanner
     /// <exception cref="ModelFormatException">The container itself (zip directory, npy header) is unreadable.</exception>
     public static ScanReport Scan(string path, ReaderLimits? limits = null)
     {
+        // A SavedModel (its folder or its saved_model.pb) has graphs, not pickles: their ops are checked instead.
+        var savedModelPb = Directory.Exists(path) ? Path.Combine(path, "saved_model.pb") : path;
+        if (Path.GetFileName(savedModelPb) == "saved_model.pb" && File.Exists(savedModelPb))
+            return SavedModelOpsScan.Scan(path, savedModelPb, limits ?? ReaderLimits.Default);
         using var file = MappedFile.Open(path);
         return Scan(file, path, limits ?? ReaderLimits.Default);
     }

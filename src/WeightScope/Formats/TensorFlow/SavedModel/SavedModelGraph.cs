@@ -54,6 +54,11 @@ internal sealed class SavedModelGraph
         return new SavedModelGraph(meta, proto.MetaGraphs.Count, proto.SavedModelSchemaVersion);
     }
 
+    /// <summary>Every meta graph of <paramref name="path"/>, a <c>saved_model.pb</c> (for <c>scan</c>, which checks them all).</summary>
+    /// <exception cref="ModelFormatException">Not a SavedModel proto, or over <see cref="ReaderLimits.MaxHeaderBytes"/>.</exception>
+    internal static IReadOnlyList<MetaGraphDef> ReadAll(string path, ReaderLimits limits) =>
+        Parse(path, ProtoSavedModel.Parser, "a SavedModel", TfSavedModelFormat.FormatName, limits).MetaGraphs;
+
     /// <summary>Reads a <c>.meta</c> file (<c>tf.train.export_meta_graph</c>, written by every TF1 <c>Saver.save</c>): one bare <c>MetaGraphDef</c>.</summary>
     public static SavedModelGraph ReadMetaGraph(string path, string format, ReaderLimits limits) =>
         new(Parse(path, MetaGraphDef.Parser, "a MetaGraphDef", format, limits), 1, 0);
