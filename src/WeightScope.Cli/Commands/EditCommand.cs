@@ -40,8 +40,7 @@ internal static class EditCommand
             string inPath = p.GetValue(input)!;
             string? outPath = p.GetValue(output);
             bool overwrite = p.GetValue(inPlace);
-            if (outPath is not null && outPath.StartsWith('-'))
-                throw new UsageException($"'{outPath}' looks like an option, not an output file (unknown option? see --help); write ./{outPath} for a file of that name");
+            if (outPath is not null) WriteCli.RefuseOptionLike(outPath);
             if (overwrite && outPath is not null && !WriteCli.SamePath(inPath, outPath))
                 throw new UsageException("--in-place writes over IN; give no OUT (or OUT equal to IN)");
             if (!overwrite && outPath is null) throw new UsageException("give OUT, or --in-place to write over IN");

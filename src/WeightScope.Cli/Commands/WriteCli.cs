@@ -53,13 +53,19 @@ internal static class WriteCli
     /// </summary>
     public static void CheckOutput(ModelFile input, string output, bool inPlace)
     {
-        if (output.StartsWith('-'))
-            throw new UsageException($"'{output}' looks like an option, not an output file (unknown option? see --help); write ./{output} for a file of that name");
+        RefuseOptionLike(output);
         foreach (var source in input.SourceFiles)
             if (SamePath(source, output) && !(inPlace && input.SourceFiles.Count == 1))
                 throw new UsageException(inPlace
                     ? $"--in-place: {input.Path} was read from {input.SourceFiles.Count} files; write the result to a new file instead"
                     : $"{output} is one of the files {input.Path} was read from; write elsewhere" + (input.SourceFiles.Count == 1 ? " (or use 'weightscope edit IN --in-place')" : ""));
+    }
+
+    /// <summary>An OUT that starts with '-' is a mistyped option (System.CommandLine took it as the argument), not a file name.</summary>
+    public static void RefuseOptionLike(string output)
+    {
+        if (output.StartsWith('-'))
+            throw new UsageException($"'{output}' looks like an option, not an output file (unknown option? see --help); write ./{output} for a file of that name");
     }
 
     /// <summary>Parses <c>KEY=VALUE</c>.</summary>

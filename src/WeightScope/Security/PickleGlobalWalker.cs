@@ -242,24 +242,9 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
     private int Signed(int n, PickleOpcode op, long at) =>
         n >= 0 ? n : throw _errors.Invalid($"{PickleErrors.Name(op)} has a negative byte count {n}", at);
 
-    private ReadOnlySpan<byte> Take(ref SpanReader r, int n, PickleOpcode op, long at)
-    {
-        if (n > r.Remaining) throw _errors.Truncated(op, at, n, r.Remaining);
-        return r.ReadBytes(n);
-    }
+    private ReadOnlySpan<byte> Take(ref SpanReader r, int n, PickleOpcode op, long at) => PickleArguments.Take(ref r, n, op, at, _errors);
 
-    private int Length(ulong declared, ref SpanReader r, PickleOpcode op, long at)
-    {
-        if (declared > (ulong)r.Remaining) throw _errors.Truncated(op, at, declared > long.MaxValue ? long.MaxValue : (long)declared, r.Remaining);
-        return (int)declared;
-    }
+    private int Length(ulong declared, ref SpanReader r, PickleOpcode op, long at) => PickleArguments.Length(declared, ref r, op, at, _errors);
 
-    private ReadOnlySpan<byte> Line(ref SpanReader r, PickleOpcode op, long at)
-    {
-        int nl = r.Data[r.Position..].IndexOf((byte)'\n');
-        if (nl < 0) throw _errors.Invalid($"{PickleErrors.Name(op)}: its text argument has no terminating newline (the file is truncated)", at);
-        var line = r.ReadBytes(nl);
-        r.ReadByte();
-        return line;
-    }
+    private ReadOnlySpan<byte> Line(ref SpanReader r, PickleOpcode op, long at) => PickleArguments.Line(ref r, op, at, _errors);
 }

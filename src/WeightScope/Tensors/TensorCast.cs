@@ -50,24 +50,32 @@ public static class TensorCast
             ElementConverter.ToFloat64(tensor, MemoryMarshal.Cast<byte, double>(result.AsSpan()));
             return result;
         }
-        TensorChunks.ForEach(tensor, (chunk, start) =>
-        {
-            switch (target)
-            {
-                case DType.Float32:
-                    chunk.CopyTo(MemoryMarshal.Cast<byte, float>(result.AsSpan((int)(start * 4), chunk.Length * 4)));
-                    break;
-                case DType.Float16:
-                    var halves = MemoryMarshal.Cast<byte, Half>(result.AsSpan((int)(start * 2), chunk.Length * 2));
-                    System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(chunk, halves);
-                    break;
-                case DType.BFloat16:
-                    var bf = MemoryMarshal.Cast<byte, ushort>(result.AsSpan((int)(start * 2), chunk.Length * 2));
-                    for (int i = 0; i < chunk.Length; i++) bf[i] = ToBFloat16(chunk[i]);
-                    break;
-            }
-        });
+        int item = target.ItemSize();
+        TensorChunks.ForEach(tensor, (chunk, start) => Narrow(chunk, target, result.AsSpan((int)(start * item), chunk.Length * item)));
         return result;
+    }
+
+    /// <summary>
+    /// Writes float32 values as <paramref name="target"/> (float32, float16 or bfloat16) into <paramref name="destination"/>,
+    /// rounding to nearest even as c10 does; shared by casts and <see cref="Writing.TensorEdits.Scaled"/>.
+    /// </summary>
+    internal static void Narrow(ReadOnlySpan<float> values, DType target, Span<byte> destination)
+    {
+        switch (target)
+        {
+            case DType.Float32:
+                values.CopyTo(MemoryMarshal.Cast<byte, float>(destination));
+                break;
+            case DType.Float16:
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<byte, Half>(destination));
+                break;
+            case DType.BFloat16:
+                var bf = MemoryMarshal.Cast<byte, ushort>(destination);
+                for (int i = 0; i < values.Length; i++) bf[i] = ToBFloat16(values[i]);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(target), target, "float32, float16 or bfloat16");
+        }
     }
 
     /// <summary>float32 → bfloat16 bits, rounding to nearest even; NaN → 0x7FC0 (c10's <c>round_to_nearest_even</c>).</summary>

@@ -83,23 +83,12 @@ public static class TensorEdits
             DType.BFloat16 => ElementConverter.BFloat16ToSingle(TensorCast.ToBFloat16((float)factor)),
             _ => (float)factor,
         };
+        int item = tensor.DType.ItemSize();
         TensorChunks.ForEach(tensor, (chunk, start) =>
         {
             var scaled = new float[chunk.Length];
             System.Numerics.Tensors.TensorPrimitives.Multiply(chunk, k, scaled);
-            switch (tensor.DType)
-            {
-                case DType.Float32:
-                    scaled.CopyTo(MemoryMarshal.Cast<byte, float>(result.AsSpan((int)(start * 4), chunk.Length * 4)));
-                    break;
-                case DType.Float16:
-                    System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(scaled, MemoryMarshal.Cast<byte, Half>(result.AsSpan((int)(start * 2), chunk.Length * 2)));
-                    break;
-                default:
-                    var bf = MemoryMarshal.Cast<byte, ushort>(result.AsSpan((int)(start * 2), chunk.Length * 2));
-                    for (int i = 0; i < scaled.Length; i++) bf[i] = TensorCast.ToBFloat16(scaled[i]);
-                    break;
-            }
+            TensorCast.Narrow(scaled, tensor.DType, result.AsSpan((int)(start * item), chunk.Length * item));
         });
         return result;
     }

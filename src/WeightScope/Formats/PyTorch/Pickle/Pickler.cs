@@ -111,31 +111,22 @@ internal sealed class Pickler
         });
     }
 
-    private void Put(int index)
-    {
-        if (index <= byte.MaxValue)
-        {
-            Op(PickleOpcode.BinPut);
-            _out.WriteByte((byte)index);
-            return;
-        }
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(b, index);
-        Op(PickleOpcode.LongBinPut);
-        _out.Write(b);
-    }
+    private void Put(int index) => Memo(index, PickleOpcode.BinPut, PickleOpcode.LongBinPut);
 
-    private void Get(int index)
+    private void Get(int index) => Memo(index, PickleOpcode.BinGet, PickleOpcode.LongBinGet);
+
+    // A memo index in one byte when it fits, else the 4-byte form, as pickle.py's put/get write them.
+    private void Memo(int index, PickleOpcode small, PickleOpcode large)
     {
         if (index <= byte.MaxValue)
         {
-            Op(PickleOpcode.BinGet);
+            Op(small);
             _out.WriteByte((byte)index);
             return;
         }
         Span<byte> b = stackalloc byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(b, index);
-        Op(PickleOpcode.LongBinGet);
+        Op(large);
         _out.Write(b);
     }
 }

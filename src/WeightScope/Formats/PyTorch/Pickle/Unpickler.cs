@@ -564,27 +564,10 @@ internal sealed class Unpickler
 
     // --- arguments ---------------------------------------------------------------------------------------
 
-    private ReadOnlySpan<byte> Take(ref SpanReader r, int n, PickleOpcode op, long at)
-    {
-        if (n > r.Remaining) throw Errors.Truncated(op, at, n, r.Remaining);
-        return r.ReadBytes(n);
-    }
+    private ReadOnlySpan<byte> Take(ref SpanReader r, int n, PickleOpcode op, long at) => PickleArguments.Take(ref r, n, op, at, Errors);
 
-    // A declared length is checked against what remains before anything is allocated.
-    private int Length(ulong declared, ref SpanReader r, PickleOpcode op, long at)
-    {
-        if (declared > (ulong)r.Remaining) throw Errors.Truncated(op, at, declared > long.MaxValue ? long.MaxValue : (long)declared, r.Remaining);
-        return (int)declared;
-    }
+    private int Length(ulong declared, ref SpanReader r, PickleOpcode op, long at) => PickleArguments.Length(declared, ref r, op, at, Errors);
 
-    private ReadOnlySpan<byte> Line(ref SpanReader r, PickleOpcode op, long at)
-    {
-        var rest = r.Data[r.Position..];
-        int nl = rest.IndexOf((byte)'\n');
-        if (nl < 0) throw Errors.Invalid($"{PickleErrors.Name(op)}: its text argument has no terminating newline (the file is truncated)", at);
-        var line = r.ReadBytes(nl);
-        r.ReadByte();
-        return line;
-    }
+    private ReadOnlySpan<byte> Line(ref SpanReader r, PickleOpcode op, long at) => PickleArguments.Line(ref r, op, at, Errors);
 
 }
