@@ -72,6 +72,19 @@ public sealed record ReaderLimits
         new(nameof(MaxHdf5Objects), "--max-hdf5-objects", "number of HDF5 objects and links visited", false, l => l.MaxHdf5Objects, (l, v) => l with { MaxHdf5Objects = ToInt(v) }),
     ];
 
+    /// <summary>
+    /// What format detectors parse with: each limit raised to at least its default. A limit raised on the command line
+    /// thus lets a large file be recognised (a 1.5-million-tensor TorchSharp file with <c>--max-tensors</c>), while a
+    /// lowered one still lets the file be recognised and then reported by its reader with the flag that raises it —
+    /// rather than turning into "unknown format".
+    /// </summary>
+    internal ReaderLimits ForDetection()
+    {
+        var limits = this;
+        foreach (var info in All) limits = info.With(limits, Math.Max(info.Get(this), info.Get(Default)));
+        return limits;
+    }
+
     /// <summary>The limit named <paramref name="name"/> (a property name such as <c>MaxTensorCount</c>), or null.</summary>
     public static ReaderLimitInfo? Find(string name) => All.FirstOrDefault(i => i.Name == name);
 

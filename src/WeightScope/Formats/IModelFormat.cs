@@ -28,14 +28,19 @@ internal sealed class DetectionContext
     /// <summary>How many leading bytes <see cref="Header"/> holds at most.</summary>
     public const int HeaderSize = 4096;
 
-    internal DetectionContext(string? path, MappedFile? file, ZipIndex? zip, bool isDirectory)
+    internal DetectionContext(string? path, MappedFile? file, ZipIndex? zip, bool isDirectory, ReaderLimits? limits = null)
     {
         Path = path;
+        Limits = (limits ?? ReaderLimits.Default).ForDetection();
         File = file;
         Zip = zip;
         IsDirectory = isDirectory;
         Header = file is null ? ReadOnlyMemory<byte>.Empty : file.Span(0, (int)Math.Min(HeaderSize, file.Length)).ToArray();
     }
+
+    /// <summary>The limits a detector that parses (HDF5 roots, TorchSharp, tfjs JSON) stays within: the caller's, each at
+    /// least its default (<see cref="ReaderLimits.ForDetection"/>). Readers use <see cref="ReaderOptions.Limits"/>.</summary>
+    public ReaderLimits Limits { get; }
 
     /// <summary>The path opened (file or folder); null for streams.</summary>
     public string? Path { get; }

@@ -54,7 +54,7 @@ internal static class ModelFormats
     {
         if (Directory.Exists(path))
         {
-            var ctx = new DetectionContext(path, null, null, isDirectory: true);
+            var ctx = new DetectionContext(path, null, null, isDirectory: true, options.Limits);
             var model = Dispatch(ctx, options, path);
             model.Path = path;
             return model;
@@ -87,7 +87,7 @@ internal static class ModelFormats
             catch (ModelFormatException e) { e.FilePath ??= path; throw; }
             catch (EndOfDataException e) { throw new InvalidModelContentException("zip", e.Message, e.Offset, null, e) { FilePath = path }; }
         }
-        var ctx = new DetectionContext(path, file, zip, isDirectory: false);
+        var ctx = new DetectionContext(path, file, zip, isDirectory: false, options.Limits);
         var model = Dispatch(ctx, options, path);
         model.Path = path;
         model.Own(file); // also when the reader went on to other files (a sharded index) and kept none of this one
@@ -128,6 +128,10 @@ internal static class ModelFormats
         var h = ctx.Header.Span;
         if (h.Length == 0) return "the file is empty";
         var hex = Convert.ToHexString(h[..Math.Min(8, h.Length)]);
+        // A pickle that is not torch's (joblib, plain pickle.dump): no tensor layout to read, and never unpickled.
+        if (h.Length >= 2 && h[0] == 0x80 && h[1] is >= 2 and <= 5)
+            return $"a pickle (protocol {h[1]}) that is not a torch.save file (a joblib or pickle.dump of Python objects); WeightScope " +
+                   "never unpickles arbitrary objects, so it has no tensors to show: `weightscope scan FILE` lists the globals loading it would import";
         return $"unrecognised content (first bytes {hex}); known formats: {string.Join(", ", All.Select(f => f.Name))}";
     }
 }

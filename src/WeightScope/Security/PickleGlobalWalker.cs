@@ -7,17 +7,39 @@ namespace WeightScope.Security;
 
 /// <summary>
 /// Walks one pickle's opcodes and lists the globals it names and what it does with them, without building any object:
-/// the stack holds only what a scan needs — strings (STACK_GLOBAL's operands), globals, the results of calling a global,
-/// and "something else" — and the memo maps indices to those, so <c>BINPUT</c>/<c>BINGET</c> tricks resolve as the pickle
-/// machine would resolve them. Argument layouts follow CPython's <c>Lib/pickletools.py</c>.
+/// the stack holds only what a scan needs — strings (STACK_GLOBAL's operands), small integers, booleans, None, tuples and
+/// dicts of those (a joblib array wrapper's shape and dtype), globals, the results of calling a global, and "something
+/// else" — and the memo maps indices to those, so <c>BINPUT</c>/<c>BINGET</c> tricks resolve as the pickle machine would
+/// resolve them. Argument layouts follow CPython's <c>Lib/pickletools.py</c>.
+/// <para>joblib dumps are not pure pickles: after the <c>BUILD</c> of each <c>NumpyArrayWrapper</c> joblib's unpickler
+/// reads the array's raw bytes straight from the file (<see cref="JoblibArrays"/>), so the walk skips them the same way and
+/// goes on with the opcodes after them; an object array is itself a nested pickle there, which is walked too.</para>
 /// </summary>
 internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
 {
     private static readonly UTF8Encoding Utf8Lenient = new(false, false);
     private static readonly object Other = new();
 
-    private sealed record GlobalRef(int Index);      // a global on the stack (index into Findings)
-    private sealed record CallResult(int Index);     // what calling/building that global returned
+    /// <summary>A global on the stack (an index into <see cref="Findings"/>).</summary>
+    internal sealed record GlobalRef(int Index);
+
+    /// <summary>What calling a global returned: the arguments it was called with and, once built, its state.</summary>
+    internal sealed class CallResult(int index, object? args)
+    {
+        public int Index { get; } = index;
+        public object? Args { get; } = args;
+        public object? State { get; set; }
+    }
+
+    /// <summary>A dict built by the pickle (EMPTY_DICT + SETITEM(S), or DICT), keys and values as the walk sees them.</summary>
+    internal sealed class DictValue
+    {
+        public List<KeyValuePair<object?, object?>> Items { get; } = [];
+
+        public object? this[string key] => Items.LastOrDefault(kv => kv.Key is string k && k == key).Value;
+
+        public bool Has(string key) => Items.Any(kv => kv.Key is string k && k == key);
+    }
 
     private readonly PickleErrors _errors = new("pickle-scan", source.Length == 0 ? null : source);
 
@@ -26,7 +48,9 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
 
     /// <summary>Walks the pickle at the start of <paramref name="data"/> through STOP; returns the bytes it used.</summary>
     /// <exception cref="ModelFormatException">Corrupt pickle or a limit crossed (findings so far are kept).</exception>
-    public int Walk(ReadOnlySpan<byte> data, long baseOffset)
+    public int Walk(ReadOnlySpan<byte> data, long baseOffset) => Walk(data, baseOffset, depth: 0);
+
+    private int Walk(ReadOnlySpan<byte> data, long baseOffset, int depth)
     {
         var r = new SpanReader(data, baseOffset);
         var stack = new List<object?>();
@@ -42,14 +66,15 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
             var op = (PickleOpcode)r.ReadByte();
             switch (op)
             {
-                // Values whose content a scan never needs: skip the argument, push a placeholder.
-                case PickleOpcode.Int: case PickleOpcode.Long: case PickleOpcode.Float:
-                    Line(ref r, op, at); stack.Add(Other); break;
-                case PickleOpcode.BinInt: Take(ref r, 4, op, at); stack.Add(Other); break;
-                case PickleOpcode.BinInt1: Take(ref r, 1, op, at); stack.Add(Other); break;
-                case PickleOpcode.BinInt2: Take(ref r, 2, op, at); stack.Add(Other); break;
+                // Integers are kept when they fit a long (a joblib array's shape); other values whose content a scan never
+                // needs are skipped, with a placeholder pushed.
+                case PickleOpcode.Int: case PickleOpcode.Long: stack.Add(TextInteger(Line(ref r, op, at))); break;
+                case PickleOpcode.Float: Line(ref r, op, at); stack.Add(Other); break;
+                case PickleOpcode.BinInt: stack.Add((long)BinaryPrimitives.ReadInt32LittleEndian(Take(ref r, 4, op, at))); break;
+                case PickleOpcode.BinInt1: stack.Add((long)Take(ref r, 1, op, at)[0]); break;
+                case PickleOpcode.BinInt2: stack.Add((long)BinaryPrimitives.ReadUInt16LittleEndian(Take(ref r, 2, op, at))); break;
                 case PickleOpcode.BinFloat: Take(ref r, 8, op, at); stack.Add(Other); break;
-                case PickleOpcode.Long1: Take(ref r, Take(ref r, 1, op, at)[0], op, at); stack.Add(Other); break;
+                case PickleOpcode.Long1: stack.Add(Long1(Take(ref r, Take(ref r, 1, op, at)[0], op, at))); break;
                 case PickleOpcode.Long4: Take(ref r, Signed(BinaryPrimitives.ReadInt32LittleEndian(Take(ref r, 4, op, at)), op, at), op, at); stack.Add(Other); break;
                 case PickleOpcode.BinBytes: Take(ref r, Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(ref r, 4, op, at)), ref r, op, at), op, at); stack.Add(Other); break;
                 case PickleOpcode.ShortBinBytes: Take(ref r, Take(ref r, 1, op, at)[0], op, at); stack.Add(Other); break;
@@ -57,9 +82,12 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                     Take(ref r, Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(ref r, 8, op, at)), ref r, op, at), op, at); stack.Add(Other); break;
                 case PickleOpcode.NextBuffer: stack.Add(Other); break; // out-of-band data is not in the file; nothing to see
                 case PickleOpcode.ReadOnlyBuffer: Top(stack, op, at); break;
-                case PickleOpcode.None: case PickleOpcode.NewTrue: case PickleOpcode.NewFalse:
-                case PickleOpcode.EmptyList: case PickleOpcode.EmptyTuple: case PickleOpcode.EmptyDict: case PickleOpcode.EmptySet:
-                    stack.Add(Other); break;
+                case PickleOpcode.None: stack.Add(null); break;
+                case PickleOpcode.NewTrue: stack.Add(true); break;
+                case PickleOpcode.NewFalse: stack.Add(false); break;
+                case PickleOpcode.EmptyTuple: stack.Add(Array.Empty<object?>()); break;
+                case PickleOpcode.EmptyDict: stack.Add(new DictValue()); break;
+                case PickleOpcode.EmptyList: case PickleOpcode.EmptySet: stack.Add(Other); break;
 
                 // Strings are kept: STACK_GLOBAL takes its module and name from them. Python 2 strings decode as torch.load does.
                 case PickleOpcode.String:
@@ -77,16 +105,41 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                 case PickleOpcode.BinUnicode: stack.Add(Utf8Lenient.GetString(Take(ref r, Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(ref r, 4, op, at)), ref r, op, at), op, at))); break;
                 case PickleOpcode.BinUnicode8: stack.Add(Utf8Lenient.GetString(Take(ref r, Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(ref r, 8, op, at)), ref r, op, at), op, at))); break;
 
-                // Containers: their content is never read back without a call (which is recorded), so they are placeholders.
+                // Containers: tuples and dicts keep their items (a joblib wrapper's state and a dtype's arguments are read
+                // from them); lists and sets are never read back without a call (which is recorded), so they are placeholders.
                 case PickleOpcode.Append: Pop(stack, op, at); Top(stack, op, at); break;
-                case PickleOpcode.Appends: case PickleOpcode.SetItems: case PickleOpcode.AddItems:
+                case PickleOpcode.Appends: case PickleOpcode.AddItems:
                     PopMark(ref stack, marks, op, at); Top(stack, op, at); break;
-                case PickleOpcode.List: case PickleOpcode.Tuple: case PickleOpcode.Dict: case PickleOpcode.FrozenSet:
-                    PopMark(ref stack, marks, op, at); stack.Add(Other); break;
-                case PickleOpcode.Tuple1: Pop(stack, op, at); stack.Add(Other); break;
-                case PickleOpcode.Tuple2: Pop(stack, op, at); Pop(stack, op, at); stack.Add(Other); break;
-                case PickleOpcode.Tuple3: Pop(stack, op, at); Pop(stack, op, at); Pop(stack, op, at); stack.Add(Other); break;
-                case PickleOpcode.SetItem: Pop(stack, op, at); Pop(stack, op, at); Top(stack, op, at); break;
+                case PickleOpcode.SetItems:
+                    {
+                        var items = PopMark(ref stack, marks, op, at);
+                        if (Top(stack, op, at) is DictValue d) AddPairs(d, items, op, at);
+                        break;
+                    }
+                case PickleOpcode.Dict:
+                    {
+                        var d = new DictValue();
+                        AddPairs(d, PopMark(ref stack, marks, op, at), op, at);
+                        stack.Add(d);
+                        break;
+                    }
+                case PickleOpcode.List: case PickleOpcode.FrozenSet: PopMark(ref stack, marks, op, at); stack.Add(Other); break;
+                case PickleOpcode.Tuple:
+                    {
+                        var items = PopMark(ref stack, marks, op, at).ToArray(); // before stack.Add: PopMark replaces `stack`
+                        stack.Add(items);
+                        break;
+                    }
+                case PickleOpcode.Tuple1: stack.Add(PopTuple(stack, 1, op, at)); break;
+                case PickleOpcode.Tuple2: stack.Add(PopTuple(stack, 2, op, at)); break;
+                case PickleOpcode.Tuple3: stack.Add(PopTuple(stack, 3, op, at)); break;
+                case PickleOpcode.SetItem:
+                    {
+                        var value = Pop(stack, op, at);
+                        var key = Pop(stack, op, at);
+                        if (Top(stack, op, at) is DictValue d) d.Items.Add(new(key, value));
+                        break;
+                    }
 
                 case PickleOpcode.Pop:
                     if (stack.Count > 0) stack.RemoveAt(stack.Count - 1); else PopMark(ref stack, marks, op, at);
@@ -136,9 +189,11 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                         break;
                     }
                 case PickleOpcode.Reduce: case PickleOpcode.NewObj:
-                    Pop(stack, op, at);
-                    stack.Add(Use(Pop(stack, op, at), PickleErrors.Name(op).Split(' ')[0], at));
-                    break;
+                    {
+                        var args = Pop(stack, op, at);
+                        stack.Add(Use(Pop(stack, op, at), PickleErrors.Name(op).Split(' ')[0], at, args));
+                        break;
+                    }
                 case PickleOpcode.NewObjEx:
                     Pop(stack, op, at); Pop(stack, op, at);
                     stack.Add(Use(Pop(stack, op, at), "NEWOBJ_EX", at));
@@ -151,9 +206,17 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                         break;
                     }
                 case PickleOpcode.Build:
-                    Pop(stack, op, at);
-                    Use(Top(stack, op, at), "BUILD", at);
-                    break;
+                    {
+                        var state = Pop(stack, op, at);
+                        var built = Top(stack, op, at);
+                        Use(built, "BUILD", at);
+                        if (built is CallResult c)
+                        {
+                            c.State = state;
+                            if (JoblibArrays.IsWrapper(c, Findings)) SkipJoblibArray(ref r, data, c, depth, at);
+                        }
+                        break;
+                    }
 
                 case PickleOpcode.Proto:
                     protocol = Take(ref r, 1, op, at)[0];
@@ -186,19 +249,80 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
     }
 
     // Records a call or build of a global (or of what calling one returned) and returns the symbolic result.
-    private object Use(object? callee, string opcode, long at)
+    private object Use(object? callee, string opcode, long at, object? args = null)
     {
         switch (callee)
         {
             case GlobalRef g:
                 Findings[g.Index].Uses.Add(new GlobalUse(opcode, at));
-                return new CallResult(g.Index);
+                return new CallResult(g.Index, args);
             case CallResult c:
                 Findings[c.Index].Uses.Add(new GlobalUse(opcode == "BUILD" ? opcode : opcode + " result", at));
                 return c;
             default:
                 return Other;
         }
+    }
+
+    // --- joblib -------------------------------------------------------------------------------------------
+
+    // joblib's NumpyUnpickler.load_build: right after the wrapper's BUILD come the array's bytes (an alignment byte and its
+    // padding first, when the wrapper has numpy_array_alignment_bytes), or for an object array a nested pickle.
+    private void SkipJoblibArray(ref SpanReader r, ReadOnlySpan<byte> data, CallResult wrapper, int depth, long at)
+    {
+        var array = JoblibArrays.Describe(wrapper, Findings) ?? throw _errors.Invalid(
+            "the state of a joblib NumpyArrayWrapper (shape, dtype) could not be read, so the array bytes that follow it cannot be skipped", at);
+        if (array.HasObjects)
+        {
+            if (depth + 1 >= limits.MaxNestingDepth)
+                throw _errors.Limit(nameof(ReaderLimits.MaxNestingDepth), depth + 1, limits.MaxNestingDepth, r.Offset);
+            r.Position += Walk(data[r.Position..], r.Offset, depth + 1);
+            return;
+        }
+        if (array.Aligned)
+        {
+            int padding = Take(ref r, 1, PickleOpcode.Build, at)[0];
+            Take(ref r, padding, PickleOpcode.Build, at);
+        }
+        if (array.ByteCount > r.Remaining)
+            throw _errors.Invalid($"a joblib array of {array.ByteCount} bytes (shape ({string.Join(", ", array.Shape)}), {array.ItemSize}-byte items) " +
+                                  $"runs past the end of the file ({r.Remaining} bytes left)", r.Offset);
+        r.Position += (int)array.ByteCount;
+    }
+
+    // --- values -------------------------------------------------------------------------------------------
+
+    // Protocol 0 INT/LONG: "00"/"01" are False/True; anything that is not a long (or is malformed) is a placeholder, as
+    // before values were kept: Python would refuse a malformed one, but a scan lists what it can.
+    private static object? TextInteger(ReadOnlySpan<byte> line)
+    {
+        if (line.SequenceEqual("00"u8)) return false;
+        if (line.SequenceEqual("01"u8)) return true;
+        if (line.Length > 0 && line[^1] == (byte)'L') line = line[..^1];
+        return long.TryParse(line, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long v) ? v : Other;
+    }
+
+    // LONG1: little-endian two's complement, kept when it fits a long.
+    private static object Long1(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > 8) return Other;
+        if (bytes.Length == 0) return 0L;
+        long v = (sbyte)bytes[^1];
+        for (int i = bytes.Length - 2; i >= 0; i--) v = (v << 8) | bytes[i];
+        return v;
+    }
+
+    private object?[] PopTuple(List<object?> stack, int n, PickleOpcode op, long at)
+    {
+        var items = new object?[n];
+        for (int i = n - 1; i >= 0; i--) items[i] = Pop(stack, op, at);
+        return items;
+    }
+
+    private void AddPairs(DictValue d, List<object?> items, PickleOpcode op, long at)
+    {
+        if (items.Count % 2 != 0) throw _errors.Invalid($"{PickleErrors.Name(op)} has an odd number of items ({items.Count}) after its MARK", at);
+        for (int i = 0; i < items.Count; i += 2) d.Items.Add(new(items[i], items[i + 1]));
     }
 
     // --- machine --------------------------------------------------------------------------------------------

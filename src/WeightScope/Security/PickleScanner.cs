@@ -7,7 +7,8 @@ namespace WeightScope.Security;
 /// <summary>
 /// Lists every global named by every pickle inside a file, and classifies it, without executing or building anything:
 /// PyTorch zip archives (every <c>.pkl</c> member: <c>data.pkl</c>, TorchScript <c>constants.pkl</c>…), legacy
-/// PyTorch files (their sequence of pickles), bare pickle files, NumPy object arrays (<c>.npy</c> of dtype <c>|O</c>),
+/// PyTorch files (their sequence of pickles), bare pickle files (joblib dumps too: their raw array bytes are skipped as
+/// joblib reads them, and zlib/gzip-compressed dumps are inflated first), NumPy object arrays (<c>.npy</c> of dtype <c>|O</c>),
 /// and the pickle or object-array members of <c>.npz</c> and <c>.keras</c> zips; Keras Lambda layers are flagged in
 /// <c>.keras</c> configs and in the <c>model_config</c> of Keras HDF5 models.
 /// </summary>
@@ -42,6 +43,7 @@ public static class PickleScanner
             return report;
         }
         if (Formats.Hdf5.Superblock.Superblock.FindSignature(head) >= 0) return ScanHdf5(path);
+        if (JoblibCompression.Detect(head) is { } compression) return ScanCompressed(file, path, compression, limits);
         bool legacy = head.StartsWith(LegacyMagicPickle);
         var r = new ScanReport { Path = path, Container = legacy ? "pytorch-legacy" : "pickle" };
         ScanPickleSequence(r, Whole(file), legacy ? LegacyPickles : int.MaxValue, limits);
@@ -64,6 +66,17 @@ public static class PickleScanner
             };
             if (json is not null) KerasLambdaScan.Scan(report, json, "model_config");
         }
+        return report;
+    }
+
+    // joblib.dump(…, compress=…) compresses the whole pickle stream (arrays included): inflated in memory, then walked
+    // like a bare pickle file. Offsets are then in the decompressed stream, which a note says.
+    private static ScanReport ScanCompressed(MappedFile file, string path, string compression, ReaderLimits limits)
+    {
+        var report = new ScanReport { Path = path, Container = $"joblib ({compression})" };
+        var data = JoblibCompression.Inflate(file, path, compression, limits);
+        report.Notes.Add($"the file is {compression}-compressed; offsets are in the decompressed stream ({data.Length} bytes)");
+        ScanPickleSequence(report, data, int.MaxValue, limits);
         return report;
     }
 

@@ -20,6 +20,7 @@ public class ScanCliTests
         "evil_os_system_p0.pkl", "evil_exec_stack_global_p4.pkl", "evil_getattr_p2.pkl", "evil_data_pkl.pt",
         "scan_os_system_reduce_p2.pkl", "scan_exec_memo_p4.pkl", "scan_torch_nested.pt", "scan_object_array.npy",
         "scan_object_array_in.npz", "scan_keras_member.keras",
+        "scan_joblib_payload_after_array.pkl", "scan_joblib_payload_object_array.pkl", "scan_joblib_payload_zlib.z",
     ];
 
     public static TheoryData<string> Payloads() => [.. PayloadFiles];

@@ -217,4 +217,47 @@ public sealed class ReaderLimitsTests : IDisposable
                 Assert.Equal(other.Get(ReaderLimits.Default), other.Get(changed));
         }
     }
+
+    // --- detection ------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Detection_parses_within_raised_limits()
+    {
+        // TorchSharp files have no magic number: the detector parses the whole state dict, within the limits. One entry
+        // over the default --max-tensors: not recognised by default (a random file with a large leading LEB128 must not be
+        // claimed); recognised and read once the limit is raised — before, detection used the defaults whatever was asked.
+        // Not .dat/.bin: with those endings a file that parses as no state dict is still taken as TorchSharp and its
+        // reader reports the limit; any other name depends on detection alone.
+        var path = Path.Combine(_dir, "many.model");
+        const int count = 1_000_001;
+        using (var w = new BinaryWriter(File.Create(path), Encoding.UTF8))
+        {
+            w.Write7BitEncodedInt(count);
+            for (int i = 0; i < count; i++)
+            {
+                w.Write("t" + i.ToString(CultureInfo.InvariantCulture)); // BinaryWriter.Write(string), as TorchSharp writes keys
+                w.Write((byte)6); // ScalarType Float32
+                w.Write((byte)1); // rank 1
+                w.Write((byte)0); // shape [0]: no element bytes
+            }
+        }
+        Assert.Throws<UnknownModelFormatException>(() => ModelFile.Open(path).Dispose());
+        using var model = ModelFile.Open(path, With(nameof(ReaderLimits.MaxTensorCount), 2_000_000));
+        Assert.Equal("torchsharp", model.Format.Name);
+        Assert.Equal(count, model.Tensors.Count);
+        Assert.Equal("t1000000", model.Tensors[count - 1].Name);
+    }
+
+    [Fact]
+    public void Detection_keeps_at_least_the_defaults_so_a_lowered_limit_is_reported_by_the_reader()
+    {
+        // With --max-tensors 1 the detector still recognises the 4-tensor TorchSharp file, and the reader names the flag
+        // (not "unknown format").
+        var e = Assert.Throws<ReaderLimitException>(() => ModelFile.Open(TestPaths.Fixture("torchsharp", "state_dict.dat"), With(nameof(ReaderLimits.MaxTensorCount), 1)).Dispose());
+        Assert.Equal(nameof(ReaderLimits.MaxTensorCount), e.Limit);
+        var detection = (ReaderLimits.Default with { MaxTensorCount = 1, MaxHeaderBytes = 1L << 40 }).ForDetection();
+        Assert.Equal(ReaderLimits.Default.MaxTensorCount, detection.MaxTensorCount);
+        Assert.Equal(1L << 40, detection.MaxHeaderBytes);
+        Assert.Equal(ReaderLimits.Default.MaxHdf5Objects, detection.MaxHdf5Objects);
+    }
 }

@@ -104,6 +104,60 @@ public class PickleScannerTests
         Assert.Empty(report.Errors);
     }
 
+    // joblib.dump files (tests/fixtures/generate/joblib_dumps.py): raw array bytes after each NumpyArrayWrapper, nested
+    // pickles for object arrays, zlib/gzip compression. Expected: the globals joblib's own unpickler looked up, in order.
+    public static TheoryData<string> JoblibDumps() =>
+    [
+        "scan_joblib_arrays.pkl", "scan_joblib_arrays_p2.pkl", "scan_joblib_arrays_p0.pkl", "scan_joblib_arrays_zlib.z",
+        "scan_joblib_arrays_gzip.gz", "scan_joblib_payload_after_array.pkl", "scan_joblib_payload_object_array.pkl",
+        "scan_joblib_payload_zlib.z",
+    ];
+
+    [Theory]
+    [MemberData(nameof(JoblibDumps))]
+    public void JoblibDumpsListEveryGlobalJoblibLoadLooksUp(string file)
+    {
+        var expected = Expected(Path.GetFileNameWithoutExtension(file));
+        var report = PickleScanner.Scan(Crafted(file));
+        Assert.Empty(report.Errors);
+        Assert.Single(report.Pickles); // one pickle stream, walked to its STOP past every array
+        var names = expected["globals"]!.AsArray().Select(g => $"{g!["module"]}.{g["name"]}");
+        Assert.Equal(names, report.Globals.Select(g => g.FullName));
+        if (expected["dangerous"]?.GetValue<string>() is { } dangerous)
+        {
+            Assert.Equal(ScanVerdict.Dangerous, report.Worst);
+            Assert.Contains(report.Globals, g => g.FullName == dangerous && g.Verdict == ScanVerdict.Dangerous && g.Uses.Any(u => u.Opcode == "REDUCE"));
+        }
+        else Assert.Equal(ScanVerdict.Suspicious, report.Worst); // joblib's wrapper class is outside torch's allow-list
+        Assert.Equal(file.EndsWith(".z", StringComparison.Ordinal) ? "joblib (zlib)" : file.EndsWith(".gz", StringComparison.Ordinal) ? "joblib (gzip)" : "pickle",
+                     report.Container);
+    }
+
+    [Fact]
+    public void JoblibDumpCompressedWithXzIsRefusedWithTheCommandThatDecompressesIt()
+    {
+        var x = Assert.Throws<ModelFormatException>(() => PickleScanner.Scan(Crafted("scan_joblib_arrays_xz.xz")));
+        Assert.Contains("compressed with xz", x.Message, StringComparison.Ordinal);
+        Assert.Contains("xz -dc", x.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JoblibArrayCutShortIsAnErrorAfterTheGlobalsBeforeIt()
+    {
+        // 8 KB of float64s follow the first wrapper; cut inside them, the walk cannot go on and says why.
+        var bytes = File.ReadAllBytes(Crafted("scan_joblib_payload_after_array.pkl"))[..4000];
+        var path = Path.Combine(Directory.CreateTempSubdirectory("weightscope-joblib-").FullName, "cut.pkl");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var report = PickleScanner.Scan(path);
+            var (_, message) = Assert.Single(report.Errors);
+            Assert.Contains("a joblib array of 8192 bytes (shape (1024), 8-byte items) runs past the end of the file", message, StringComparison.Ordinal);
+            Assert.Contains(report.Globals, g => g.FullName == "joblib.numpy_pickle.NumpyArrayWrapper");
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); }
+    }
+
     [Fact]
     public void MemoisedModuleAndNameResolveThroughStackGlobal()
     {

@@ -64,7 +64,7 @@ internal static class Keras3Files
         ModelFile plain;
         try
         {
-            plain = Hdf5Reader.Read(new DetectionContext(context.Path, member, null, isDirectory: false), options);
+            plain = Hdf5Reader.Read(new DetectionContext(context.Path, member, null, isDirectory: false, options.Limits), options);
         }
         catch (InvalidModelContentException e)
         {

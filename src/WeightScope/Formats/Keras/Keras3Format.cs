@@ -67,7 +67,7 @@ internal sealed class Keras3WeightsFormat : IModelFormat
         if (Hdf5.Superblock.Superblock.FindSignature(context.Header.Span) < 0) return false;
         try
         {
-            return IsKeras3Layout(context.File);
+            return IsKeras3Layout(context.File, context.Limits);
         }
         catch (Exception)
         {
@@ -76,10 +76,10 @@ internal sealed class Keras3WeightsFormat : IModelFormat
     }
 
     /// <summary>Reads only the root group's links: a <c>vars</c> group and a layer list.</summary>
-    internal static bool IsKeras3Layout(IO.MappedFile mapped)
+    internal static bool IsKeras3Layout(IO.MappedFile mapped, ReaderLimits limits)
     {
         var sb = Hdf5.Superblock.Superblock.Read(mapped);
-        var file = new Hdf5File(mapped, sb.BaseAddress, sb.OffsetSize, sb.LengthSize, ReaderLimits.Default);
+        var file = new Hdf5File(mapped, sb.BaseAddress, sb.OffsetSize, sb.LengthSize, limits);
         var root = Hdf5Object.Read(file, sb.RootObjectHeader, "");
         var links = root.SymbolTable is { } st ? SymbolTableNode.ReadGroup(file, st.BTree, st.Heap, st.At, "")
             : root.DenseLinks is { } dl ? DenseStorage.Links(file, dl.Heap, dl.NameIndex, dl.At, "")

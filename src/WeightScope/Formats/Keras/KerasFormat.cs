@@ -37,7 +37,7 @@ internal sealed class KerasH5Format : IModelFormat
         {
             // Only the root object header and its link list are read: cheap, and enough to tell Keras from plain HDF5.
             var sb = Hdf5.Superblock.Superblock.Read(context.File);
-            var file = new Hdf5File(context.File, sb.BaseAddress, sb.OffsetSize, sb.LengthSize, ReaderLimits.Default);
+            var file = new Hdf5File(context.File, sb.BaseAddress, sb.OffsetSize, sb.LengthSize, context.Limits);
             var root = Hdf5Object.Read(file, sb.RootObjectHeader, "");
             var attributes = root.DenseAttributes is { } da
                 ? [.. root.Attributes, .. DenseStorage.Attributes(file, da.Heap, da.NameIndex, da.At, "")]

@@ -23,9 +23,9 @@ internal sealed class TfJsFormat : IModelFormat
     /// <inheritdoc />
     public bool TryDetect(DetectionContext context)
     {
-        if (context.IsDirectory) return FolderModelJson(context.Path!) is not null;
+        if (context.IsDirectory) return FolderModelJson(context.Path!, context.Limits) is not null;
         if (context.Zip is not null || context.File is not { } file) return false;
-        return LooksLikeModelJson(context.Header.Span, file.Length <= ReaderLimits.Default.MaxHeaderBytes ? file.Span(0, (int)file.Length) : default);
+        return LooksLikeModelJson(context.Header.Span, file.Length <= context.Limits.MaxHeaderBytes ? file.Span(0, (int)file.Length) : default);
     }
 
     /// <summary>
@@ -41,7 +41,7 @@ internal sealed class TfJsFormat : IModelFormat
         return whole.IndexOf(ManifestKey) >= 0;
     }
 
-    private static string? FolderModelJson(string dir)
+    private static string? FolderModelJson(string dir, ReaderLimits limits)
     {
         try
         {
@@ -54,7 +54,7 @@ internal sealed class TfJsFormat : IModelFormat
                 path = jsons[0];
             }
             var info = new FileInfo(path);
-            if (info.Length > ReaderLimits.Default.MaxHeaderBytes) return null;
+            if (info.Length > limits.MaxHeaderBytes) return null;
             var bytes = File.ReadAllBytes(path);
             return LooksLikeModelJson(bytes.AsSpan(0, Math.Min(bytes.Length, DetectionContext.HeaderSize)), bytes) ? path : null;
         }
@@ -64,7 +64,7 @@ internal sealed class TfJsFormat : IModelFormat
     /// <inheritdoc />
     public ModelFile Read(DetectionContext context, ReaderOptions options)
     {
-        if (context.IsDirectory) return TfJsReader.Read(FolderModelJson(context.Path!) ?? throw TfJsErrors.ShardMissing(ModelJsonName), options);
+        if (context.IsDirectory) return TfJsReader.Read(FolderModelJson(context.Path!, context.Limits) ?? throw TfJsErrors.ShardMissing(ModelJsonName), options);
         if (context.Path is null) throw TfJsErrors.FromStream();
         return TfJsReader.Read(context.Path, options);
     }

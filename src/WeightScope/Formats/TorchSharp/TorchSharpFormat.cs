@@ -25,8 +25,8 @@ internal sealed class TorchSharpFormat : IModelFormat
         if (context.IsDirectory || context.Zip is not null || context.File is not { Length: > 0 } file) return false;
         try
         {
-            if (TryParse(() => TorchSharpParser.ParseStateDict(file, ReaderLimits.Default)) is { Entries.Count: > 0 }) return true;
-            if (TorchSharpParser.OptimizerName(file) is not null && TryParse(() => { TorchSharpOptimizer.Parse(file, ReaderLimits.Default); return new TorchSharpFile(TorchSharpKind.StateDict, []); }) is not null)
+            if (TryParse(() => TorchSharpParser.ParseStateDict(file, context.Limits)) is { Entries.Count: > 0 }) return true;
+            if (TorchSharpParser.OptimizerName(file) is not null && TryParse(() => { TorchSharpOptimizer.Parse(file, context.Limits); return new TorchSharpFile(TorchSharpKind.StateDict, []); }) is not null)
                 return true;
             if (!HasTorchSharpExtension(context.Path)) return false;
             return TryParse(() => TorchSharpParser.ParseTensor(file)) is not null
