@@ -2,13 +2,13 @@
 // quantized to signed fixed point, one Verilog $readmemh file per gate.
 // Python: w_ir, w_iz, w_in = gru.weight_ih_l0.chunk(3); then round(w * 2**12), two's complement, hex, by hand.
 // Run:    dotnet run --project samples/csharp/ExportGruGates -- [MODEL] [OUT_DIR] [Qm.n]
-//         (default tests/fixtures/pytorch/gru_whole.pt bram Q3.12)
+//         (default tests/fixtures/pytorch/gru_whole.pt artifacts/samples/bram Q3.12: artifacts/ is git-ignored)
 // The same files as: weightscope export MODEL 'gru.*' --split-gates --to mem --fixed Q3.12 --out OUT_DIR
 using WeightScope;
 using WeightScope.Export;
 
 string path = args.Length > 0 ? args[0] : "tests/fixtures/pytorch/gru_whole.pt";
-string outDir = args.Length > 1 ? args[1] : "bram";
+string outDir = args.Length > 1 ? args[1] : Path.Combine("artifacts", "samples", "bram");
 string q = args.Length > 2 ? args[2] : "Q3.12";
 
 #region readme

@@ -1,7 +1,7 @@
 // Plots a histogram of one tensor's values to an SVG or PNG file, binned exactly as numpy.histogram bins them.
 // Python: counts, edges = np.histogram(w.flatten(), bins=50); plt.hist(w.flatten(), bins=50); plt.savefig("fc1.svg")
 // Run:    dotnet run --project samples/csharp/PlotHistogram -- [MODEL] [TENSOR] [OUT.svg|OUT.png] [BINS]
-//         (default samples/simple_nn.pth fc1.weight fc1.weight.svg 50)
+//         (default samples/simple_nn.pth fc1.weight artifacts/samples/fc1.weight.svg 50: artifacts/ is git-ignored)
 using System.Globalization;
 using WeightScope;
 using WeightScope.Analysis;
@@ -9,8 +9,9 @@ using WeightScope.Plotting;
 
 string path = args.Length > 0 ? args[0] : "samples/simple_nn.pth";
 string name = args.Length > 1 ? args[1] : "fc1.weight";
-string output = args.Length > 2 ? args[2] : name + ".svg";
+string output = args.Length > 2 ? args[2] : Path.Combine("artifacts", "samples", name + ".svg");
 int bins = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 50;
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 
 #region readme
 using var model = ModelFile.Open(path);

@@ -77,6 +77,14 @@ public sealed class SamplesTests : IClassFixture<SamplesTests.SamplesBuild>, IDi
         }
     }
 
+    /// <summary>The defaults each sample documents (the sample model, or a fixture where it needs module types) exist and work.</summary>
+    [Theory]
+    [InlineData("ListStateDict")]
+    [InlineData("PrintLayer")]
+    [InlineData("FilterTensors")]
+    [InlineData("CountParams")]
+    public void Reading_samples_run_without_arguments(string sample) => Assert.NotEmpty(_samples.Run(sample).Trim());
+
     // ---- ListStateDict: names, dtypes and shapes as torch lists them -------------------------------------------------
 
     [Theory]
