@@ -12,7 +12,8 @@ string path = args.Length > 0 ? args[0] : "samples/simple_nn.pth";
 using var model = ModelFile.Open(path);
 TensorTotals totals = model.Tensors.Totals;      // tied weights and views are counted once
 // Trainable = nn.Parameter / Keras trainable weights; a bare state_dict() does not record which tensors those were.
-string trainable = totals.ByRole.TryGetValue(TensorRole.Parameter, out var p) ? $"{p.Parameters}" : "not recorded in this file";
+string trainable = totals.ByRole.TryGetValue(TensorRole.Parameter, out TotalsGroup? group)
+    ? $"{group.Parameters}" : "not recorded in this file";
 Console.WriteLine($"tensors:    {totals.Tensors}");
 Console.WriteLine($"parameters: {totals.Parameters}");
 Console.WriteLine($"trainable:  {trainable}");

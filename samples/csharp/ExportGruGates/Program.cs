@@ -24,6 +24,7 @@ for (int i = 0; i < gates.Count; i++)
     ExportTensor e = ExportTensor.Create(gates[i], encoding);
     using var file = new StreamWriter(Path.Combine(outDir, fileNames[i] + MemFile.Extension)) { NewLine = "\n" };
     MemFile.Write(e, file, new MemoryFileOptions { Source = Path.GetFileName(path) });   // one hex word per line
-    Console.WriteLine($"{gates[i].Name} [{string.Join(", ", e.Shape)}] -> {fileNames[i]}.mem  max|err| {e.Quantized!.Report.MaxAbsError:G4}");
+    double error = e.Quantized!.Report.MaxAbsError;                         // largest |w - word / 2^fraction_bits|
+    Console.WriteLine($"{gates[i].Name} [{string.Join(", ", e.Shape)}] -> {fileNames[i]}.mem  max|err| {error:G4}");
 }
 #endregion
