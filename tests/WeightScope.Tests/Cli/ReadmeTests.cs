@@ -43,4 +43,58 @@ public class ReadmeTests
         }
         Assert.Equal(expected, actual);
     }
+
+    // ---- C# blocks: each is the `#region readme` of the sample its first line names --------------------------------
+
+    /// <summary>The READMEs whose ```csharp blocks come from samples/csharp: the repository's and the NuGet package's.</summary>
+    private static readonly string[] s_readmesWithSamples = ["README.md", "src/WeightScope/README.md"];
+
+    private static IEnumerable<(string Readme, string Source, string Code)> SampleBlocks()
+    {
+        foreach (var readme in s_readmesWithSamples)
+        {
+            var text = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, readme)).ReplaceLineEndings("\n");
+            foreach (Match m in Regex.Matches(text, "```csharp\n// (samples/csharp/\\S+\\.cs)\n(.*?)```", RegexOptions.Singleline))
+                yield return (readme, m.Groups[1].Value, m.Groups[2].Value);
+        }
+    }
+
+    public static TheoryData<string, string> SampleBlockKeys()
+    {
+        var d = new TheoryData<string, string>();
+        foreach (var (readme, source, _) in SampleBlocks()) d.Add(readme, source);
+        return d;
+    }
+
+    /// <summary>The text between <c>#region readme</c> and <c>#endregion</c> of a sample (each line as written).</summary>
+    private static string Region(string source)
+    {
+        var text = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, source)).ReplaceLineEndings("\n");
+        var m = Regex.Match(text, "^#region readme\n(.*?)^#endregion", RegexOptions.Singleline | RegexOptions.Multiline);
+        Assert.True(m.Success, $"{source} has no '#region readme' … '#endregion'");
+        return m.Groups[1].Value;
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleBlockKeys))]
+    public void CSharp_block_is_the_code_of_the_sample_it_names(string readme, string source)
+    {
+        var block = Assert.Single(SampleBlocks(), b => b.Readme == readme && b.Source == source);
+        Assert.Equal(Region(source), block.Code);
+    }
+
+    [Fact]
+    public void Library_examples_show_every_sample_and_only_samples()
+    {
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "README.md")).ReplaceLineEndings("\n");
+        var section = Regex.Match(readme, "^## Library examples\n(.*?)(?=^## |\\z)", RegexOptions.Singleline | RegexOptions.Multiline);
+        Assert.True(section.Success, "README.md has no '## Library examples' section");
+        var blocks = Regex.Matches(section.Groups[1].Value, "```csharp\n(.*?)\n").Select(m => m.Groups[1].Value).ToList();
+        Assert.All(blocks, first => Assert.Matches("^// samples/csharp/\\w+/Program\\.cs$", first));
+        var samples = Directory.GetDirectories(Path.Combine(TestPaths.RepoRoot, "samples", "csharp"))
+            .Where(d => File.Exists(Path.Combine(d, "Program.cs")))
+            .Select(d => $"// samples/csharp/{Path.GetFileName(d)}/Program.cs").Order().ToList();
+        Assert.Equal(7, samples.Count);
+        Assert.Equal(samples, blocks.Order().ToList());
+    }
 }
