@@ -92,9 +92,22 @@ public class ReadmeTests
         var blocks = Regex.Matches(section.Groups[1].Value, "```csharp\n(.*?)\n").Select(m => m.Groups[1].Value).ToList();
         Assert.All(blocks, first => Assert.Matches("^// samples/csharp/\\w+/Program\\.cs$", first));
         var samples = Directory.GetDirectories(Path.Combine(TestPaths.RepoRoot, "samples", "csharp"))
-            .Where(d => File.Exists(Path.Combine(d, "Program.cs")))
+            .Where(d => File.Exists(Path.Combine(d, "Program.cs")) && Path.GetFileName(d) != "Quickstart") // that one is "## Library"'s
             .Select(d => $"// samples/csharp/{Path.GetFileName(d)}/Program.cs").Order().ToList();
         Assert.Equal(7, samples.Count);
         Assert.Equal(samples, blocks.Order().ToList());
+    }
+
+    [Fact]
+    public void Every_csharp_block_of_the_readmes_comes_from_a_sample()
+    {
+        // A block without its sample's marker would be checked by nothing and could drift from the library.
+        foreach (var readme in s_readmesWithSamples)
+        {
+            var text = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, readme)).ReplaceLineEndings("\n");
+            var firstLines = Regex.Matches(text, "```(?:csharp|cs|c#)\n(.*?)\n").Select(m => m.Groups[1].Value).ToList();
+            Assert.NotEmpty(firstLines);
+            Assert.All(firstLines, first => Assert.Matches("^// samples/csharp/\\w+/Program\\.cs$", first));
+        }
     }
 }

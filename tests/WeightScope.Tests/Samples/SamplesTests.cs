@@ -19,7 +19,7 @@ namespace WeightScope.Tests.Samples;
 [Collection(DotnetBuildCollection.Name)]
 public sealed class SamplesTests : IClassFixture<SamplesTests.SamplesBuild>, IDisposable
 {
-    public static readonly string[] Names = ["ListStateDict", "PrintLayer", "FilterTensors", "CountParams", "SaveNpz", "PlotHistogram", "ExportGruGates"];
+    public static readonly string[] Names = ["Quickstart", "ListStateDict", "PrintLayer", "FilterTensors", "CountParams", "SaveNpz", "PlotHistogram", "ExportGruGates"];
 
     private static string SamplesRoot => Path.Combine(TestPaths.RepoRoot, "samples", "csharp");
     private static string SampleModel => Path.Combine("samples", "simple_nn.pth");
@@ -114,6 +114,42 @@ public sealed class SamplesTests : IClassFixture<SamplesTests.SamplesBuild>, IDi
             """, Path.Combine(TestPaths.RepoRoot, SampleModel))).RootElement;
         var expected = torch.EnumerateArray().Select(e => $"{e[0].GetString(),-24} {e[1].GetString(),-8} {ShapeText(e[2])}");
         Assert.Equal(expected, Lines(_samples.Run("ListStateDict")));
+    }
+
+    // ---- Quickstart: the README's "## Library" block, against torch --------------------------------------------------
+
+    [PythonFact("torch", "numpy")]
+    public void Quickstart_prints_what_torch_prints_and_saves_the_edited_half_model()
+    {
+        string saved = Path.Combine(Path.GetTempPath(), "simple_nn_half.safetensors");
+        var output = Lines(_samples.Run("Quickstart"));
+        var torch = Lines(Python.Run("""
+            import sys, numpy as np, torch
+            sd = torch.load(sys.argv[1])
+            print(f"pytorch-zip: {len(sd)} tensors, {sum(v.numel() for v in sd.values())} parameters")
+            for k, v in sd.items():
+                print(f"{k:<12} {str(v.dtype)[len('torch.'):]} {list(v.shape)}")
+            w = sd["fc1.weight"]
+            print(f"{w.numel()} values, first {str(np.float32(w[0, 0].item()))}")
+            torch.set_printoptions(precision=2)
+            print(w[0, :4].reshape(-1, 1))
+            for k, v in sd.items():
+                if k.endswith(".bias"):
+                    print(f"{k}: " + ", ".join(str(x) for x in v.numpy()))
+            """, Path.Combine(TestPaths.RepoRoot, SampleModel)));
+        Assert.Equal(torch, output);
+
+        // fc2.* zeroed (float32 kept), everything else torch's .half(), in the file the sample wrote; compared as int16 words.
+        var half = Python.Run("""
+            import sys, torch
+            for k, v in torch.load(sys.argv[1]).items():
+                print(k, (torch.zeros_like(v) if k.startswith("fc2.") else v.half()).flatten().view(torch.int16).tolist())
+            """, Path.Combine(TestPaths.RepoRoot, SampleModel));
+        using var model = ModelFile.Open(saved);
+        var ours = model.Tensors.Select(t =>
+            $"{t.Name} [{string.Join(", ", System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(t.ReadBytes()).ToArray())}]");
+        Assert.Equal(Lines(half).Order(StringComparer.Ordinal), ours.Order(StringComparer.Ordinal)); // safetensors keeps names sorted
+        Assert.All(model.Tensors, t => Assert.Equal(t.Name.StartsWith("fc2.", StringComparison.Ordinal) ? DType.Float32 : DType.Float16, t.DType));
     }
 
     // ---- PrintLayer: torch's own print, and the CLI's show ----------------------------------------------------------
