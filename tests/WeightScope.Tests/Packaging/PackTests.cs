@@ -146,24 +146,52 @@ public sealed class PackTests : IDisposable
         Assert.Contains(symbols.Entries, e => e.FullName == "lib/net10.0/WeightScope.pdb");
     }
 
+    // The tool is a .NET 10 RID-specific tool: a pointer package naming one package per runtime; linux-x64's is
+    // ReadyToRun-compiled (start-up without JIT), "any" is the portable IL fallback.
     private static void CheckToolPackage(string packages, string version)
     {
-        using var zip = ZipFile.OpenRead(Path.Combine(packages, $"WeightScope.Tool.{version}.nupkg"));
-        var names = zip.Entries.Select(e => e.FullName).ToHashSet();
-        const string Tool = "tools/net10.0/any/";
-        Assert.Contains(Tool + "DotnetToolSettings.xml", names);
-        using (var s = zip.GetEntry(Tool + "DotnetToolSettings.xml")!.Open())
+        using (var pointer = ZipFile.OpenRead(Path.Combine(packages, $"WeightScope.Tool.{version}.nupkg")))
         {
-            var command = XDocument.Load(s).Descendants().Single(e => e.Name.LocalName == "Command");
-            Assert.Equal("weightscope", command.Attribute("Name")?.Value);
-            Assert.Contains(Tool + command.Attribute("EntryPoint")!.Value, names);
+            using (var s = pointer.GetEntry("tools/any/any/DotnetToolSettings.xml")!.Open())
+            {
+                var settings = XDocument.Load(s);
+                Assert.Equal("weightscope", settings.Descendants().Single(e => e.Name.LocalName == "Command").Attribute("Name")?.Value);
+                var rids = settings.Descendants().Where(e => e.Name.LocalName == "RuntimeIdentifierPackage")
+                    .Select(e => (e.Attribute("RuntimeIdentifier")!.Value, e.Attribute("Id")!.Value)).ToList();
+                Assert.Equal([("linux-x64", "WeightScope.Tool.linux-x64"), ("any", "WeightScope.Tool.any")], rids);
+            }
+            var m = Nuspec(pointer);
+            Assert.Equal("WeightScope.Tool", Field(m, "id"));
+            Assert.Equal(version, Field(m, "version"));
+            Assert.Equal("MIT", Field(m, "license"));
+            Assert.Equal("README.md", Field(m, "readme"));
+            Assert.Contains(m.Descendants(), e => e.Name.LocalName == "packageType" && e.Attribute("name")?.Value == "DotnetTool");
         }
-        Assert.Contains(Tool + "WeightScope.dll", names);
-        var m = Nuspec(zip);
-        Assert.Equal("WeightScope.Tool", Field(m, "id"));
-        Assert.Equal(version, Field(m, "version"));
-        Assert.Equal("MIT", Field(m, "license"));
-        Assert.Equal("README.md", Field(m, "readme"));
-        Assert.Contains(m.Descendants(), e => e.Name.LocalName == "packageType" && e.Attribute("name")?.Value == "DotnetTool");
+        foreach (var (rid, readyToRun) in new[] { ("linux-x64", true), ("any", false) })
+        {
+            using var zip = ZipFile.OpenRead(Path.Combine(packages, $"WeightScope.Tool.{rid}.{version}.nupkg"));
+            var names = zip.Entries.Select(e => e.FullName).ToHashSet();
+            string tool = $"tools/net10.0/{rid}/";
+            using (var s = zip.GetEntry(tool + "DotnetToolSettings.xml")!.Open())
+            {
+                var command = XDocument.Load(s).Descendants().Single(e => e.Name.LocalName == "Command");
+                Assert.Equal("weightscope", command.Attribute("Name")?.Value);
+                Assert.Contains(tool + command.Attribute("EntryPoint")!.Value, names);
+            }
+            Assert.Contains(tool + "WeightScope.dll", names);
+            Assert.Equal(readyToRun, IsReadyToRun(zip, tool + "WeightScope.dll"));
+            Assert.Equal(readyToRun, IsReadyToRun(zip, tool + "WeightScope.Cli.dll"));
+        }
+    }
+
+    // A ReadyToRun image carries a managed native header (the R2R header) in its CLI header; IL-only assemblies do not.
+    private static bool IsReadyToRun(ZipArchive zip, string entry)
+    {
+        using var s = zip.GetEntry(entry)!.Open();
+        var bytes = new MemoryStream();
+        s.CopyTo(bytes);
+        bytes.Position = 0;
+        using var pe = new System.Reflection.PortableExecutable.PEReader(bytes);
+        return pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0;
     }
 }
