@@ -62,6 +62,12 @@ public sealed class ViewerServer : IAsyncDisposable, IDisposable
             foreach (var m in models) m.Dispose();
             throw;
         }
+        return Start(models, port);
+    }
+
+    /// <summary>Serves models already open (tests build them in memory); they are disposed with the server, or on failure.</summary>
+    internal static ViewerServer Start(IReadOnlyList<ModelFile> models, int port)
+    {
         var session = new ViewerSession(models);
         try
         {
