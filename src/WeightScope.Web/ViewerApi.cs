@@ -4,7 +4,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using WeightScope.Analysis;
 using WeightScope.Plotting;
 using WeightScope.Printing;
@@ -57,15 +56,15 @@ internal static class ViewerApi
     /// <summary>Adds the guard (headers, Host and method checks, 404 for unknown routes) and the routes to <paramref name="app"/>.</summary>
     public static void Map(WebApplication app, ViewerSession s)
     {
-        app.UseRouting(); // first, so the guard knows whether a route matched
-        app.Use((ctx, next) => Guard(ctx, next, s));
+        var routes = new RouteTable();
+        app.Run(ctx => Guard(ctx, s) ?? Dispatch(ctx, routes));
 
-        Get(app, "/", _ => Asset("index.html"));
-        Get(app, "/index.html", _ => Asset("index.html"));
-        Get(app, "/app.js", _ => Asset("app.js"));
-        Get(app, "/app.css", _ => Asset("app.css"));
+        Get(routes, "/", _ => Asset("index.html"));
+        Get(routes, "/index.html", _ => Asset("index.html"));
+        Get(routes, "/app.js", _ => Asset("app.js"));
+        Get(routes, "/app.css", _ => Asset("app.css"));
 
-        Get(app, "/api/session", _ => Json(w =>
+        Get(routes, "/api/session", _ => Json(w =>
         {
             w.WriteStartObject();
             w.WriteBoolean("comparing", s.Comparing);
@@ -74,37 +73,37 @@ internal static class ViewerApi
             w.WriteEndArray();
             w.WriteEndObject();
         }));
-        Get(app, "/api/files/{slot}/summary", ctx =>
+        Get(routes, "/api/files/{slot}/summary", ctx =>
         {
             var file = File(ctx, s);
             return Json(w => ModelJson.Summary(w, file));
         });
-        Get(app, "/api/files/{slot}/tree", ctx =>
+        Get(routes, "/api/files/{slot}/tree", ctx =>
         {
             var file = File(ctx, s);
             return Json(w => ModelJson.Tree(w, file.Modules, null, t => s.IndexOf(file, t.Name)));
         });
-        Get(app, "/api/files/{slot}/tensors", ctx =>
+        Get(routes, "/api/files/{slot}/tensors", ctx =>
         {
             var file = File(ctx, s);
             return Json(w => ModelJson.TensorList(w, file));
         });
-        Get(app, "/api/files/{slot}/tensors/{index}/{view}", ctx => TensorView(ctx, s, byName: false));
-        Get(app, "/api/files/{slot}/tensor/{view}", ctx => TensorView(ctx, s, byName: true));
-        Get(app, "/api/diff", _ =>
+        Get(routes, "/api/files/{slot}/tensors/{index}/{view}", ctx => TensorView(ctx, s, byName: false));
+        Get(routes, "/api/files/{slot}/tensor/{view}", ctx => TensorView(ctx, s, byName: true));
+        Get(routes, "/api/diff", _ =>
         {
             if (!s.Comparing) throw new NotFoundException("only one file is open: start serve with two files to compare them");
             var r = s.Diff();
             return Json(w => ModelJson.Diff(w, s.Files[0], s.Files[1], r, new DiffOptions(), s.IndexOf));
         });
-        Get(app, "/api/diff/pairs/{pair}", ctx => DiffPair(ctx, s));
+        Get(routes, "/api/diff/pairs/{pair}", ctx => DiffPair(ctx, s));
     }
 
     /// <summary>
     /// Headers on every response, then the two refusals: a Host that is not this server's loopback address (a page on
     /// another site reaching 127.0.0.1 through DNS rebinding sends its own host name), and any method but GET.
     /// </summary>
-    private static Task Guard(HttpContext ctx, Func<Task> next, ViewerSession s)
+    private static Task? Guard(HttpContext ctx, ViewerSession s)
     {
         var h = ctx.Response.Headers;
         h.ContentSecurityPolicy = ContentSecurityPolicy;
@@ -119,18 +118,54 @@ internal static class ViewerApi
             h.Allow = "GET";
             return Write(ctx, Error(StatusCodes.Status405MethodNotAllowed, "only GET requests are served"));
         }
-        // Anything no route matches (/x, /../etc/passwd, /api/files/0/../../y): a JSON 404, never a file.
-        if (ctx.GetEndpoint() is null) return Write(ctx, Error(StatusCodes.Status404NotFound, "no such page or API route"));
-        return next();
+        return null;
     }
+
+    /// <summary>Runs the route matching the path; anything else (/x, /../etc/passwd, /api/files/0/../../y) is a JSON 404, never a file.</summary>
+    private static Task Dispatch(HttpContext ctx, RouteTable routes) =>
+        routes.Match(ctx) is { } handler ? Write(ctx, Handle(ctx, handler)) : Write(ctx, Error(StatusCodes.Status404NotFound, "no such page or API route"));
 
     /// <summary>True when <paramref name="host"/> is <c>127.0.0.1:PORT</c> or <c>localhost:PORT</c> (case-insensitive).</summary>
     internal static bool HostAllowed(string? host, int port) =>
         port > 0 && host is not null &&
         (host.Equals($"127.0.0.1:{port}", StringComparison.OrdinalIgnoreCase) || host.Equals($"localhost:{port}", StringComparison.OrdinalIgnoreCase));
 
-    private static void Get(WebApplication app, string pattern, Func<HttpContext, Reply> handler) =>
-        app.MapGet(pattern, (RequestDelegate)(ctx => Write(ctx, Handle(ctx, handler))));
+    private static void Get(RouteTable routes, string pattern, Func<HttpContext, Reply> handler) => routes.Add(pattern, handler);
+
+    /// <summary>
+    /// The routes: patterns of literal and <c>{name}</c> segments, matched whole against the request path's segments
+    /// (which Kestrel has already percent-decoded and freed of dot segments); a match puts the named segments in
+    /// <see cref="HttpRequest.RouteValues"/>. A dozen fixed routes need no routing framework, and leaving
+    /// Microsoft.AspNetCore.Routing out keeps it out of the Native AOT CLI, whose every verb pays its start-up.
+    /// </summary>
+    private sealed class RouteTable
+    {
+        private readonly List<(string[] Segments, Func<HttpContext, Reply> Handler)> _routes = [];
+
+        public void Add(string pattern, Func<HttpContext, Reply> handler) => _routes.Add((Split(pattern), handler));
+
+        public Func<HttpContext, Reply>? Match(HttpContext ctx)
+        {
+            var path = Split(ctx.Request.Path.Value ?? "");
+            foreach (var (segments, handler) in _routes)
+            {
+                if (segments.Length != path.Length) continue;
+                bool ok = true;
+                for (int i = 0; i < segments.Length && ok; i++)
+                    ok = IsParameter(segments[i]) ? path[i].Length > 0 : string.Equals(segments[i], path[i], StringComparison.Ordinal);
+                if (!ok) continue;
+                for (int i = 0; i < segments.Length; i++)
+                    if (IsParameter(segments[i])) ctx.Request.RouteValues[segments[i][1..^1]] = path[i];
+                return handler;
+            }
+            return null;
+        }
+
+        private static bool IsParameter(string segment) => segment.Length > 2 && segment[0] == '{' && segment[^1] == '}';
+
+        // "/" → [], "/api/session" → ["api", "session"], "/api/session/" → ["api", "session", ""] (no route matches)
+        private static string[] Split(string path) => path is "" or "/" ? [] : path[1..].Split('/');
+    }
 
     /// <summary>Runs a handler, turning failures into JSON errors with the status they deserve.</summary>
     private static Reply Handle(HttpContext ctx, Func<HttpContext, Reply> handler)

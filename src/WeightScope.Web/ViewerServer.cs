@@ -90,7 +90,6 @@ public sealed class ViewerServer : IAsyncDisposable, IDisposable
             k.AddServerHeader = false;
             k.Listen(IPAddress.Loopback, port); // never 0.0.0.0: the viewer is for this machine only
         });
-        builder.Services.AddRoutingCore();
         var app = builder.Build();
         ViewerApi.Map(app, session);
         try
