@@ -145,7 +145,7 @@ public static class ModelJson
             else
             {
                 w.WriteString("tensor", t.Name);
-                if (indexOf is not null) w.WriteNumber("index", indexOf(t));
+                if (indexOf?.Invoke(t) is >= 0 and var index) w.WriteNumber("index", index); // absent: not in the file's collection
                 w.WriteString("dtype", t.DType.Name());
                 Shape(w, "shape", t.Shape);
                 w.WriteNumber("params", t.ElementCount);

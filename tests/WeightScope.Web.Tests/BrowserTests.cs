@@ -162,17 +162,23 @@ public sealed class BrowserTests
         await page.ClickAsync("#values-button");
         await Expect(page.Locator("#values")).ToHaveTextAsync(TensorFormatter.Format(tensor, PrintOptions.Default with { Precision = 2, SciMode = true }));
 
+        // the page as a person sees it: table filtered, tensor open with its histogram, heatmap and values
+        string shot = await s.Screenshot("serve.png");
+        Assert.True(new FileInfo(shot).Length > 1000, $"{shot} is empty");
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(shot)[..4]);
+
         // the module tree, with torch's parameter count at the root
         await page.ClickAsync("[data-tab='tree']");
         var root = page.Locator("#view-tree > details > summary .node-params");
         await Expect(root).ToHaveAttributeAsync("data-params", model.Modules.ParameterCount.ToString(CultureInfo.InvariantCulture));
         await page.ClickAsync("#view-tree details[data-path='layer1'] > summary");
         await Expect(page.Locator("#view-tree details[data-path='layer1.0']")).ToBeVisibleAsync();
+        await page.ClickAsync("#view-tree details[data-path='layer1.0'] > summary");
+        await page.ClickAsync("#view-tree details[data-path='layer1.0.conv1'] > summary");
+        await page.ClickAsync("#view-tree button.tensor-link[data-index='6']");
+        await Expect(page.Locator("#panel-title")).ToHaveTextAsync("layer1.0.conv1.weight");
+        await s.Screenshot("serve-tree.png");
 
-        await page.ClickAsync("[data-tab='tensors']");
-        string shot = await s.Screenshot("serve.png");
-        Assert.True(new FileInfo(shot).Length > 1000, $"{shot} is empty");
-        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(shot)[..4]);
         s.AssertLocalAndClean();
     }
 

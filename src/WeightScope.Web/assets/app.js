@@ -192,8 +192,11 @@ function treeNode(n, slot, open) {
           items.append(el('li', { class: 'muted' }, `${p.name}: None`));
           continue;
         }
-        const link = el('button', { type: 'button', class: `tensor-link ${kind}`, 'data-index': String(p.index) }, p.name);
-        link.addEventListener('click', () => openTensor(slot, p.index));
+        let link = el('span', { class: 'node-name' }, p.name);
+        if (p.index !== undefined) {
+          link = el('button', { type: 'button', class: `tensor-link ${kind}`, 'data-index': String(p.index) }, p.name);
+          link.addEventListener('click', () => openTensor(slot, p.index));
+        }
         items.append(el('li', {}, link, ` ${p.dtype} ${shapeText(p.shape)} · ${count(p.params)}`, kind === 'buffer' ? el('span', { class: 'muted' }, ' buffer') : null));
       }
     }
