@@ -62,7 +62,7 @@ public sealed class BrowserTests
             {
                 ExecutablePath = Chromium,
                 Headless = true,
-                Args = ["--no-sandbox"], // root in CI
+                Args = ["--no-sandbox", "--disable-dev-shm-usage"], // root in CI; containers with a small /dev/shm
             });
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
             page.SetDefaultTimeout(Timeout);
