@@ -36,6 +36,7 @@ var root = new Command("weightscope", """
     EditCommand.Create(),
     ExportCommand.Create(),
     ScanCommand.Create(),
+    ServeCommand.Create(),
 };
 
 // The reader limit flags apply to every verb that opens files; Common.Open reads them from the parse.

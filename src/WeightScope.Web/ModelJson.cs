@@ -1,0 +1,353 @@
+using System.Text.Json;
+using WeightScope.Analysis;
+using WeightScope.Modules;
+using WeightScope.Tensors;
+
+namespace WeightScope.Web;
+
+/// <summary>
+/// The JSON shapes of the CLI's <c>--json</c> outputs (<c>list</c>, <c>tree</c>, <c>stats</c>, <c>hist</c>, <c>diff</c>;
+/// see DESIGN.md), written with <see cref="Utf8JsonWriter"/> (no reflection: trimming and AOT safe). The viewer's API
+/// answers in these shapes, with a few added keys (tensor indexes) the page uses to link views. Nothing here depends on
+/// ASP.NET.
+/// </summary>
+public static class ModelJson
+{
+    /// <summary>
+    /// <c>{"file","path","format","version","producer","tensors":[…],"totals":{…}}</c>: <c>list --json</c>, each tensor with its
+    /// <c>index</c> in the file's collection added.
+    /// </summary>
+    public static void TensorList(Utf8JsonWriter w, ModelFile model)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(model);
+        w.WriteStartObject();
+        Header(w, model);
+        w.WriteStartArray("tensors");
+        for (int i = 0; i < model.Tensors.Count; i++)
+        {
+            var t = model.Tensors[i];
+            w.WriteStartObject();
+            w.WriteNumber("index", i);
+            w.WriteString("name", t.Name);
+            w.WriteString("dtype", t.DType.Name());
+            if (t.Quantization?.BlockType is { } stored) w.WriteString("stored_as", stored);
+            Shape(w, "shape", t.Shape);
+            w.WriteString("role", t.Role.ToString());
+            w.WriteNumber("params", t.ElementCount);
+            w.WriteNumber("bytes", t.ByteSize);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        Totals(w, model.Tensors.Totals);
+        w.WriteEndObject();
+    }
+
+    /// <summary><c>{"file","path","format","version","producer","has_module_tree","totals":{…}}</c>: what a file is, without its tensors.</summary>
+    public static void Summary(Utf8JsonWriter w, ModelFile model)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(model);
+        w.WriteStartObject();
+        Header(w, model);
+        w.WriteBoolean("has_module_tree", model.HasModuleTypes);
+        Totals(w, model.Tensors.Totals);
+        w.WriteEndObject();
+    }
+
+    private static void Header(Utf8JsonWriter w, ModelFile model)
+    {
+        w.WriteString("file", model.Path is null ? null : System.IO.Path.GetFileName(model.Path.TrimEnd('/', '\\')));
+        w.WriteString("path", model.Path);
+        w.WriteString("format", model.Format.Name);
+        w.WriteString("version", model.Format.Version);
+        w.WriteString("producer", model.Format.Producer);
+    }
+
+    /// <summary>
+    /// <c>"totals":{"tensors","params","elements","bytes","by_dtype":{},"by_role":{},"shared_storages":[]}</c>, as
+    /// <c>list --json</c> and <c>info --json</c> write it.
+    /// </summary>
+    public static void Totals(Utf8JsonWriter w, TensorTotals totals)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(totals);
+        w.WriteStartObject("totals");
+        w.WriteNumber("tensors", totals.Tensors);
+        w.WriteNumber("params", totals.Parameters);
+        w.WriteNumber("elements", totals.Elements);
+        w.WriteNumber("bytes", totals.Bytes);
+        Groups(w, "by_dtype", totals.ByDType.Select(kv => (kv.Key, kv.Value)));
+        Groups(w, "by_role", totals.ByRole.Select(kv => (kv.Key.ToString(), kv.Value)));
+        w.WriteStartArray("shared_storages");
+        foreach (var s in totals.SharedStorages)
+        {
+            w.WriteStartObject();
+            w.WriteString("storage", s.Key);
+            w.WriteNumber("bytes", s.Bytes);
+            Strings(w, "tensors", s.TensorNames);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void Groups(Utf8JsonWriter w, string name, IEnumerable<(string Key, TotalsGroup Group)> groups)
+    {
+        w.WriteStartObject(name);
+        foreach (var (k, g) in groups)
+        {
+            w.WriteStartObject(k);
+            w.WriteNumber("tensors", g.Tensors);
+            w.WriteNumber("params", g.Parameters);
+            w.WriteNumber("bytes", g.Bytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>{"name","path","type","qualified_type"?,"params","attributes":{},"parameters":[],"buffers":[],"children":[…]}</c>:
+    /// <c>tree --json</c>. <paramref name="indexOf"/>, when given, adds each tensor's <c>index</c> in the file.
+    /// </summary>
+    public static void Tree(Utf8JsonWriter w, ModuleNode node, int? depth = null, Func<TensorEntry, int>? indexOf = null)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(node);
+        w.WriteStartObject();
+        w.WriteString("name", node.Name);
+        w.WriteString("path", node.Path);
+        w.WriteString("type", node.Type);
+        if (node.QualifiedType is not null) w.WriteString("qualified_type", node.QualifiedType);
+        w.WriteNumber("params", node.ParameterCount);
+        w.WritePropertyName("attributes");
+        Value(w, node.Attributes);
+        TreeTensors(w, "parameters", node.Parameters, indexOf);
+        TreeTensors(w, "buffers", node.Buffers, indexOf);
+        w.WriteStartArray("children");
+        if (depth is null || depth > 0)
+            foreach (var c in node.Children) Tree(w, c, depth - 1, indexOf);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void TreeTensors(Utf8JsonWriter w, string name, OrderedDictionary<string, TensorEntry?> tensors, Func<TensorEntry, int>? indexOf)
+    {
+        w.WriteStartArray(name);
+        foreach (var (local, t) in tensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", local);
+            if (t is null)
+            {
+                w.WriteNull("tensor");
+            }
+            else
+            {
+                w.WriteString("tensor", t.Name);
+                if (indexOf?.Invoke(t) is >= 0 and var index) w.WriteNumber("index", index); // absent: not in the file's collection
+                w.WriteString("dtype", t.DType.Name());
+                Shape(w, "shape", t.Shape);
+                w.WriteNumber("params", t.ElementCount);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// One tensor's statistics as <c>stats --json</c> writes each entry: <c>{"name","dtype","count","min","max","mean",
+    /// "std","l1","l2","mean_abs","zeros","near_zero","nan","pos_inf","neg_inf"}</c> (null where there is no finite value).
+    /// </summary>
+    public static void Stats(Utf8JsonWriter w, TensorStatistics s)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(s);
+        w.WriteStartObject();
+        w.WriteString("name", s.Name);
+        w.WriteString("dtype", s.DType);
+        w.WriteNumber("count", s.Count);
+        Number(w, "min", s.Min);
+        Number(w, "max", s.Max);
+        Number(w, "mean", s.Mean);
+        Number(w, "std", s.Std);
+        Number(w, "l1", s.L1);
+        Number(w, "l2", s.L2);
+        Number(w, "mean_abs", s.MeanAbs);
+        w.WriteNumber("zeros", s.Zeros);
+        w.WriteNumber("near_zero", s.NearZero);
+        w.WriteNumber("nan", s.NaN);
+        w.WriteNumber("pos_inf", s.PosInf);
+        w.WriteNumber("neg_inf", s.NegInf);
+        w.WriteEndObject();
+    }
+
+    /// <summary>One histogram as <c>hist --json</c> writes each entry: <c>{"name","bins":[edges],"counts":[…],"nan","pos_inf","neg_inf"}</c>.</summary>
+    public static void Histogram(Utf8JsonWriter w, Histogram h)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(h);
+        w.WriteStartObject();
+        w.WriteString("name", h.Name);
+        w.WriteStartArray("bins");
+        foreach (var e in h.Edges) Number(w, e);
+        w.WriteEndArray();
+        w.WriteStartArray("counts");
+        foreach (var c in h.Counts) w.WriteNumberValue(c);
+        w.WriteEndArray();
+        w.WriteNumber("nan", h.NaN);
+        w.WriteNumber("pos_inf", h.PositiveInfinity);
+        w.WriteNumber("neg_inf", h.NegativeInfinity);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>diff --json</c>: <c>{"a","b","format_a","format_b","atol","rtol","identical","stripped_prefix":{},
+    /// "paired_sole_tensors","tensors":[…],"only_in_a":[],"only_in_b":[],"summary":{}}</c>. <paramref name="indexOf"/>,
+    /// when given, adds <c>pair</c> (the position in <see cref="DiffResult.Pairs"/>), <c>index_a</c> and <c>index_b</c>
+    /// to each tensor entry.
+    /// </summary>
+    public static void Diff(Utf8JsonWriter w, ModelFile a, ModelFile b, DiffResult r, DiffOptions options, Func<ModelFile, string, int>? indexOf = null)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(options);
+        w.WriteStartObject();
+        w.WriteString("a", a.Path);
+        w.WriteString("b", b.Path);
+        w.WriteString("format_a", a.Format.Name);
+        w.WriteString("format_b", b.Format.Name);
+        w.WriteNumber("atol", options.Atol);
+        w.WriteNumber("rtol", options.Rtol);
+        w.WriteBoolean("identical", r.Identical);
+        w.WriteStartObject("stripped_prefix");
+        w.WriteString("a", r.StrippedPrefixA);
+        w.WriteString("b", r.StrippedPrefixB);
+        w.WriteEndObject();
+        w.WriteBoolean("paired_sole_tensors", r.PairedSoleTensors);
+        w.WriteStartArray("tensors");
+        for (int i = 0; i < r.Pairs.Count; i++)
+        {
+            var c = r.Pairs[i];
+            w.WriteStartObject();
+            if (indexOf is not null)
+            {
+                w.WriteNumber("pair", i);
+                w.WriteNumber("index_a", indexOf(a, c.NameA));
+                w.WriteNumber("index_b", indexOf(b, c.NameB));
+            }
+            w.WriteString("name_a", c.NameA);
+            w.WriteString("name_b", c.NameB);
+            w.WriteString("dtype_a", c.DTypeA.Name());
+            w.WriteString("dtype_b", c.DTypeB.Name());
+            Shape(w, "shape_a", c.ShapeA);
+            Shape(w, "shape_b", c.ShapeB);
+            w.WriteBoolean("compared", c.Compared);
+            if (c.Compared)
+            {
+                w.WriteNumber("elements", c.Elements);
+                w.WriteBoolean("bytes_only", c.BytesOnly);
+                Number(w, "max_abs_diff", c.MaxAbsDiff);
+                Number(w, "mean_abs_diff", c.MeanAbsDiff);
+                Number(w, "rel_l2", c.RelativeL2);
+                Number(w, "cosine", c.Cosine);
+                w.WriteNumber("different_elements", c.DifferentElements);
+                w.WriteBoolean("equal", c.Equal);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        Strings(w, "only_in_a", r.OnlyInA);
+        Strings(w, "only_in_b", r.OnlyInB);
+        var compared = r.Compared.ToList();
+        w.WriteStartObject("summary");
+        w.WriteNumber("compared", compared.Count);
+        w.WriteNumber("equal", compared.Count(c => c.Equal));
+        w.WriteNumber("different", compared.Count(c => !c.Equal));
+        w.WriteNumber("only_in_a", r.OnlyInA.Count);
+        w.WriteNumber("only_in_b", r.OnlyInB.Count);
+        w.WriteNumber("shape_mismatches", r.Pairs.Count(c => c.ShapeMismatch));
+        w.WriteNumber("dtype_mismatches", r.Pairs.Count(c => c.DTypeMismatch));
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>An array property holding a shape's dimensions.</summary>
+    public static void Shape(Utf8JsonWriter w, string name, Shape shape)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.WriteStartArray(name);
+        foreach (var d in shape) w.WriteNumberValue(d);
+        w.WriteEndArray();
+    }
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+
+    /// <summary>A named number, null when absent, NaN and infinities as strings (see <see cref="Number(Utf8JsonWriter, double)"/>).</summary>
+    public static void Number(Utf8JsonWriter w, string name, double? d)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.WritePropertyName(name);
+        if (d is { } v) Number(w, v);
+        else w.WriteNullValue();
+    }
+
+    /// <summary>JSON has no NaN or infinities: they are written as the strings "NaN", "Infinity", "-Infinity".</summary>
+    public static void Number(Utf8JsonWriter w, double d)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        if (double.IsFinite(d)) w.WriteNumberValue(d);
+        else w.WriteStringValue(double.IsNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+    }
+
+    /// <summary>A metadata or attribute value (see <see cref="ModelFile.Metadata"/> for the conventions) as JSON.</summary>
+    public static void Value(Utf8JsonWriter w, object? v) => Value(w, v, 0);
+
+    private static void Value(Utf8JsonWriter w, object? v, int depth)
+    {
+        if (depth > 64) { w.WriteStringValue("…"); return; }
+        switch (v)
+        {
+            case null: w.WriteNullValue(); break;
+            case string s: w.WriteStringValue(s); break;
+            case bool b: w.WriteBooleanValue(b); break;
+            case long l: w.WriteNumberValue(l); break;
+            case int i: w.WriteNumberValue(i); break;
+            case double d: Number(w, d); break;
+            case float f: Number(w, f); break;
+            case System.Numerics.BigInteger bi: w.WriteRawValue(bi.ToString(System.Globalization.CultureInfo.InvariantCulture)); break;
+            case byte[] bytes: w.WriteStringValue(Convert.ToBase64String(bytes)); break;
+            case System.Collections.IDictionary dict:
+                w.WriteStartObject();
+                foreach (System.Collections.DictionaryEntry e in dict)
+                {
+                    w.WritePropertyName(e.Key?.ToString() ?? "null");
+                    Value(w, e.Value, depth + 1);
+                }
+                w.WriteEndObject();
+                break;
+            case IEnumerable<KeyValuePair<string, object?>> pairs:
+                w.WriteStartObject();
+                foreach (var (k, val) in pairs)
+                {
+                    w.WritePropertyName(k);
+                    Value(w, val, depth + 1);
+                }
+                w.WriteEndObject();
+                break;
+            case System.Collections.IEnumerable list:
+                w.WriteStartArray();
+                foreach (var item in list) Value(w, item, depth + 1);
+                w.WriteEndArray();
+                break;
+            default: w.WriteStringValue(v.ToString()); break;
+        }
+    }
+}
