@@ -19,6 +19,7 @@ var root = new Command("weightscope", """
       weightscope edit model.pt edited.pt --zero 'fc2.*'
       weightscope export model.pth fc1.weight --to mem --fixed Q3.12 --out rtl/
       weightscope scan downloaded.pt
+      weightscope serve model.pth                          (a local web page; two files: a compare view)
     """)
 {
     new System.CommandLine.Help.HelpOption(),
