@@ -19,7 +19,8 @@ var root = new Command("weightscope", """
       weightscope edit model.pt edited.pt --zero 'fc2.*'
       weightscope export model.pth fc1.weight --to mem --fixed Q3.12 --out rtl/
       weightscope scan downloaded.pt
-      weightscope serve model.pth                          (a local web page; two files: a compare view)
+      weightscope serve model.pth
+      weightscope serve before.pt after.pt --port 9000
     """)
 {
     new System.CommandLine.Help.HelpOption(),
