@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using WeightScope.Analysis;
+using WeightScope.Output;
 using WeightScope.Plotting;
 using WeightScope.Printing;
 using WeightScope.Tensors;
@@ -86,7 +87,7 @@ internal static class ViewerApi
         Get(routes, "/api/files/{slot}/tensors", ctx =>
         {
             var file = File(ctx, s);
-            return Json(w => ModelJson.TensorList(w, file));
+            return Json(w => ModelJson.TensorList(w, file, file.Tensors, file.Tensors.Totals, t => s.IndexOf(file, t.Name)));
         });
         Get(routes, "/api/files/{slot}/tensors/{index}/{view}", ctx => TensorView(ctx, s, byName: false));
         Get(routes, "/api/files/{slot}/tensor/{view}", ctx => TensorView(ctx, s, byName: true));
@@ -94,7 +95,7 @@ internal static class ViewerApi
         {
             if (!s.Comparing) throw new NotFoundException("only one file is open: start serve with two files to compare them");
             var r = s.Diff();
-            return Json(w => ModelJson.Diff(w, s.Files[0], s.Files[1], r, new DiffOptions(), s.IndexOf));
+            return Json(w => ModelJson.Diff(w, s.Files[0], s.Files[1], r, new DiffOptions(), indexOf: s.IndexOf));
         });
         Get(routes, "/api/diff/pairs/{pair}", ctx => DiffPair(ctx, s));
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using WeightScope.Analysis;
 using WeightScope.Cli.Output;
+using WeightScope.Output;
 using WeightScope.Tensors;
 
 namespace WeightScope.Cli.Commands;
@@ -39,18 +40,18 @@ internal static class DiffCommand
             using var a = Common.Open(p.GetValue(fileA)!);
             using var b = Common.Open(p.GetValue(fileB)!);
             long bytes = a.Tensors.Sum(t => t.ByteSize);
-            var result = Progress.Run("comparing", bytes, bytes + b.Tensors.Sum(t => t.ByteSize), report => Diff.Compare(a, b, new DiffOptions
+            var options = new DiffOptions
             {
                 Atol = at,
                 Rtol = rt,
                 EqualNan = p.GetValue(equalNan),
                 Renames = rules,
                 AutoMap = !p.GetValue(noAutoMap),
-                Progress = report,
-            }));
-            var options = (at, rt, p.GetValue(onlyDifferent));
-            if (p.GetValue(json)) WriteJson(a, b, result, options);
-            else WriteText(result, options.Item3);
+            };
+            var result = Progress.Run("comparing", bytes, bytes + b.Tensors.Sum(t => t.ByteSize), report => Diff.Compare(a, b, options with { Progress = report }));
+            bool differentOnly = p.GetValue(onlyDifferent);
+            if (p.GetValue(json)) Json.Write(w => ModelJson.Diff(w, a, b, result, options, differentOnly ? Differs : null));
+            else WriteText(result, differentOnly);
             return result.Identical ? ExitCode.Ok : ExitCode.Findings;
         }));
         return cmd;
@@ -108,59 +109,4 @@ internal static class DiffCommand
         if (r.OnlyInB.Count > 0) o.WriteLine("only in B: " + string.Join(", ", r.OnlyInB));
         o.WriteLine(Summary(r));
     }
-
-    private static void WriteJson(ModelFile a, ModelFile b, DiffResult r, (double Atol, double Rtol, bool OnlyDifferent) o) => Json.Write(w =>
-    {
-        w.WriteStartObject();
-        w.WriteString("a", a.Path);
-        w.WriteString("b", b.Path);
-        w.WriteString("format_a", a.Format.Name);
-        w.WriteString("format_b", b.Format.Name);
-        w.WriteNumber("atol", o.Atol);
-        w.WriteNumber("rtol", o.Rtol);
-        w.WriteBoolean("identical", r.Identical);
-        w.WriteStartObject("stripped_prefix");
-        if (r.StrippedPrefixA is null) w.WriteNull("a"); else w.WriteString("a", r.StrippedPrefixA);
-        if (r.StrippedPrefixB is null) w.WriteNull("b"); else w.WriteString("b", r.StrippedPrefixB);
-        w.WriteEndObject();
-        w.WriteBoolean("paired_sole_tensors", r.PairedSoleTensors);
-        w.WriteStartArray("tensors");
-        foreach (var c in r.Pairs.Where(c => !o.OnlyDifferent || Differs(c)))
-        {
-            w.WriteStartObject();
-            w.WriteString("name_a", c.NameA);
-            w.WriteString("name_b", c.NameB);
-            w.WriteString("dtype_a", c.DTypeA.Name());
-            w.WriteString("dtype_b", c.DTypeB.Name());
-            Json.Shape(w, "shape_a", c.ShapeA);
-            Json.Shape(w, "shape_b", c.ShapeB);
-            w.WriteBoolean("compared", c.Compared);
-            if (c.Compared)
-            {
-                w.WriteNumber("elements", c.Elements);
-                w.WriteBoolean("bytes_only", c.BytesOnly);
-                Json.Number(w, "max_abs_diff", c.MaxAbsDiff);
-                Json.Number(w, "mean_abs_diff", c.MeanAbsDiff);
-                Json.Number(w, "rel_l2", c.RelativeL2);
-                Json.Number(w, "cosine", c.Cosine);
-                w.WriteNumber("different_elements", c.DifferentElements);
-                w.WriteBoolean("equal", c.Equal);
-            }
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        Json.Strings(w, "only_in_a", r.OnlyInA);
-        Json.Strings(w, "only_in_b", r.OnlyInB);
-        var compared = r.Compared.ToList();
-        w.WriteStartObject("summary");
-        w.WriteNumber("compared", compared.Count);
-        w.WriteNumber("equal", compared.Count(c => c.Equal));
-        w.WriteNumber("different", compared.Count(c => !c.Equal));
-        w.WriteNumber("only_in_a", r.OnlyInA.Count);
-        w.WriteNumber("only_in_b", r.OnlyInB.Count);
-        w.WriteNumber("shape_mismatches", r.Pairs.Count(c => c.ShapeMismatch));
-        w.WriteNumber("dtype_mismatches", r.Pairs.Count(c => c.DTypeMismatch));
-        w.WriteEndObject();
-        w.WriteEndObject();
-    });
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using WeightScope.Cli.Output;
 using WeightScope.Export;
+using WeightScope.Output;
 using WeightScope.Printing;
 using WeightScope.Tensors;
 using WeightScope.Writing;
@@ -314,7 +315,7 @@ internal static class ExportCommand
                 w.WriteString("layout", g.Layout.ToString().ToLowerInvariant());
                 w.WriteString("cell", g.Cell.ToString().ToLowerInvariant());
                 w.WriteString("gates", g.Gates);
-                Json.Strings(w, "outputs", g.Outputs);
+                ModelJson.Strings(w, "outputs", g.Outputs);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -326,7 +327,7 @@ internal static class ExportCommand
             w.WriteStartObject();
             w.WriteString("name", t.Name);
             w.WriteString("dtype", t.SourceDType.Name());
-            Json.Integers(w, "shape", t.Shape);
+            ModelJson.Integers(w, "shape", t.Shape);
             w.WriteString("order", t.Order == ElementOrder.Column ? "col" : "row");
             w.WriteString("file", fileOf[k]);
             w.WriteString("encoding", Encoded(t));
@@ -351,8 +352,8 @@ internal static class ExportCommand
         }
         if (q.Axis is int axis)
         {
-            Json.Numbers(w, "scale", q.Scales);
-            Json.Integers(w, "zero_point", q.ZeroPoints);
+            ModelJson.Numbers(w, "scale", q.Scales);
+            ModelJson.Integers(w, "zero_point", q.ZeroPoints);
             w.WriteNumber("axis", axis);
         }
         else
@@ -362,9 +363,9 @@ internal static class ExportCommand
         }
         if (!report) return; // stored integers: nothing was approximated here
         w.WriteStartObject("report");
-        Json.Number(w, "max_abs_error", q.Report.MaxAbsError);
-        Json.Number(w, "rmse", q.Report.Rmse);
-        Json.Number(w, "snr_db", q.Report.SnrDb);
+        ModelJson.Number(w, "max_abs_error", q.Report.MaxAbsError);
+        ModelJson.Number(w, "rmse", q.Report.Rmse);
+        ModelJson.Number(w, "snr_db", q.Report.SnrDb);
         w.WriteNumber("saturated", q.Report.Saturated);
         w.WriteEndObject();
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using WeightScope.Analysis;
 using WeightScope.Cli.Output;
+using WeightScope.Output;
 
 namespace WeightScope.Cli.Commands;
 
@@ -48,7 +49,7 @@ internal static class HealthCommand
             w.WriteString("tensor", f.Tensor);
             w.WriteString("message", f.Message);
             w.WritePropertyName("values");
-            Json.Value(w, new OrderedDictionary<string, object?>(f.Values));
+            ModelJson.Value(w, new OrderedDictionary<string, object?>(f.Values));
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using WeightScope.Analysis;
 using WeightScope.Cli.Output;
+using WeightScope.Output;
 using WeightScope.Plotting;
 using WeightScope.Tensors;
 
@@ -74,25 +75,7 @@ internal static class HistCommand
         return selected.DistinctBy(t => t.Name).ToList();
     }
 
-    /// <summary><c>{"tensors":[{"name","bins":[edges],"counts":[…],"nan","pos_inf","neg_inf"}]}</c>.</summary>
-    private static void WriteJson(List<Histogram> histograms) => Json.Write(w =>
-    {
-        w.WriteStartObject();
-        w.WriteStartArray("tensors");
-        foreach (var h in histograms)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", h.Name);
-            Json.Numbers(w, "bins", h.Edges);
-            Json.Integers(w, "counts", h.Counts);
-            w.WriteNumber("nan", h.NaN);
-            w.WriteNumber("pos_inf", h.PositiveInfinity);
-            w.WriteNumber("neg_inf", h.NegativeInfinity);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        w.WriteEndObject();
-    });
+    private static void WriteJson(List<Histogram> histograms) => Json.Write(w => ModelJson.Histograms(w, histograms));
 
     private static void WriteText(List<TensorEntry> tensors, List<Histogram> histograms, bool log)
     {

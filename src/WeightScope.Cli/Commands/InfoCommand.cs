@@ -1,5 +1,6 @@
 using System.CommandLine;
 using WeightScope.Cli.Output;
+using WeightScope.Output;
 
 namespace WeightScope.Cli.Commands;
 
@@ -34,11 +35,11 @@ internal static class InfoCommand
                     w.WriteString("version", model.Format.Version);
                     w.WriteString("producer", model.Format.Producer);
                     w.WriteNumber("file_bytes", fileBytes);
-                    Json.Strings(w, "files", sources);
+                    ModelJson.Strings(w, "files", sources);
                     w.WriteBoolean("has_module_tree", model.HasModuleTypes);
                     w.WritePropertyName("metadata");
-                    Json.Value(w, model.Metadata);
-                    ListCommand.WriteTotals(w, totals);
+                    ModelJson.Value(w, model.Metadata);
+                    ModelJson.Totals(w, totals);
                     w.WriteEndObject();
                 });
                 return ExitCode.Ok;

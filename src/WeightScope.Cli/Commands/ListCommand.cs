@@ -1,5 +1,6 @@
 using System.CommandLine;
 using WeightScope.Cli.Output;
+using WeightScope.Output;
 using WeightScope.Tensors;
 
 namespace WeightScope.Cli.Commands;
@@ -51,64 +52,8 @@ internal static class ListCommand
         return cmd;
     }
 
-    private static void WriteJson(ModelFile model, List<TensorEntry> tensors, TensorTotals totals) => Json.Write(w =>
-    {
-        w.WriteStartObject();
-        w.WriteString("file", model.Path);
-        w.WriteString("format", model.Format.Name);
-        w.WriteStartArray("tensors");
-        foreach (var t in tensors)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", t.Name);
-            w.WriteString("dtype", t.DType.Name());
-            if (t.Quantization?.BlockType is { } stored) w.WriteString("stored_as", stored);
-            Json.Shape(w, "shape", t.Shape);
-            w.WriteString("role", t.Role.ToString());
-            w.WriteNumber("params", t.ElementCount);
-            w.WriteNumber("bytes", t.ByteSize);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        WriteTotals(w, totals);
-        w.WriteEndObject();
-    });
-
-    internal static void WriteTotals(System.Text.Json.Utf8JsonWriter w, TensorTotals totals)
-    {
-        w.WriteStartObject("totals");
-        w.WriteNumber("tensors", totals.Tensors);
-        w.WriteNumber("params", totals.Parameters);
-        w.WriteNumber("elements", totals.Elements);
-        w.WriteNumber("bytes", totals.Bytes);
-        WriteGroups(w, "by_dtype", totals.ByDType.Select(kv => (kv.Key, kv.Value)));
-        WriteGroups(w, "by_role", totals.ByRole.Select(kv => (kv.Key.ToString(), kv.Value)));
-        w.WriteStartArray("shared_storages");
-        foreach (var s in totals.SharedStorages)
-        {
-            w.WriteStartObject();
-            w.WriteString("storage", s.Key);
-            w.WriteNumber("bytes", s.Bytes);
-            Json.Strings(w, "tensors", s.TensorNames);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    private static void WriteGroups(System.Text.Json.Utf8JsonWriter w, string name, IEnumerable<(string Key, TotalsGroup Group)> groups)
-    {
-        w.WriteStartObject(name);
-        foreach (var (k, g) in groups)
-        {
-            w.WriteStartObject(k);
-            w.WriteNumber("tensors", g.Tensors);
-            w.WriteNumber("params", g.Parameters);
-            w.WriteNumber("bytes", g.Bytes);
-            w.WriteEndObject();
-        }
-        w.WriteEndObject();
-    }
+    private static void WriteJson(ModelFile model, List<TensorEntry> tensors, TensorTotals totals) =>
+        Json.Write(w => ModelJson.TensorList(w, model, tensors, totals));
 
     // A block-quantized tensor (GGUF q4_k, tfjs uint8) is read as its dequantized view; the column says what is stored.
     private static string DTypeLabel(TensorEntry t) => t.Quantization?.BlockType is { } stored ? $"{t.DType.Name()} ({stored})" : t.DType.Name();

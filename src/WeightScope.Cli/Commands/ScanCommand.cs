@@ -1,5 +1,6 @@
 using System.CommandLine;
 using WeightScope.Cli.Output;
+using WeightScope.Output;
 using WeightScope.Security;
 
 namespace WeightScope.Cli.Commands;
@@ -122,7 +123,7 @@ internal static class ScanCommand
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        Json.Strings(w, "notes", r.Notes);
+        ModelJson.Strings(w, "notes", r.Notes);
         w.WriteStartArray("errors");
         foreach (var (source, message) in r.Errors)
         {

@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Text.Json;
 using WeightScope.Cli.Output;
 using WeightScope.Modules;
+using WeightScope.Output;
 using WeightScope.Printing;
 using WeightScope.Tensors;
 
@@ -96,7 +97,7 @@ internal static class ShowCommand
         w.WriteStartObject();
         w.WriteString("name", t.Name);
         w.WriteString("dtype", t.DType.Name());
-        Json.Shape(w, "shape", t.Shape);
+        ModelJson.Shape(w, "shape", t.Shape);
         if (t.Quantization is { } q)
         {
             if (q.Scheme == QuantizationScheme.Block)
@@ -162,7 +163,7 @@ internal static class ShowCommand
             case DType.Complex128:
                 {
                     var v = t.ToArray<Complex>();
-                    return (w, i) => { w.WriteStartArray(); Json.Number(w, v[i].Real); Json.Number(w, v[i].Imaginary); w.WriteEndArray(); };
+                    return (w, i) => { w.WriteStartArray(); ModelJson.Number(w, v[i].Real); ModelJson.Number(w, v[i].Imaginary); w.WriteEndArray(); };
                 }
             case DType.Complex64:
                 {
@@ -170,8 +171,8 @@ internal static class ShowCommand
                     return (w, i) =>
                     {
                         w.WriteStartArray();
-                        Json.Number(w, BitConverter.Int32BitsToSingle((int)(raw[i] & 0xFFFFFFFF)));
-                        Json.Number(w, BitConverter.Int32BitsToSingle((int)(raw[i] >> 32)));
+                        ModelJson.Number(w, BitConverter.Int32BitsToSingle((int)(raw[i] & 0xFFFFFFFF)));
+                        ModelJson.Number(w, BitConverter.Int32BitsToSingle((int)(raw[i] >> 32)));
                         w.WriteEndArray();
                     };
                 }
@@ -179,7 +180,7 @@ internal static class ShowCommand
                 {
                     var v = t.ToFloat64();
                     bool integral = t.DType.IsInteger() && t.Quantization is null;
-                    return integral ? (w, i) => w.WriteNumberValue((long)v[i]) : (w, i) => Json.Number(w, v[i]);
+                    return integral ? (w, i) => w.WriteNumberValue((long)v[i]) : (w, i) => ModelJson.Number(w, v[i]);
                 }
         }
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using WeightScope.Analysis;
 using WeightScope.Cli.Output;
+using WeightScope.Output;
 using WeightScope.Tensors;
 
 namespace WeightScope.Cli.Commands;
@@ -46,44 +47,7 @@ internal static class StatsCommand
         return cmd;
     }
 
-    private static void WriteJson(StatsReport report, float eps) => Json.Write(w =>
-    {
-        w.WriteStartObject();
-        w.WriteStartArray("tensors");
-        foreach (var t in report.Tensors) Write(w, t);
-        w.WriteEndArray();
-        w.WritePropertyName("overall");
-        Write(w, report.Overall);
-        w.WriteNumber("eps", eps);
-        w.WriteEndObject();
-    });
-
-    private static void Write(Utf8JsonWriter w, TensorStatistics s)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", s.Name);
-        w.WriteString("dtype", s.DType);
-        w.WriteNumber("count", s.Count);
-        Number(w, "min", s.Min);
-        Number(w, "max", s.Max);
-        Number(w, "mean", s.Mean);
-        Number(w, "std", s.Std);
-        Number(w, "l1", s.L1);
-        Number(w, "l2", s.L2);
-        Number(w, "mean_abs", s.MeanAbs);
-        w.WriteNumber("zeros", s.Zeros);
-        w.WriteNumber("near_zero", s.NearZero);
-        w.WriteNumber("nan", s.NaN);
-        w.WriteNumber("pos_inf", s.PosInf);
-        w.WriteNumber("neg_inf", s.NegInf);
-        w.WriteEndObject();
-    }
-
-    private static void Number(Utf8JsonWriter w, string name, double? v)
-    {
-        if (v is { } d) w.WriteNumber(name, d);
-        else w.WriteNull(name);
-    }
+    private static void WriteJson(StatsReport report, float eps) => Json.Write(w => ModelJson.StatsReport(w, report, eps));
 
     private static void WriteText(StatsReport report, float eps)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using WeightScope.Cli.Output;
 using WeightScope.Modules;
+using WeightScope.Output;
 using WeightScope.Printing;
 using WeightScope.Tensors;
 
@@ -51,7 +52,7 @@ internal static class TreeCommand
                 else Console.Out.Write(SummaryPrinter.Format(s, Console.IsOutputRedirected ? null : Console.WindowWidth));
             }
             else if (p.GetValue(json))
-                Json.Write(w => WriteNode(w, model.Modules, d));
+                Json.Write(w => ModelJson.Tree(w, model.Modules, d));
             else if (model.HasModuleTypes && d is null && !p.GetValue(compact) && IsPyTorch(model))
                 Console.Out.WriteLine(TreePrinter.Format(model.Modules));
             else
@@ -95,7 +96,7 @@ internal static class TreeCommand
                 w.WriteString("name", wt.Name);
                 w.WriteString("tensor", wt.Tensor.Name);
                 w.WriteString("dtype", wt.Tensor.DType.Name());
-                Json.Shape(w, "shape", wt.Tensor.Shape);
+                ModelJson.Shape(w, "shape", wt.Tensor.Shape);
                 w.WriteString("role", wt.Tensor.Role.ToString());
                 w.WriteEndObject();
             }
@@ -117,48 +118,5 @@ internal static class TreeCommand
     {
         w.WriteNumber(prefix + "_params", c.Params);
         w.WriteNumber(prefix + "_bytes", c.Bytes);
-    }
-
-    /// <summary><c>{"name","type","attributes":{},"parameters":[],"buffers":[],"children":[…]}</c>.</summary>
-    private static void WriteNode(Utf8JsonWriter w, ModuleNode n, int? depth)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", n.Name);
-        w.WriteString("path", n.Path);
-        w.WriteString("type", n.Type);
-        if (n.QualifiedType is not null) w.WriteString("qualified_type", n.QualifiedType);
-        w.WriteNumber("params", n.ParameterCount);
-        w.WritePropertyName("attributes");
-        Json.Value(w, n.Attributes);
-        WriteTensors(w, "parameters", n.Parameters);
-        WriteTensors(w, "buffers", n.Buffers);
-        w.WriteStartArray("children");
-        if (depth is null || depth > 0)
-            foreach (var c in n.Children) WriteNode(w, c, depth - 1);
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    private static void WriteTensors(Utf8JsonWriter w, string name, OrderedDictionary<string, TensorEntry?> tensors)
-    {
-        w.WriteStartArray(name);
-        foreach (var (local, t) in tensors)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", local);
-            if (t is null)
-            {
-                w.WriteNull("tensor");
-            }
-            else
-            {
-                w.WriteString("tensor", t.Name);
-                w.WriteString("dtype", t.DType.Name());
-                Json.Shape(w, "shape", t.Shape);
-                w.WriteNumber("params", t.ElementCount);
-            }
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
     }
 }

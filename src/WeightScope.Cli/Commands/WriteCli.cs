@@ -1,6 +1,7 @@
 using System.CommandLine;
 using WeightScope.Analysis;
 using WeightScope.Cli.Output;
+using WeightScope.Output;
 using WeightScope.Tensors;
 using WeightScope.Writing;
 
@@ -153,7 +154,7 @@ internal static class WriteCli
                 w.WriteString("format", writer.Name);
                 w.WriteNumber("tensors", tensors.Count);
                 w.WriteNumber("bytes", new FileInfo(output).Length);
-                Json.Strings(w, "warnings", warnings);
+                ModelJson.Strings(w, "warnings", warnings);
                 w.WriteEndObject();
             });
         }

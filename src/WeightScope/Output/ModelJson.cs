@@ -3,32 +3,39 @@ using WeightScope.Analysis;
 using WeightScope.Modules;
 using WeightScope.Tensors;
 
-namespace WeightScope.Web;
+namespace WeightScope.Output;
 
 /// <summary>
-/// The JSON shapes of the CLI's <c>--json</c> outputs (<c>list</c>, <c>tree</c>, <c>stats</c>, <c>hist</c>, <c>diff</c>;
-/// see DESIGN.md), written with <see cref="Utf8JsonWriter"/> (no reflection: trimming and AOT safe). The viewer's API
-/// answers in these shapes, with a few added keys (tensor indexes) the page uses to link views. Nothing here depends on
-/// ASP.NET.
+/// The JSON shapes of the CLI's <c>--json</c> outputs (<c>list</c>, <c>tree</c>, <c>stats</c>, <c>hist</c>, <c>diff</c>,
+/// documented as stable in the README) and the viewer's API (<c>weightscope serve</c>), which answers in the same shapes:
+/// one writer per shape, so the two cannot drift. What the viewer adds (each tensor's <c>index</c> in its file, a diff
+/// pair's number) is asked for by a parameter and absent otherwise. Written with <see cref="Utf8JsonWriter"/> only (no
+/// reflection: trimming and AOT safe); the caller chooses the writer's options (indentation, escaping).
 /// </summary>
 public static class ModelJson
 {
     /// <summary>
-    /// <c>{"file","path","format","version","producer","tensors":[…],"totals":{…}}</c>: <c>list --json</c>, each tensor with its
-    /// <c>index</c> in the file's collection added.
+    /// <c>list --json</c>: <c>{"file","format","tensors":[{"index"?,"name","dtype","stored_as"?,"shape","role","params","bytes"}],"totals":{…}}</c>.
     /// </summary>
-    public static void TensorList(Utf8JsonWriter w, ModelFile model)
+    /// <param name="w">The writer.</param>
+    /// <param name="model">The file: its path and format head the object.</param>
+    /// <param name="tensors">The tensors to list (all of the file's, or a selection), in order.</param>
+    /// <param name="totals">The totals to write (of <paramref name="tensors"/>).</param>
+    /// <param name="indexOf">When given, adds each tensor's <c>index</c> (its position in the file's collection) first.</param>
+    public static void TensorList(Utf8JsonWriter w, ModelFile model, IEnumerable<TensorEntry> tensors, TensorTotals totals, Func<TensorEntry, int>? indexOf = null)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(totals);
         w.WriteStartObject();
-        Header(w, model);
+        w.WriteString("file", model.Path);
+        w.WriteString("format", model.Format.Name);
         w.WriteStartArray("tensors");
-        for (int i = 0; i < model.Tensors.Count; i++)
+        foreach (var t in tensors)
         {
-            var t = model.Tensors[i];
             w.WriteStartObject();
-            w.WriteNumber("index", i);
+            if (indexOf is not null) w.WriteNumber("index", indexOf(t));
             w.WriteString("name", t.Name);
             w.WriteString("dtype", t.DType.Name());
             if (t.Quantization?.BlockType is { } stored) w.WriteString("stored_as", stored);
@@ -39,29 +46,27 @@ public static class ModelJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        Totals(w, model.Tensors.Totals);
+        Totals(w, totals);
         w.WriteEndObject();
     }
 
-    /// <summary><c>{"file","path","format","version","producer","has_module_tree","totals":{…}}</c>: what a file is, without its tensors.</summary>
+    /// <summary>
+    /// What a file is, without its tensors (the viewer's file header):
+    /// <c>{"file" (the file name),"path","format","version","producer","has_module_tree","totals":{…}}</c>.
+    /// </summary>
     public static void Summary(Utf8JsonWriter w, ModelFile model)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(model);
         w.WriteStartObject();
-        Header(w, model);
-        w.WriteBoolean("has_module_tree", model.HasModuleTypes);
-        Totals(w, model.Tensors.Totals);
-        w.WriteEndObject();
-    }
-
-    private static void Header(Utf8JsonWriter w, ModelFile model)
-    {
         w.WriteString("file", model.Path is null ? null : System.IO.Path.GetFileName(model.Path.TrimEnd('/', '\\')));
         w.WriteString("path", model.Path);
         w.WriteString("format", model.Format.Name);
         w.WriteString("version", model.Format.Version);
         w.WriteString("producer", model.Format.Producer);
+        w.WriteBoolean("has_module_tree", model.HasModuleTypes);
+        Totals(w, model.Tensors.Totals);
+        w.WriteEndObject();
     }
 
     /// <summary>
@@ -107,9 +112,13 @@ public static class ModelJson
     }
 
     /// <summary>
-    /// <c>{"name","path","type","qualified_type"?,"params","attributes":{},"parameters":[],"buffers":[],"children":[…]}</c>:
-    /// <c>tree --json</c>. <paramref name="indexOf"/>, when given, adds each tensor's <c>index</c> in the file.
+    /// <c>tree --json</c>: <c>{"name","path","type","qualified_type"?,"params","attributes":{},"parameters":[],"buffers":[],"children":[…]}</c>,
+    /// each parameter or buffer <c>{"name","tensor","index"?,"dtype","shape","params"}</c> (<c>"tensor":null</c> for an empty slot).
     /// </summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="node">The module to write, with its children.</param>
+    /// <param name="depth">How many levels of children to write below <paramref name="node"/>; all when null.</param>
+    /// <param name="indexOf">When given, adds each tensor's <c>index</c> in the file; a negative answer (a tensor not in the file's collection) adds none.</param>
     public static void Tree(Utf8JsonWriter w, ModuleNode node, int? depth = null, Func<TensorEntry, int>? indexOf = null)
     {
         ArgumentNullException.ThrowIfNull(w);
@@ -145,7 +154,7 @@ public static class ModelJson
             else
             {
                 w.WriteString("tensor", t.Name);
-                if (indexOf?.Invoke(t) is >= 0 and var index) w.WriteNumber("index", index); // absent: not in the file's collection
+                if (indexOf?.Invoke(t) is >= 0 and var index) w.WriteNumber("index", index);
                 w.WriteString("dtype", t.DType.Name());
                 Shape(w, "shape", t.Shape);
                 w.WriteNumber("params", t.ElementCount);
@@ -153,6 +162,21 @@ public static class ModelJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    /// <summary><c>stats --json</c>: <c>{"tensors":[…],"overall":{…},"eps"}</c>, each entry as <see cref="Stats(Utf8JsonWriter, TensorStatistics)"/> writes it.</summary>
+    public static void StatsReport(Utf8JsonWriter w, StatsReport report, float eps)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(report);
+        w.WriteStartObject();
+        w.WriteStartArray("tensors");
+        foreach (var t in report.Tensors) Stats(w, t);
+        w.WriteEndArray();
+        w.WritePropertyName("overall");
+        Stats(w, report.Overall);
+        w.WriteNumber("eps", eps);
+        w.WriteEndObject();
     }
 
     /// <summary>
@@ -182,6 +206,18 @@ public static class ModelJson
         w.WriteEndObject();
     }
 
+    /// <summary><c>hist --json</c>: <c>{"tensors":[…]}</c>, each entry as <see cref="Histogram(Utf8JsonWriter, Analysis.Histogram)"/> writes it.</summary>
+    public static void Histograms(Utf8JsonWriter w, IEnumerable<Histogram> histograms)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(histograms);
+        w.WriteStartObject();
+        w.WriteStartArray("tensors");
+        foreach (var h in histograms) Histogram(w, h);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
     /// <summary>One histogram as <c>hist --json</c> writes each entry: <c>{"name","bins":[edges],"counts":[…],"nan","pos_inf","neg_inf"}</c>.</summary>
     public static void Histogram(Utf8JsonWriter w, Histogram h)
     {
@@ -189,12 +225,8 @@ public static class ModelJson
         ArgumentNullException.ThrowIfNull(h);
         w.WriteStartObject();
         w.WriteString("name", h.Name);
-        w.WriteStartArray("bins");
-        foreach (var e in h.Edges) Number(w, e);
-        w.WriteEndArray();
-        w.WriteStartArray("counts");
-        foreach (var c in h.Counts) w.WriteNumberValue(c);
-        w.WriteEndArray();
+        Numbers(w, "bins", h.Edges);
+        Integers(w, "counts", h.Counts);
         w.WriteNumber("nan", h.NaN);
         w.WriteNumber("pos_inf", h.PositiveInfinity);
         w.WriteNumber("neg_inf", h.NegativeInfinity);
@@ -202,12 +234,21 @@ public static class ModelJson
     }
 
     /// <summary>
-    /// <c>diff --json</c>: <c>{"a","b","format_a","format_b","atol","rtol","identical","stripped_prefix":{},
-    /// "paired_sole_tensors","tensors":[…],"only_in_a":[],"only_in_b":[],"summary":{}}</c>. <paramref name="indexOf"/>,
-    /// when given, adds <c>pair</c> (the position in <see cref="DiffResult.Pairs"/>), <c>index_a</c> and <c>index_b</c>
-    /// to each tensor entry.
+    /// <c>diff --json</c>: <c>{"a","b","format_a","format_b","atol","rtol","identical","stripped_prefix":{"a","b"},
+    /// "paired_sole_tensors","tensors":[…],"only_in_a":[],"only_in_b":[],"summary":{}}</c>.
     /// </summary>
-    public static void Diff(Utf8JsonWriter w, ModelFile a, ModelFile b, DiffResult r, DiffOptions options, Func<ModelFile, string, int>? indexOf = null)
+    /// <param name="w">The writer.</param>
+    /// <param name="a">File A, as given to <see cref="Analysis.Diff.Compare"/>.</param>
+    /// <param name="b">File B.</param>
+    /// <param name="r">The comparison.</param>
+    /// <param name="options">The options it was made with (their tolerances are written).</param>
+    /// <param name="include">When given, only the pairs it accepts are listed in <c>tensors</c> (the summary counts all).</param>
+    /// <param name="indexOf">
+    /// When given, adds <c>pair</c> (the position in <see cref="DiffResult.Pairs"/>), <c>index_a</c> and <c>index_b</c>
+    /// (each tensor's position in its file, found by name) first in each tensor entry.
+    /// </param>
+    public static void Diff(Utf8JsonWriter w, ModelFile a, ModelFile b, DiffResult r, DiffOptions options,
+        Func<TensorComparison, bool>? include = null, Func<ModelFile, string, int>? indexOf = null)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(a);
@@ -231,6 +272,7 @@ public static class ModelJson
         for (int i = 0; i < r.Pairs.Count; i++)
         {
             var c = r.Pairs[i];
+            if (include is not null && !include(c)) continue;
             w.WriteStartObject();
             if (indexOf is not null)
             {
@@ -283,8 +325,31 @@ public static class ModelJson
         w.WriteEndArray();
     }
 
-    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    /// <summary>An array property of numbers, NaN and infinities as strings (see <see cref="Number(Utf8JsonWriter, double)"/>).</summary>
+    public static void Numbers(Utf8JsonWriter w, string name, IEnumerable<double> values)
     {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(values);
+        w.WriteStartArray(name);
+        foreach (var v in values) Number(w, v);
+        w.WriteEndArray();
+    }
+
+    /// <summary>An array property of integers (written without a fraction).</summary>
+    public static void Integers(Utf8JsonWriter w, string name, IEnumerable<long> values)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(values);
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteNumberValue(v);
+        w.WriteEndArray();
+    }
+
+    /// <summary>An array property of strings.</summary>
+    public static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(values);
         w.WriteStartArray(name);
         foreach (var v in values) w.WriteStringValue(v);
         w.WriteEndArray();
@@ -307,8 +372,16 @@ public static class ModelJson
         else w.WriteStringValue(double.IsNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
     }
 
-    /// <summary>A metadata or attribute value (see <see cref="ModelFile.Metadata"/> for the conventions) as JSON.</summary>
-    public static void Value(Utf8JsonWriter w, object? v) => Value(w, v, 0);
+    /// <summary>
+    /// A metadata or attribute value (see <see cref="ModelFile.Metadata"/> for the conventions) as JSON: dictionaries as
+    /// objects, other sequences as arrays, bytes as base64, big integers as bare numbers, anything else as its string;
+    /// nesting deeper than 64 levels is cut to "…".
+    /// </summary>
+    public static void Value(Utf8JsonWriter w, object? v)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        Value(w, v, 0);
+    }
 
     private static void Value(Utf8JsonWriter w, object? v, int depth)
     {
