@@ -40,4 +40,21 @@ public sealed class FuzzRegressionTests
         Assert.True(e.Message.Contains("attribute of shape [1099511627776, 0] has no elements", StringComparison.Ordinal), e.Message);
         Assert.Contains("hdf5", e.Message, StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>
+    /// Found by <see cref="ScanMutationTests"/> on keras3_unbuilt.keras (random mutation 933: 0xFFFFFFFF over 4 bytes of
+    /// the "Sequential" class name in the stored config.json): System.Text.Json parsed the structure, then reading the
+    /// class name threw InvalidOperationException out of <c>scan</c>. Now the member is reported unreadable (exit 3),
+    /// naming the member, the offset in it and the byte: a config that cannot be decoded cannot be checked for Lambda layers.
+    /// </summary>
+    [Fact]
+    public void Scan_of_a_keras_config_that_is_not_utf8_reports_it_unreadable()
+    {
+        var path = Regression("scan_keras_config_invalid_utf8.keras");
+        Assert.True(FuzzCheck.ScanPath(path, new FileInfo(path).Length, "keras config with invalid UTF-8"));
+        var report = global::WeightScope.Security.PickleScanner.Scan(path);
+        var (source, message) = Assert.Single(report.Errors);
+        Assert.Equal("config.json", source);
+        Assert.Contains("keras, entry 'config.json', offset 38: the config is not UTF-8 text (invalid byte 0xFF)", message);
+    }
 }
