@@ -10,7 +10,7 @@ namespace WeightScope.Tests.Robustness;
 /// <see cref="ModelFormatException"/> may escape; the input must finish within <see cref="TimeLimit"/> (it runs on its
 /// own thread, so a reader caught in a loop fails the test instead of hanging it); and what it allocates beyond the
 /// decoded values must stay within <see cref="AllocationBound"/>. Mutations come from <see cref="MutationTests.Mutate"/>
-/// and <see cref="StructuredMutations"/>.
+/// and <see cref="StructuredMutations"/>. <see cref="ScanPath"/> makes the same checks of <c>scan</c> on one input.
 /// </summary>
 internal static class FuzzCheck
 {
