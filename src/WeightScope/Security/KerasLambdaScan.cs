@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 
 namespace WeightScope.Security;
@@ -10,12 +12,28 @@ namespace WeightScope.Security;
 /// </summary>
 internal static class KerasLambdaScan
 {
+    /// <exception cref="InvalidModelContentException">The config is not UTF-8 text, so it cannot be checked.</exception>
     public static void Scan(ScanReport report, byte[] json, string source)
     {
+        // System.Text.Json checks the structure but not the UTF-8 inside strings: an invalid byte in "class_name" only
+        // fails when the string is read, as an InvalidOperationException (found by ScanMutationTests). Checked first:
+        // a config that cannot be decoded cannot be checked for Lambda layers, which is said (exit 3), not skipped.
+        if (FirstInvalidUtf8(json) is int bad)
+            throw new InvalidModelContentException("keras", $"the config is not UTF-8 text (invalid byte 0x{json[bad]:X2}): it cannot be checked for Lambda layers", bad, source);
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 }); }
         catch (JsonException) { return; } // not JSON: nothing Keras would run
         using (doc) Visit(doc.RootElement, report, source, 0);
+    }
+
+    private static int? FirstInvalidUtf8(ReadOnlySpan<byte> b)
+    {
+        for (int i = 0; i < b.Length;)
+        {
+            if (Rune.DecodeFromUtf8(b[i..], out _, out int used) != OperationStatus.Done) return i;
+            i += used;
+        }
+        return null;
     }
 
     private static void Visit(JsonElement e, ScanReport report, string source, int depth)

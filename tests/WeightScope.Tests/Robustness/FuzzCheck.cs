@@ -10,7 +10,7 @@ namespace WeightScope.Tests.Robustness;
 /// <see cref="ModelFormatException"/> may escape; the input must finish within <see cref="TimeLimit"/> (it runs on its
 /// own thread, so a reader caught in a loop fails the test instead of hanging it); and what it allocates beyond the
 /// decoded values must stay within <see cref="AllocationBound"/>. Mutations come from <see cref="MutationTests.Mutate"/>
-/// and <see cref="StructuredMutations"/>.
+/// and <see cref="StructuredMutations"/>. <see cref="ScanPath"/> makes the same checks of <c>scan</c> on one input.
 /// </summary>
 internal static class FuzzCheck
 {
@@ -83,10 +83,37 @@ internal static class FuzzCheck
     /// input is slow every time, while a pause of the shared machine (measured at 2.6 s for an input that takes 30 ms)
     /// is not.
     /// </summary>
-    internal static bool Check(Func<ModelFile> open, long inputBytes, string what)
+    internal static bool Check(Func<ModelFile> open, long inputBytes, string what) => CheckWork(allowance =>
     {
-        var run = Run(open, what);
-        if (run.Elapsed >= TimeLimit) run = Run(open, what);
+        using var model = open();
+        ReadEverything(model, ref allowance.Bytes);
+    }, inputBytes, what);
+
+    /// <summary>
+    /// Scans the file at <paramref name="path"/> with <see cref="global::WeightScope.Security.PickleScanner"/> (what <c>weightscope scan</c>
+    /// does) under the same checks: only <see cref="ModelFormatException"/> (exit 3, unreadable) may escape, within the
+    /// time limit and the allocation bound (no values are read, so no allowance for them). True when it was scanned.
+    /// </summary>
+    public static bool ScanPath(string path, long inputBytes, string what) => CheckWork(noValues =>
+    {
+        var report = global::WeightScope.Security.PickleScanner.Scan(path);
+        _ = report.Worst;
+        foreach (var g in report.Globals) _ = g.FullName + g.Reason + g.Uses.Count;
+        foreach (var c in report.Code) _ = c.Kind + c.Detail;
+    }, inputBytes, what);
+
+    /// <summary>The decoded value bytes a check allows on top of the bound, counted as tensors are read.</summary>
+    internal sealed class Allowance
+    {
+        /// <summary>Bytes of values read so far.</summary>
+        public long Bytes;
+    }
+
+    /// <summary>The check for any <paramref name="work"/> on one input (opening and reading a model, scanning a file).</summary>
+    internal static bool CheckWork(Action<Allowance> work, long inputBytes, string what)
+    {
+        var run = Run(work, what);
+        if (run.Elapsed >= TimeLimit) run = Run(work, what);
         Assert.True(run.Elapsed < TimeLimit, $"{what} took {run.Elapsed.TotalSeconds:F1} s (twice)");
         long bound = AllocationBound(inputBytes, run.AllowedValues);
         Assert.True(run.Allocated <= bound, $"{what}: allocated {run.Allocated:N0} bytes for a {inputBytes:N0}-byte input (bound {bound:N0})");
@@ -95,10 +122,11 @@ internal static class FuzzCheck
         return run.Opened;
     }
 
-    private static (bool Opened, TimeSpan Elapsed, long Allocated, long AllowedValues) Run(Func<ModelFile> open, string what)
+    private static (bool Opened, TimeSpan Elapsed, long Allocated, long AllowedValues) Run(Action<Allowance> work, string what)
     {
         bool opened = false;
-        long allocated = 0, allowedValues = 0;
+        long allocated = 0;
+        var allowance = new Allowance();
         Exception? escaped = null;
         var sw = Stopwatch.StartNew();
         var thread = new Thread(() =>
@@ -106,8 +134,7 @@ internal static class FuzzCheck
             long before = GC.GetAllocatedBytesForCurrentThread();
             try
             {
-                using var model = open();
-                ReadEverything(model, ref allowedValues);
+                work(allowance);
                 opened = true;
             }
             catch (ModelFormatException)
@@ -126,6 +153,6 @@ internal static class FuzzCheck
         if (!thread.Join(TimeLimit * 5)) Assert.Fail($"{what}: still running after {(TimeLimit * 5).TotalSeconds:F0} s (a loop?)");
         sw.Stop();
         if (escaped is not null) Assert.Fail($"{what}: {escaped.GetType().Name} escaped: {escaped.Message}\n{escaped.StackTrace}");
-        return (opened, sw.Elapsed, allocated, allowedValues);
+        return (opened, sw.Elapsed, allocated, allowance.Bytes);
     }
 }

@@ -40,4 +40,39 @@ public sealed class FuzzRegressionTests
         Assert.True(e.Message.Contains("attribute of shape [1099511627776, 0] has no elements", StringComparison.Ordinal), e.Message);
         Assert.Contains("hdf5", e.Message, StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>
+    /// Found by <see cref="ScanMutationTests"/> on keras3_unbuilt.keras (random mutation 933: 0xFFFFFFFF over 4 bytes of
+    /// the "Sequential" class name in the stored config.json): System.Text.Json parsed the structure, then reading the
+    /// class name threw InvalidOperationException out of <c>scan</c>. Now the member is reported unreadable (exit 3),
+    /// naming the member, the offset in it and the byte: a config that cannot be decoded cannot be checked for Lambda layers.
+    /// </summary>
+    [Fact]
+    public void Scan_of_a_keras_config_that_is_not_utf8_reports_it_unreadable()
+    {
+        var path = Regression("scan_keras_config_invalid_utf8.keras");
+        Assert.True(FuzzCheck.ScanPath(path, new FileInfo(path).Length, "keras config with invalid UTF-8"));
+        var report = global::WeightScope.Security.PickleScanner.Scan(path);
+        var (source, message) = Assert.Single(report.Errors);
+        Assert.Equal("config.json", source);
+        Assert.Contains("keras, entry 'config.json', offset 38: the config is not UTF-8 text (invalid byte 0xFF)", message);
+    }
+
+    /// <summary>
+    /// Found by <see cref="ScanMutationTests"/> on text_opcodes_p0.pkl (random mutation 876, minimised to one bit: the
+    /// UNICODE opcode's <c>\U0001d11e</c> became <c>\U8001d11e</c>): the 8 hex digits overflowed an int to a negative code
+    /// point, which passed the range check and made char.ConvertFromUtf32 throw ArgumentOutOfRangeException out of both
+    /// the scanner and the unpickler. Any code point over 0x10FFFF now reads as U+FFFD, as the ones below 2^31 did.
+    /// </summary>
+    [Fact]
+    public void Pickle_unicode_escape_beyond_int_range_reads_as_a_replacement_character()
+    {
+        Assert.Equal("uni\u00e9\uFFFD", global::WeightScope.Formats.PyTorch.Pickle.PickleText.RawUnicodeEscapeDecode("uni\\u00e9\\U8001d11e"u8));
+        var path = Regression("pickle_unicode_escape_out_of_range.pkl");
+        FuzzCheck.OpenPath(path, "UNICODE opcode with \\U8001d11e");
+        Assert.True(FuzzCheck.ScanPath(path, new FileInfo(path).Length, "scan of a UNICODE opcode with \\U8001d11e"));
+        var report = global::WeightScope.Security.PickleScanner.Scan(path);
+        Assert.Empty(report.Errors);
+        Assert.NotEmpty(report.Pickles);
+    }
 }

@@ -118,9 +118,12 @@ internal static class PickleText
                 int digits = s[i + 1] == (byte)'u' ? 4 : 8;
                 if (s.Length - (i + 2) >= digits && AllHex(s.Slice(i + 2, digits)))
                 {
-                    int cp = 0;
+                    // 8 hex digits reach 0xFFFFFFFF: a long, so \U80000000 and up do not wrap to a negative int that
+                    // passes the range check and makes ConvertFromUtf32 throw (found by ScanMutationTests). Python
+                    // rejects anything over 0x10FFFF ("\Uxxxxxxxx out of range"); here it reads as U+FFFD, as before.
+                    long cp = 0;
                     for (int k = 0; k < digits; k++) cp = cp * 16 + Hex(s[i + 2 + k]);
-                    if (cp <= 0x10FFFF) sb.Append(char.ConvertFromUtf32(cp is >= 0xD800 and <= 0xDFFF ? 0xFFFD : cp));
+                    if (cp <= 0x10FFFF) sb.Append(char.ConvertFromUtf32(cp is >= 0xD800 and <= 0xDFFF ? 0xFFFD : (int)cp));
                     else sb.Append('\uFFFD');
                     i += 1 + digits;
                     continue;
