@@ -95,7 +95,7 @@ internal static class ViewerApi
         {
             if (!s.Comparing) throw new NotFoundException("only one file is open: start serve with two files to compare them");
             var r = s.Diff();
-            return Json(w => ModelJson.Diff(w, s.Files[0], s.Files[1], r, new DiffOptions(), indexOf: s.IndexOf));
+            return Json(w => ModelJson.Diff(w, s.Files[0], s.Files[1], r, s.DiffOptions, indexOf: s.IndexOf));
         });
         Get(routes, "/api/diff/pairs/{pair}", ctx => DiffPair(ctx, s));
     }

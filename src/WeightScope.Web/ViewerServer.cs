@@ -1,4 +1,5 @@
 using System.Net;
+using WeightScope.Analysis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -44,9 +45,10 @@ public sealed class ViewerServer : IAsyncDisposable, IDisposable
     /// <param name="files">One or two weight files or folders, as <see cref="ModelFile.Open(string, ReaderOptions?)"/> takes them.</param>
     /// <param name="port">TCP port on the loopback address; 0 for any free port.</param>
     /// <param name="options">Reader limits for opening the files.</param>
+    /// <param name="diff">How two files are paired and compared (renames, tolerances), as <c>weightscope diff</c> takes them; defaults when null.</param>
     /// <exception cref="ModelFormatException">A file cannot be read.</exception>
     /// <exception cref="PortInUseException">Something else listens on <paramref name="port"/>.</exception>
-    public static ViewerServer Start(IReadOnlyList<string> files, int port, ReaderOptions? options = null)
+    public static ViewerServer Start(IReadOnlyList<string> files, int port, ReaderOptions? options = null, DiffOptions? diff = null)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count is < 1 or > 2) throw new ArgumentException("serve takes one file to view or two to compare", nameof(files));
@@ -62,13 +64,13 @@ public sealed class ViewerServer : IAsyncDisposable, IDisposable
             foreach (var m in models) m.Dispose();
             throw;
         }
-        return Start(models, port);
+        return Start(models, port, diff);
     }
 
     /// <summary>Serves models already open (tests build them in memory); they are disposed with the server, or on failure.</summary>
-    internal static ViewerServer Start(IReadOnlyList<ModelFile> models, int port)
+    internal static ViewerServer Start(IReadOnlyList<ModelFile> models, int port, DiffOptions? diff = null)
     {
-        var session = new ViewerSession(models);
+        var session = new ViewerSession(models, diff ?? new DiffOptions());
         try
         {
             return Start(session, port);

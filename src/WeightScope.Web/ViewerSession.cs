@@ -16,13 +16,17 @@ internal sealed class ViewerSession : IDisposable
     private readonly object[] _gates;
     private readonly Dictionary<string, int>[] _indexByName;
 
-    public ViewerSession(IReadOnlyList<ModelFile> files)
+    public ViewerSession(IReadOnlyList<ModelFile> files, DiffOptions diffOptions)
     {
         Files = files;
+        DiffOptions = diffOptions;
         _gates = [.. files.Select(_ => new object())];
         _indexByName = [.. files.Select(IndexByName)];
-        if (files.Count == 2) _diff = new Lazy<DiffResult>(() => Read([0, 1], () => Analysis.Diff.Compare(files[0], files[1])));
+        if (files.Count == 2) _diff = new Lazy<DiffResult>(() => Read([0, 1], () => Analysis.Diff.Compare(files[0], files[1], diffOptions)));
     }
+
+    /// <summary>How the two files are paired and compared (the serve command's --map, --atol…).</summary>
+    public DiffOptions DiffOptions { get; }
 
     /// <summary>The opened files: one to view, or A and B to compare.</summary>
     public IReadOnlyList<ModelFile> Files { get; }

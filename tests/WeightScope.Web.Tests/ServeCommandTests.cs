@@ -148,6 +148,14 @@ public sealed partial class ServeCommandTests
         Assert.Equal(2, Run("serve", Model, Model, Model).Code);
     }
 
+    [Theory]
+    [InlineData("--atol", "-1")]
+    [InlineData("--map", "s/unclosed")]
+    public void A_bad_comparison_option_is_a_usage_error(string option, string value)
+    {
+        Assert.Equal(2, Run("serve", Model, Model, option, value).Code);
+    }
+
     [Fact]
     public void Help_has_an_example()
     {

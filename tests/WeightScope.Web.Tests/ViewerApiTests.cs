@@ -287,6 +287,26 @@ public sealed class ViewerApiTests
         Assert.Equal(HttpStatusCode.BadRequest, s.Get("/api/files/0/tensor/stats").Status);
     }
 
+    [Theory]
+    [InlineData("dp.pt", false, 0.0)]   // --no-auto-map: the 'module.' prefix of the DataParallel file is not stripped
+    [InlineData("tuned.pt", true, 1.0)] // --atol 1: tuned.pt's changes (at most 0.5) count as equal
+    public void Compare_view_pairs_and_compares_with_the_options_serve_was_given(string other, bool autoMap, double atol)
+    {
+        string a = F("diff", "base.pt"), b = F("diff", other);
+        using var ma = ModelFile.Open(a);
+        using var mb = ModelFile.Open(b);
+        var options = new DiffOptions { AutoMap = autoMap, Atol = atol };
+        var expected = Diff.Compare(ma, mb, options);
+        var defaults = Diff.Compare(ma, mb);
+        Assert.True(expected.OnlyInA.Count != defaults.OnlyInA.Count || expected.Identical != defaults.Identical, "the options should change the result");
+        using var s = new Served(ViewerServer.Start([a, b], 0, null, options));
+        var d = s.Json("/api/diff");
+        Assert.Equal(expected.Identical, d.GetProperty("identical").GetBoolean());
+        Assert.Equal(expected.OnlyInA, d.GetProperty("only_in_a").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal(expected.OnlyInB, d.GetProperty("only_in_b").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal(atol, d.GetProperty("atol").GetDouble());
+    }
+
     [Fact]
     public void Compare_view_is_diff_json_and_pairs_show_A_B_and_the_delta()
     {

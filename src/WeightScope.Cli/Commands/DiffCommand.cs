@@ -14,11 +14,7 @@ internal static class DiffCommand
     {
         var fileA = new Argument<string>("a") { Description = "First weight file (reference: rel L2 is relative to A)" };
         var fileB = new Argument<string>("b") { Description = "Second weight file (any format; tolerances are relative to B, as in numpy.allclose)" };
-        var map = new Option<string[]>("--map") { Description = "Rename rule s/regex/replacement/[g][i] applied to the names of both files before pairing; repeatable, applied in order" };
-        var noAutoMap = new Option<bool>("--no-auto-map") { Description = "Do not detect and strip a prefix one file adds to the other's names (module., model., model_weights/…)" };
-        var atol = new Option<double>("--atol") { Description = "Absolute tolerance: equal when |a-b| <= atol + rtol*|b|", DefaultValueFactory = _ => 1e-8 };
-        var rtol = new Option<double>("--rtol") { Description = "Relative tolerance (see --atol)", DefaultValueFactory = _ => 1e-5 };
-        var equalNan = new Option<bool>("--equal-nan") { Description = "Count NaN against NaN in the same place as equal (numpy's equal_nan)" };
+        var compare = new DiffOptionsCli();
         var onlyDifferent = new Option<bool>("--only-different") { Description = "List only tensors that differ (text and JSON)" };
         var json = Common.JsonOption();
         var cmd = new Command("diff", """
@@ -31,23 +27,16 @@ internal static class DiffCommand
               weightscope diff model.pt model.safetensors
               weightscope diff dp_checkpoint.pt model.pt --map 's/^module\.//'
               weightscope diff model.pt model.onnx --atol 1e-6 --json
-            """) { fileA, fileB, map, noAutoMap, atol, rtol, equalNan, onlyDifferent, json };
+            """) { fileA, fileB };
+        compare.AddTo(cmd);
+        cmd.Options.Add(onlyDifferent);
+        cmd.Options.Add(json);
         cmd.SetAction(p => Common.Run(() =>
         {
-            var rules = (p.GetValue(map) ?? []).Select(RenameRule.Parse).ToList();
-            double at = p.GetValue(atol), rt = p.GetValue(rtol);
-            if (!(at >= 0) || !(rt >= 0)) throw new UsageException("--atol and --rtol must be non-negative numbers");
+            var options = compare.Read(p);
             using var a = Common.Open(p.GetValue(fileA)!);
             using var b = Common.Open(p.GetValue(fileB)!);
             long bytes = a.Tensors.Sum(t => t.ByteSize);
-            var options = new DiffOptions
-            {
-                Atol = at,
-                Rtol = rt,
-                EqualNan = p.GetValue(equalNan),
-                Renames = rules,
-                AutoMap = !p.GetValue(noAutoMap),
-            };
             var result = Progress.Run("comparing", bytes, bytes + b.Tensors.Sum(t => t.ByteSize), report => Diff.Compare(a, b, options with { Progress = report }));
             bool differentOnly = p.GetValue(onlyDifferent);
             if (p.GetValue(json)) Json.Write(w => ModelJson.Diff(w, a, b, result, options, differentOnly ? Differs : null));

@@ -14,6 +14,7 @@ internal static class ServeCommand
     {
         var file = Common.FileArgument();
         var file2 = new Argument<string?>("file2") { Description = "A second weight file: compare it with the first (as weightscope diff)", Arity = ArgumentArity.ZeroOrOne };
+        var compare = new DiffOptionsCli();
         var port = new Option<int?>("--port", "-p") { Description = $"Port on 127.0.0.1 (default 8080, or a free port when 8080 is taken; 0: any free port)" };
         var cmd = new Command("serve", """
             Browse a weight file in a web page served on 127.0.0.1 (this machine only): module tree with parameter
@@ -24,26 +25,30 @@ internal static class ServeCommand
             Examples:
               weightscope serve model.pth
               weightscope serve before.pt after.pt --port 9000
+              weightscope serve dp_checkpoint.pt model.pt --map 's/^module\.//' --atol 1e-6
+
+            With two files, --map, --no-auto-map, --atol, --rtol and --equal-nan pair and compare them as in weightscope diff.
             """) { file, file2, port };
+        compare.AddTo(cmd);
         cmd.SetAction(p => Common.Run(() =>
         {
             int? requested = p.GetValue(port);
             if (requested is < 0 or > 65535) throw new UsageException($"--port must be from 0 to 65535 (got {requested})");
             var files = new List<string> { p.GetValue(file)! };
             if (p.GetValue(file2) is { } second) files.Add(second);
-            return Serve(files, requested);
+            return Serve(files, requested, compare.Read(p));
         }));
         return cmd;
     }
 
     // Kept out of the action's lambda so that the CLI's other verbs never load WeightScope.Web's ASP.NET types.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Serve(List<string> files, int? requested)
+    private static int Serve(List<string> files, int? requested, Analysis.DiffOptions diff)
     {
         ViewerServer server;
         try
         {
-            server = ViewerServer.Start(files, requested ?? ViewerServer.DefaultPort, Common.ReaderOptions());
+            server = ViewerServer.Start(files, requested ?? ViewerServer.DefaultPort, Common.ReaderOptions(), diff);
         }
         catch (PortInUseException e) when (requested is not null)
         {
@@ -51,7 +56,7 @@ internal static class ServeCommand
         }
         catch (PortInUseException)
         {
-            server = ViewerServer.Start(files, 0, Common.ReaderOptions());
+            server = ViewerServer.Start(files, 0, Common.ReaderOptions(), diff);
             Console.Error.WriteLine($"note: port {ViewerServer.DefaultPort} is in use; serving on port {server.Port} instead");
         }
         using (server)
