@@ -142,12 +142,34 @@ internal sealed unsafe class MappedFile : IDisposable
         }
     }
 
+    /// <summary>Reads at least this large are split in two halves read on two threads (see <see cref="TryReadPositional"/>).</summary>
+    internal const int SplitReadThreshold = 8 << 20;
+
     // Positional reads are thread-safe on one handle (chunks decode in parallel). A short read means the file shrank
     // under the mapping; the caller then copies from the mapping, which reports it the way every other read does.
+    // One kernel copy from the page cache runs well below memory bandwidth, so a large read goes in two halves on two
+    // threads: reading every tensor of the GPT-2-like files took 12-20% less time (bench/ReadAll, 2 cores: .safetensors
+    // 0.5 GB 182 → 158 ms, 1.6 GB 366 → 293 ms; .pt 1.4 GB 295 → 259 ms; .h5 1.6 GB 314 → 250 ms). Copying out of
+    // the mapping instead was slower (196 vs 186 ms) and made the whole file resident.
     private bool TryReadPositional(long offset, Span<byte> destination)
     {
         HugePages.Advise(destination);
         long position = _handleOffset + offset;
+        if (destination.Length < SplitReadThreshold || Environment.ProcessorCount < 2) return ReadFully(destination, position);
+        int half = (destination.Length / 2) & ~4095; // the second half starts on a page boundary of the destination's offset
+        fixed (byte* p = destination)
+        {
+            nint first = (nint)p;
+            var other = Task.Run(() => ReadFully(new Span<byte>((byte*)first, half), position));
+            bool second;
+            try { second = ReadFully(destination[half..], position + half); }
+            finally { ((IAsyncResult)other).AsyncWaitHandle.WaitOne(); } // even on an error: the other half writes into pinned memory
+            return other.GetAwaiter().GetResult() & second;
+        }
+    }
+
+    private bool ReadFully(Span<byte> destination, long position)
+    {
         while (destination.Length > 0)
         {
             int n = RandomAccess.Read(_handle!, destination, position);
