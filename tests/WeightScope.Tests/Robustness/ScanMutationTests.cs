@@ -50,8 +50,15 @@ public sealed class ScanMutationTests
             var path = Path.Combine(dir, Path.GetFileName(relativePath));
             Scan(path, original, $"scan {relativePath} unmutated"); // some fixtures are broken on purpose: rejected is fine
             var rng = new Random(StructuredMutations.StableSeed(relativePath) ^ 0x5ca11);
+            int structured = 0;
             foreach (var (bytes, how) in StructuredMutations.All(original, rng, perKind))
+            {
                 Scan(path, bytes, $"scan {relativePath}: {how}");
+                structured++;
+            }
+            // FuzzCheck fails the test on any other exception, a slow input or too much allocation; this guards against
+            // a file for which no mutation was made at all (the test would then check nothing).
+            Assert.True(structured > 0, $"no structured mutation of {relativePath}");
             for (int i = 0, n = s_long ? Math.Min(perKind, MaxRandom) : QuickPerKind; i < n; i++)
             {
                 var (bytes, how) = MutationTests.Mutate(original, rng);
