@@ -28,7 +28,7 @@ internal static class JoblibCompression
 
     /// <summary>The decompressed stream, bounded by <see cref="ReaderLimits.MaxDecompressedBytes"/> (and by what one array can hold).</summary>
     /// <exception cref="ModelFormatException">A compressor without a decoder here, corrupt data, or the limit crossed.</exception>
-    public static byte[] Inflate(MappedFile file, string path, string compression, ReaderLimits limits)
+    public static ReadOnlyMemory<byte> Inflate(MappedFile file, string path, string compression, ReaderLimits limits)
     {
         const string format = "joblib";
         string? tool = compression switch
@@ -64,7 +64,7 @@ internal static class JoblibCompression
         {
             throw Error(path, $"the {compression} stream is corrupt after {output.Length} decompressed bytes: {x.Message}");
         }
-        return output.ToArray();
+        return output.GetBuffer().AsMemory(0, (int)output.Length); // the stream's own buffer: no second copy of a large dump
     }
 
     private static ModelFormatException Error(string path, string message) => new("joblib", message, 0) { FilePath = path };

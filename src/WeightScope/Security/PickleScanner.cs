@@ -76,7 +76,7 @@ public static class PickleScanner
         var report = new ScanReport { Path = path, Container = $"joblib ({compression})" };
         var data = JoblibCompression.Inflate(file, path, compression, limits);
         report.Notes.Add($"the file is {compression}-compressed; offsets are in the decompressed stream ({data.Length} bytes)");
-        ScanPickleSequence(report, data, int.MaxValue, limits);
+        ScanPickleSequence(report, data.Span, int.MaxValue, limits);
         return report;
     }
 
