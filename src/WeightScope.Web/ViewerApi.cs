@@ -175,6 +175,12 @@ internal static class ViewerApi
         {
             return handler(ctx);
         }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.Count > 0)
+        {
+            // Parallel work reports through OrderedParallel; anything still wrapped is answered as its first failure.
+            var first = e.Flatten().InnerExceptions[0];
+            return Handle(ctx, _ => throw first);
+        }
         catch (NotFoundException e)
         {
             return Error(StatusCodes.Status404NotFound, e.Message);

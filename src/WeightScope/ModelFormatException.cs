@@ -40,6 +40,26 @@ public class ModelFormatException : Exception
     /// <summary>The bare description of the problem, without file and location.</summary>
     public string Detail { get; }
 
+    /// <summary>
+    /// How many more items of the same request (tensors, for <c>stats</c> over a file) failed as well. Work done in
+    /// parallel reports the failure of the first item in file order and counts the rest here, so the message is the
+    /// same on every run.
+    /// </summary>
+    public int MoreFailures { get; private set; }
+
+    /// <summary>What <see cref="MoreFailures"/> counts ("tensor").</summary>
+    public string MoreFailuresNoun { get; private set; } = "tensor";
+
+    /// <summary>A copy (same type, same details) that also counts <paramref name="count"/> more failures; the original,
+    /// which a lazily decoded storage may throw again later, is left as it was.</summary>
+    internal ModelFormatException WithMoreFailures(int count, string noun)
+    {
+        var copy = (ModelFormatException)MemberwiseClone();
+        copy.MoreFailures = count;
+        copy.MoreFailuresNoun = noun;
+        return copy;
+    }
+
     /// <inheritdoc />
     public override string Message
     {
@@ -50,7 +70,9 @@ public class ModelFormatException : Exception
             where.Add(Format);
             if (Entry is not null) where.Add($"entry '{Entry}'");
             if (Offset is long o) where.Add($"offset {o}");
-            return $"{string.Join(", ", where)}: {Detail}";
+            string more = MoreFailures == 0 ? ""
+                : $" ({MoreFailures} more {MoreFailuresNoun}{(MoreFailures == 1 ? "" : "s")} could not be read either; this is the first in file order)";
+            return $"{string.Join(", ", where)}: {Detail}{more}";
         }
     }
 }

@@ -96,6 +96,22 @@ public sealed class ViewerApiTests
         }
     }
 
+    [Fact]
+    public void A_tensor_that_cannot_be_decoded_is_422_with_the_formats_message_in_every_view()
+    {
+        // analysis/corrupt_chunks.h5: h5py cannot read b, d, f (generate/corrupt_tensors.py); the viewer answers each
+        // view of them with the reader's message (file, format, entry, offset), never a 500 "internal error".
+        var path = F("analysis", "corrupt_chunks.h5");
+        using var s = new Served(path);
+        foreach (var view in new[] { "stats", "values", "hist.svg?bins=20" })
+        {
+            var r = s.Get($"/api/files/0/tensors/1/{view}");
+            Assert.True(r.Status == HttpStatusCode.UnprocessableEntity, $"{view}: {(int)r.Status} {r.Body}");
+            Assert.StartsWith($"{path}, hdf5, entry 'b', offset ", r.Json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Equal(HttpStatusCode.OK, s.Get("/api/files/0/tensors/0/stats").Status);
+    }
+
     [Theory]
     [InlineData("analysis", "stats_mixed.pt")]
     [InlineData("pytorch", "special_values.pt")]

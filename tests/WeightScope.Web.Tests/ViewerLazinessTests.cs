@@ -19,17 +19,15 @@ public sealed class ViewerLazinessTests
 
         public override long ByteLength => data.LongLength;
 
-        public override void Read(long offset, Span<byte> destination)
+        protected override void ReadCore(long offset, Span<byte> destination)
         {
             Interlocked.Increment(ref Reads);
-            CheckRange(offset, destination.Length);
             data.AsSpan((int)offset, destination.Length).CopyTo(destination);
         }
 
-        public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+        protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
         {
             Interlocked.Increment(ref Reads);
-            CheckRange(offset, length);
             span = data.AsSpan((int)offset, length);
             return true;
         }

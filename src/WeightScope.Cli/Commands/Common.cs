@@ -22,37 +22,36 @@ internal static class Common
         {
             return body();
         }
-        catch (ModelFormatException e)
+        catch (Exception e) when (Unwrap(e) is not OperationCanceledException)
         {
-            return Fail(e.Message, ExitCode.Unreadable);
-        }
-        catch (Writing.ModelWriteException e)
-        {
-            // The format cannot hold what was asked (a dtype, a name) or the destination cannot be written: nothing was written.
-            return Fail(e.Message, ExitCode.Usage);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
-        {
-            return Fail(e.Message, ExitCode.Unreadable);
-        }
-        catch (Exception e) when (e is KeyNotFoundException or FormatException or IndexOutOfRangeException or ArgumentException
-                                      or UsageException or System.Text.RegularExpressions.RegexParseException)
-        {
-            return Fail(e.Message, ExitCode.Usage);
-        }
-        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or OutOfMemoryException or OverflowException)
-        {
-            // Values that cannot be produced (a view too large to materialise, a dtype with no conversion): the file is
-            // readable but this request on it is not; reported like an unreadable file, with the reason.
-            return Fail(e.Message, ExitCode.Unreadable);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A bug in WeightScope, not a problem of the file: say so, without a stack trace, and never exit 1
-            // (which means "the verb found a problem in the model").
-            return Fail($"internal error ({e.GetType().Name}: {e.Message}); please report it with the file", ExitCode.Unreadable);
+            return Report(Unwrap(e));
         }
     }
+
+    // Work that runs in parallel reports through OrderedParallel, which throws the first failure itself; anything that
+    // still arrives wrapped (a Task, a Parallel loop elsewhere) is reported as its first inner exception, so a corrupt
+    // tensor is never an "internal error".
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: > 0 } a) e = a.Flatten().InnerExceptions[0];
+        return e;
+    }
+
+    private static int Report(Exception e) => e switch
+    {
+        ModelFormatException => Fail(e.Message, ExitCode.Unreadable),
+        // The format cannot hold what was asked (a dtype, a name) or the destination cannot be written: nothing was written.
+        Writing.ModelWriteException => Fail(e.Message, ExitCode.Usage),
+        FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException => Fail(e.Message, ExitCode.Unreadable),
+        KeyNotFoundException or FormatException or IndexOutOfRangeException or ArgumentException or UsageException
+            or System.Text.RegularExpressions.RegexParseException => Fail(e.Message, ExitCode.Usage),
+        // Values that cannot be produced (a view too large to materialise, a dtype with no conversion): the file is
+        // readable but this request on it is not; reported like an unreadable file, with the reason.
+        NotSupportedException or InvalidOperationException or OutOfMemoryException or OverflowException => Fail(e.Message, ExitCode.Unreadable),
+        // A bug in WeightScope, not a problem of the file: say so, without a stack trace, and never exit 1
+        // (which means "the verb found a problem in the model").
+        _ => Fail($"internal error ({e.GetType().Name}: {e.Message}); please report it with the file", ExitCode.Unreadable),
+    };
 
     public static int Fail(string message, int code)
     {

@@ -1,4 +1,5 @@
 using WeightScope.Tensors;
+using WeightScope.Threading;
 
 namespace WeightScope.Analysis;
 
@@ -77,25 +78,17 @@ public static class Stats
             foreach (var (start, length) in TensorChunks.RangesOf(list[i], chunkElements))
                 work.Add((i, start, length));
         var partial = new StatsAccumulator[work.Count];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxThreads > 0 ? maxThreads : Environment.ProcessorCount };
-        if (work.Count > 0) // Partitioner.Create needs a non-empty range
+        // A tensor that cannot be decoded fails the report with its own error, the first in file order whatever the
+        // scheduling, counting the other tensors that failed too (OrderedParallel).
+        OrderedParallel.For(work.Count, maxThreads, () => (float[]?)null, (w, buffer) =>
         {
-            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, work.Count, 1), options,
-                () => (float[]?)null,
-                (range, _, buffer) =>
-                {
-                    for (int w = range.Item1; w < range.Item2; w++)
-                    {
-                        var (ti, start, length) = work[w];
-                        var acc = StatsAccumulator.Empty;
-                        TensorChunks.ReadRange(list[ti], start, length, ref buffer, (values, _) => acc.Add(values, eps));
-                        partial[w] = acc;
-                        progress?.Invoke((long)length * list[ti].DType.ItemSize());
-                    }
-                    return buffer;
-                },
-                _ => { });
-        }
+            var (ti, start, length) = work[w];
+            var acc = StatsAccumulator.Empty;
+            TensorChunks.ReadRange(list[ti], start, length, ref buffer, (values, _) => acc.Add(values, eps));
+            partial[w] = acc;
+            progress?.Invoke((long)length * list[ti].DType.ItemSize());
+            return buffer;
+        }, group: w => work[w].Tensor);
 
         var perTensor = new StatsAccumulator[list.Count];
         for (int i = 0; i < perTensor.Length; i++) perTensor[i] = StatsAccumulator.Empty;

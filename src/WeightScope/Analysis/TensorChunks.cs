@@ -1,4 +1,5 @@
 using WeightScope.Tensors;
+using WeightScope.Threading;
 
 namespace WeightScope.Analysis;
 
@@ -49,15 +50,12 @@ public static class TensorChunks
             return;
         }
         var ranges = Ranges(count, chunkElements).ToArray();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxThreads > 0 ? maxThreads : Environment.ProcessorCount };
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, ranges.Length, 1), options,
-            () => (float[]?)null,
-            (range, _, buffer) =>
-            {
-                for (int i = range.Item1; i < range.Item2; i++) Read(tensor, ranges[i].Start, ranges[i].Length, ref buffer, body);
-                return buffer;
-            },
-            _ => { });
+        // A chunk that cannot be decoded fails with its own error, the first in order whatever the scheduling.
+        OrderedParallel.For(ranges.Length, maxThreads, () => (float[]?)null, (i, buffer) =>
+        {
+            Read(tensor, ranges[i].Start, ranges[i].Length, ref buffer, body);
+            return buffer;
+        });
     }
 
     /// <summary>

@@ -101,7 +101,12 @@ internal static class ModelFormats
             if (!format.TryDetect(ctx)) continue;
             try
             {
-                return format.Read(ctx, options);
+                var model = format.Read(ctx, options);
+                // Values are decoded later; a failure then names the file too (companion files, shards and external
+                // data already named their own).
+                if (path is not null)
+                    foreach (var t in model.Tensors) t.Storage.SourcePath ??= path;
+                return model;
             }
             catch (ModelFormatException e)
             {

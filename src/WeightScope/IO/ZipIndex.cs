@@ -246,7 +246,7 @@ internal sealed class ZipMemberStorage(long byteLength, Func<MappedStorage> reso
 
     public override long ByteLength => byteLength;
 
-    public override void Read(long offset, Span<byte> destination) => _mapped.Value.Read(offset, destination);
+    protected override void ReadCore(long offset, Span<byte> destination) => _mapped.Value.Read(offset, destination);
 
-    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span) => _mapped.Value.TryGetSpan(offset, length, out span);
+    protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span) => _mapped.Value.TryGetSpan(offset, length, out span);
 }

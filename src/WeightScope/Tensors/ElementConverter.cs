@@ -105,7 +105,8 @@ public static class ElementConverter
             case DType.Float8E4M3FN: for (int i = 0; i < raw.Length; i++) dest[i] = Float8E4M3FNToSingle(raw[i]); break;
             case DType.Float8E5M2: for (int i = 0; i < raw.Length; i++) dest[i] = Float8E5M2ToSingle(raw[i]); break;
             case DType.Int8 or DType.QInt8: TensorPrimitives.ConvertTruncating<sbyte, float>(MemoryMarshal.Cast<byte, sbyte>(raw), dest); break;
-            case DType.UInt8 or DType.QUInt8 or DType.Bool: TensorPrimitives.ConvertTruncating<byte, float>(raw, dest); break;
+            case DType.UInt8 or DType.QUInt8: TensorPrimitives.ConvertTruncating<byte, float>(raw, dest); break;
+            case DType.Bool: for (int i = 0; i < raw.Length; i++) dest[i] = raw[i] != 0 ? 1f : 0f; break; // see BoolBytes
             case DType.Int16: TensorPrimitives.ConvertTruncating<short, float>(MemoryMarshal.Cast<byte, short>(raw), dest); break;
             case DType.UInt16: TensorPrimitives.ConvertTruncating<ushort, float>(MemoryMarshal.Cast<byte, ushort>(raw), dest); break;
             case DType.Int32 or DType.QInt32: TensorPrimitives.ConvertTruncating<int, float>(MemoryMarshal.Cast<byte, int>(raw), dest); break;

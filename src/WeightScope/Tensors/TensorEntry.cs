@@ -114,6 +114,7 @@ public sealed class TensorEntry
         span = default;
         if (!IsContiguous || IsBigEndian || ByteSize > int.MaxValue) return false;
         if (!Storage.TryGetSpan(StorageOffset * DType.ItemSize(), (int)ByteSize, out var bytes)) return false;
+        if (DType == DType.Bool && !BoolBytes.AreCanonical(bytes)) return false; // stored 2..255: a copy holds 1 (BoolBytes)
         span = MemoryMarshal.Cast<byte, T>(bytes);
         return true;
     }
@@ -151,7 +152,7 @@ public sealed class TensorEntry
         return result;
     }
 
-    /// <summary>The raw values in row-major order as little-endian bytes (a contiguous copy of a strided view).</summary>
+    /// <summary>The raw values in row-major order as little-endian bytes (a contiguous copy of a strided view; bools as 0 and 1).</summary>
     public byte[] ReadBytes()
     {
         EnsureMaterializable();
@@ -160,7 +161,7 @@ public sealed class TensorEntry
         return result;
     }
 
-    /// <summary>Copies the raw values in row-major order, little-endian, into <paramref name="destination"/>.</summary>
+    /// <summary>Copies the raw values in row-major order, little-endian, into <paramref name="destination"/> (bools as 0 and 1: <see cref="BoolBytes"/>).</summary>
     public void CopyBytesTo(Span<byte> destination)
     {
         int item = DType.ItemSize();
@@ -185,6 +186,7 @@ public sealed class TensorEntry
             Gather(source, destination, item);
         }
         if (IsBigEndian) SwapBytes(destination, DType.IsComplex() ? item / 2 : item); // complex: each component swapped
+        if (DType == DType.Bool) BoolBytes.Canonicalize(destination);
     }
 
     // Walks the view's indices in row-major order, copying runs along the last dimension when it is unit-stride.

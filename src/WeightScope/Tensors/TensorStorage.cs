@@ -17,18 +17,50 @@ public abstract class TensorStorage
     /// <summary>Size in bytes.</summary>
     public abstract long ByteLength { get; }
 
+    /// <summary>
+    /// The file the bytes come from, set when the file is opened; a failure to decode them later (a corrupt chunk, a
+    /// bad checksum) names it, as errors found while opening do.
+    /// </summary>
+    public string? SourcePath { get; internal set; }
+
     /// <summary>Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/>.</summary>
-    public abstract void Read(long offset, Span<byte> destination);
+    /// <exception cref="ModelFormatException">The bytes cannot be decoded; the message names <see cref="SourcePath"/>.</exception>
+    public void Read(long offset, Span<byte> destination)
+    {
+        CheckRange(offset, destination.Length);
+        try { ReadCore(offset, destination); }
+        catch (ModelFormatException e) when (e.FilePath is null && SourcePath is not null)
+        {
+            e.FilePath = SourcePath;
+            throw;
+        }
+    }
 
     /// <summary>Zero-copy access to a range, when the bytes are mapped or already in memory.</summary>
-    public virtual bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    /// <exception cref="ModelFormatException">The bytes cannot be decoded; the message names <see cref="SourcePath"/>.</exception>
+    public bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    {
+        CheckRange(offset, length);
+        try { return TryGetSpanCore(offset, length, out span); }
+        catch (ModelFormatException e) when (e.FilePath is null && SourcePath is not null)
+        {
+            e.FilePath = SourcePath;
+            throw;
+        }
+    }
+
+    /// <summary>Reads a range already checked against <see cref="ByteLength"/>.</summary>
+    protected abstract void ReadCore(long offset, Span<byte> destination);
+
+    /// <summary>Zero-copy access to a range already checked against <see cref="ByteLength"/>; false when the storage cannot give one.</summary>
+    protected virtual bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
     {
         span = default;
         return false;
     }
 
     /// <summary>Checks a range against <see cref="ByteLength"/>.</summary>
-    protected void CheckRange(long offset, long length)
+    private void CheckRange(long offset, long length)
     {
         if (offset < 0 || length < 0 || offset > ByteLength || length > ByteLength - offset)
             throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{length} is outside storage '{Key}' of {ByteLength} bytes");
@@ -57,16 +89,14 @@ internal sealed class MappedStorage : TensorStorage
     public override long ByteLength { get; }
 
     /// <inheritdoc />
-    public override void Read(long offset, Span<byte> destination)
+    protected override void ReadCore(long offset, Span<byte> destination)
     {
-        CheckRange(offset, destination.Length);
         _file.Read(_start + offset, destination);
     }
 
     /// <inheritdoc />
-    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
     {
-        CheckRange(offset, length);
         span = _file.Span(_start + offset, length);
         return true;
     }
@@ -79,16 +109,14 @@ public sealed class ArrayStorage(byte[] data, string key) : TensorStorage(key)
     public override long ByteLength => data.LongLength;
 
     /// <inheritdoc />
-    public override void Read(long offset, Span<byte> destination)
+    protected override void ReadCore(long offset, Span<byte> destination)
     {
-        CheckRange(offset, destination.Length);
         data.AsSpan((int)offset, destination.Length).CopyTo(destination);
     }
 
     /// <inheritdoc />
-    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
     {
-        CheckRange(offset, length);
         span = data.AsSpan((int)offset, length);
         return true;
     }
@@ -112,16 +140,14 @@ public sealed class DecodedStorage(long byteLength, Func<byte[]> decode, string 
     public override long ByteLength => byteLength;
 
     /// <inheritdoc />
-    public override void Read(long offset, Span<byte> destination)
+    protected override void ReadCore(long offset, Span<byte> destination)
     {
-        CheckRange(offset, destination.Length);
         _bytes.Value.AsSpan((int)offset, destination.Length).CopyTo(destination);
     }
 
     /// <inheritdoc />
-    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
     {
-        CheckRange(offset, length);
         span = _bytes.Value.AsSpan((int)offset, length);
         return true;
     }

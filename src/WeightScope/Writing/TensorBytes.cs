@@ -39,11 +39,24 @@ public static class TensorBytes
             progress?.Report(written);
             return;
         }
-        long start = tensor.StorageOffset * tensor.DType.ItemSize();
-        // Small tensors straight from the mapping; large ones through Storage.Read into a reused buffer, which for a
+        WriteRange(tensor.Storage, tensor.StorageOffset * tensor.DType.ItemSize(), size, tensor.DType, tensor.IsBigEndian, output, progress, ref written);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="size"/> bytes of <paramref name="storage"/> from <paramref name="start"/>, elements of
+    /// <paramref name="dtype"/>, as little-endian (swapped when <paramref name="bigEndian"/>) with bools as 0 and 1
+    /// (<see cref="BoolBytes"/>): the one place a writer copies a storage's bytes.
+    /// </summary>
+    public static void WriteRange(TensorStorage storage, long start, long size, DType dtype, bool bigEndian, Stream output, IProgress<long>? progress, ref long written)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(output);
+        if (size == 0) return;
+        // Small ranges straight from the mapping; large ones through Storage.Read into a reused buffer, which for a
         // mapped file is a positional read: the kernel's copy is ~3x faster than faulting the mapping in page by page
         // (measured for HDF5 reads, bench/RESULTS.md), and the file's pages are not counted in our resident set.
-        if (size <= SmallBytes && !tensor.IsBigEndian && tensor.Storage.TryGetSpan(start, (int)size, out var span))
+        if (size <= SmallBytes && !bigEndian && storage.TryGetSpan(start, (int)size, out var span)
+            && (dtype != DType.Bool || BoolBytes.AreCanonical(span)))
         {
             output.Write(span);
             written += size;
@@ -56,8 +69,9 @@ public static class TensorBytes
             for (long off = 0; off < size; off += ChunkBytes)
             {
                 int n = (int)Math.Min(ChunkBytes, size - off);
-                tensor.Storage.Read(start + off, buffer.AsSpan(0, n));
-                if (tensor.IsBigEndian) ToLittleEndian(buffer.AsSpan(0, n), tensor.DType);
+                storage.Read(start + off, buffer.AsSpan(0, n));
+                if (bigEndian) ToLittleEndian(buffer.AsSpan(0, n), dtype);
+                if (dtype == DType.Bool) BoolBytes.Canonicalize(buffer.AsSpan(0, n)); // written as numpy reads it: 0 or 1
                 output.Write(buffer, 0, n);
                 written += n;
                 progress?.Report(written);

@@ -101,9 +101,8 @@ internal sealed class ZeroStorage(long byteLength, string key) : TensorStorage(k
     public override long ByteLength => byteLength;
 
     /// <inheritdoc />
-    public override void Read(long offset, Span<byte> destination)
+    protected override void ReadCore(long offset, Span<byte> destination)
     {
-        CheckRange(offset, destination.Length);
         destination.Clear();
     }
 }

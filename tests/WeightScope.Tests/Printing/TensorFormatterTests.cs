@@ -91,9 +91,8 @@ public class TensorFormatterTests
 
         public override long ByteLength => length;
 
-        public override void Read(long offset, Span<byte> destination)
+        protected override void ReadCore(long offset, Span<byte> destination)
         {
-            CheckRange(offset, destination.Length);
             BytesRead += destination.Length;
             destination.Clear();
         }

@@ -41,9 +41,8 @@ internal sealed class GgufBlockStorage : TensorStorage
     public override long ByteLength { get; }
 
     /// <inheritdoc />
-    public override void Read(long offset, Span<byte> destination)
+    protected override void ReadCore(long offset, Span<byte> destination)
     {
-        CheckRange(offset, destination.Length);
         if (_type?.Decoder is not { } decode)
         {
             var e = GgufErrors.ValuesNotReadable(_tensorName, _typeName, _start);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using WeightScope.Tensors;
 using WeightScope.Writing;
@@ -112,9 +111,6 @@ internal sealed record StorageView(StorageRecord Record, long Offset, long[] Str
 /// </summary>
 internal sealed class StorageRecord(string key, DType dtype, long elementCount, TensorStorage? source, long sourceStart, TensorEntry? copyOf)
 {
-    private const int ChunkBytes = 4 << 20;
-    private const int SmallBytes = 1 << 20;
-
     public string Key { get; } = key;
     public DType DType { get; } = dtype;
     public long ElementCount { get; } = elementCount;
@@ -127,28 +123,6 @@ internal sealed class StorageRecord(string key, DType dtype, long elementCount, 
             TensorBytes.WriteTo(copyOf, output, progress, ref written);
             return;
         }
-        long start = sourceStart * DType.ItemSize(), size = ByteLength;
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(size, 1), ChunkBytes));
-        try
-        {
-            for (long off = 0; off < size; off += ChunkBytes)
-            {
-                int n = (int)Math.Min(ChunkBytes, size - off);
-                // Small records straight from the mapping; large ones by positional reads into the buffer (see
-                // TensorBytes: the kernel's copy beats faulting the mapping in, and RSS stays small).
-                if (size <= SmallBytes && source!.TryGetSpan(start + off, n, out var span)) output.Write(span);
-                else
-                {
-                    source!.Read(start + off, buffer.AsSpan(0, n));
-                    output.Write(buffer, 0, n);
-                }
-                written += n;
-                progress?.Report(written);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        TensorBytes.WriteRange(source!, sourceStart * DType.ItemSize(), ByteLength, DType, bigEndian: false, output, progress, ref written);
     }
 }

@@ -71,9 +71,8 @@ internal sealed class TfJsShardGroup
     {
         public override long ByteLength => length;
 
-        public override void Read(long start, Span<byte> destination)
+        protected override void ReadCore(long start, Span<byte> destination)
         {
-            CheckRange(start, destination.Length);
             group.Read(offset + start, destination);
         }
     }

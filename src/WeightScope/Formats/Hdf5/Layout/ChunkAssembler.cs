@@ -1,6 +1,6 @@
 using WeightScope.IO;
+using WeightScope.Threading;
 using System.Buffers;
-using System.Runtime.ExceptionServices;
 using WeightScope.Formats.Hdf5.BTrees;
 using WeightScope.Formats.Hdf5.Filters;
 
@@ -69,11 +69,7 @@ internal static class ChunkAssembler
             // Chunks fill disjoint parts of the output, so they decode independently; inflating dominates a filtered read.
             if (located.Length < ParallelThreshold || (filters.Count == 0 && located.Length < 64))
                 for (int i = 0; i < located.Length; i++) DecodeOne(i);
-            else
-            {
-                try { Parallel.For(0, located.Length, DecodeOne); }
-                catch (AggregateException e) { ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]); }
-            }
+            else OrderedParallel.For(located.Length, -1, DecodeOne); // a corrupt chunk: the first in order, the same on every run
         }
     }
 

@@ -19,9 +19,8 @@ internal sealed class ChunkedStorage(long byteLength, ChunkedAssembler assemble,
     public override long ByteLength => byteLength;
 
     /// <inheritdoc />
-    public override void Read(long offset, Span<byte> destination)
+    protected override void ReadCore(long offset, Span<byte> destination)
     {
-        CheckRange(offset, destination.Length);
         if (offset == 0 && destination.Length == byteLength && Volatile.Read(ref _cache) is null)
         {
             assemble(destination);
@@ -31,9 +30,8 @@ internal sealed class ChunkedStorage(long byteLength, ChunkedAssembler assemble,
     }
 
     /// <inheritdoc />
-    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
     {
-        CheckRange(offset, length);
         span = Cached().AsSpan((int)offset, length);
         return true;
     }

@@ -36,17 +36,15 @@ internal sealed class BundleStorage : TensorStorage
     public long FileOffset => _start;
 
     /// <inheritdoc />
-    public override void Read(long offset, Span<byte> destination)
+    protected override void ReadCore(long offset, Span<byte> destination)
     {
-        CheckRange(offset, destination.Length);
         Verify();
         _shard.Read(_start + offset, destination);
     }
 
     /// <inheritdoc />
-    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
     {
-        CheckRange(offset, length);
         Verify();
         span = _shard.Span(_start + offset, length);
         return true;
