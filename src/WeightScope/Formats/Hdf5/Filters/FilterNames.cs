@@ -25,8 +25,13 @@ internal static class FilterNames
     public static string? NameOf(Filter filter) =>
         !string.IsNullOrWhiteSpace(filter.Name) ? filter.Name : Registered.GetValueOrDefault(filter.Id);
 
-    /// <summary>"filter 32013 (zfp)": the id and, where known, the name.</summary>
-    public static string Describe(Filter filter) => NameOf(filter) is { } name ? $"filter {filter.Id} ({name})" : $"filter {filter.Id}";
+    /// <summary>"filter 32013 (zfp)": the id and, where known, the name (the registered one first when the file's differs).</summary>
+    public static string Describe(Filter filter)
+    {
+        string? registered = Registered.GetValueOrDefault(filter.Id), recorded = string.IsNullOrWhiteSpace(filter.Name) ? null : filter.Name;
+        if (registered is not null && recorded is not null && recorded != registered) return $"filter {filter.Id} ({registered}; the file names it \"{recorded}\")";
+        return NameOf(filter) is { } name ? $"filter {filter.Id} ({name})" : $"filter {filter.Id}";
+    }
 
     /// <summary>What the user can do about a filter this reader cannot undo.</summary>
     public static string Advice(Filter filter) => InHdf5Plugin.Contains(filter.Id)
