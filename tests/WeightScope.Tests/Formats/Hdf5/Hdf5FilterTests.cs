@@ -104,3 +104,68 @@ public class Hdf5FilterTests
 
     private static string NumpyStr(TensorEntry t) => Hdf5FixtureTests.NumpyStr(t);
 }
+
+/// <summary>
+/// Crafted chunks for each decoder's bounds: a size declared past the chunk, a stream that decodes to more than the
+/// chunk (a decompression bomb), and the regressions the filter fuzzer found. Each must fail with a
+/// <see cref="ModelFormatException"/> naming the filter, without allocating for the declared size.
+/// </summary>
+public class Hdf5FilterCraftedTests
+{
+    private const int ChunkBytes = 4096;
+
+    private static Exception Decode(int id, byte[] stored, params uint[] cd) =>
+        Assert.ThrowsAny<ModelFormatException>(() => FilterDecoder.Decode(stored, [new Filter(id, null, cd)], 0, ChunkBytes, 0, "x"));
+
+    private static void AssertBounded(int id, byte[] stored, params uint[] cd)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Decode(id, stored, cd);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8L << 20, "allocated for the declared size");
+    }
+
+    [Fact]
+    public void Declared_sizes_past_the_chunk_are_refused_before_allocating()
+    {
+        // LZ4 (H5Zlz4.c): decoded size 2^40 (8 bytes BE), block size 64 KiB (4 bytes BE), no blocks.
+        AssertBounded(FilterPipeline.Lz4, [0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+        // bitshuffle + LZ4 (bshuf_h5filter.c): decoded size 2^40, block size 8192 bytes; client data: version 0.3, 4-byte elements, LZ4.
+        AssertBounded(FilterPipeline.BitShuffle, [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x20, 0], 0, 3, 4, 0, 2);
+        // blosc (c-blosc 1.x header): version 2, LZ4 format 1, flags 0x20 (LZ4), type size 4, 2 GB decoded, block 64 KiB, frame 16.
+        AssertBounded(FilterPipeline.Blosc, [2, 1, 0x20, 4, 0, 0, 0, 0x80 - 1, 0, 0, 1, 0, 16, 0, 0, 0]);
+        // szip (H5Zszip.c): decoded size 2^31 (4 bytes LE); client data: NN + LSB + raw, 8 pixels per block, 8 bits, 64 per scanline.
+        AssertBounded(FilterPipeline.Szip, [0, 0, 0, 0x80, 0xff], 8 | 32 | 128, 8, 8, 64);
+        // N-bit (H5Znbit.c): 8 values, packing on, 2^31 elements of 4 bytes, atomic LE precision 12 offset 0.
+        AssertBounded(FilterPipeline.NBit, [1, 2, 3], 8, 0, 0x80000000, 1, 4, 0, 12, 0);
+        // scale-offset (H5Zscaleoffset.c): integer, minimum bits auto, 2^31 elements of 4 bytes, signed LE, fill defined 0.
+        AssertBounded(FilterPipeline.ScaleOffset, new byte[21], 2, 0, 0x80000000, 0, 4, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    [Fact]
+    public void A_stream_decoding_past_the_chunk_is_a_bomb_and_refused()
+    {
+        var zeros = new byte[ChunkBytes * 64];
+        using (var ms = new MemoryStream())
+        {
+            using (var bz = new ICSharpCode.SharpZipLib.BZip2.BZip2OutputStream(ms) { IsStreamOwner = false }) bz.Write(zeros);
+            var e = Decode(FilterPipeline.Bzip2, ms.ToArray());
+            Assert.Contains("bzip2 (filter 307)", e.Message);
+            Assert.Contains($"more than its {ChunkBytes} bytes", e.Message);
+        }
+        using var zstd = new ZstdSharp.Compressor(3);
+        var z = Decode(FilterPipeline.Zstd, zstd.Wrap(zeros).ToArray());
+        Assert.Contains("zstd (filter 32015)", z.Message);
+    }
+
+    [Fact]
+    public void Corrupt_bzip2_stream_that_makes_SharpZipLib_throw_NullReferenceException_is_a_format_error()
+    {
+        // Found by FilterMutationTests (plugins.h5:bzip2_u16be, mutation 299: 5 bit flips of a chunk of 40 big-endian
+        // uint16): "BZh1" header, block magic 314159265359, then a Huffman table section whose flipped bits send
+        // BZip2InputStream.GetAndMoveToFrontDecode to a null table.
+        var stored = Convert.FromHexString(
+            "427A68313141592653599AD2F2A20000127FDFF1200364820A1400080A00200001010430294100C40040424200080000032000488A6800681A1EA1932313CA114FF55000006464000760B56C58A5C96BF251E71186E2DE57D33CEFD2789C61F11E8660168090100008008088E762EE48A70A12137A5E5440");
+        var e = Decode(FilterPipeline.Bzip2, stored);
+        Assert.Contains("bzip2 (filter 307)", e.Message);
+    }
+}
