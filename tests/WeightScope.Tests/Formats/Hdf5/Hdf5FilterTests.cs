@@ -102,6 +102,18 @@ public class Hdf5FilterTests
         if (recorded is null && registered is null) Assert.DoesNotContain("(", e.Message.Split($"filter {id}")[1].Split(';')[0]);
     }
 
+    [Fact]
+    public void A_float_that_is_not_IEEE_is_listed_and_its_values_refused()
+    {
+        // libhdf5's N-bit test float: h5py converts it with libhdf5's general float conversion, which is not ported.
+        using var model = ModelFile.Open(TestPaths.Fixture("hdf5", "filters", "nbit.h5"));
+        var tensor = model.Tensors["f32_p20_custom"];
+        Assert.Equal([12L], tensor.Shape);
+        var e = Assert.Throws<UnsupportedModelFeatureException>(() => tensor.ToArray<float>());
+        Assert.Contains("not IEEE 754 (precision 20 at bit offset 7", e.Message);
+        Assert.Equal(25, model.Tensors["f32_full"].ToArray<float>().Length); // the file's other datasets read
+    }
+
     private static string NumpyStr(TensorEntry t) => Hdf5FixtureTests.NumpyStr(t);
 }
 
@@ -155,6 +167,18 @@ public class Hdf5FilterCraftedTests
         using var zstd = new ZstdSharp.Compressor(3);
         var z = Decode(FilterPipeline.Zstd, zstd.Wrap(zeros).ToArray());
         Assert.Contains("zstd (filter 32015)", z.Message);
+    }
+
+    [Fact]
+    public void Szip_bits_per_pixel_past_int_range_is_refused_at_once()
+    {
+        // Found by FilterMutationTests (szip.h5:u32_zeros_nn8, mutation 309): client data [2] (bits per pixel) of
+        // 0x80000020 became a negative sample width and decoding crawled for seconds. Chunk: decoded size 64 (4 bytes
+        // LE), then 8 zero bytes; client data: NN + LSB + raw, 8 pixels per block, 0x80000020 bits, 8 per scanline.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var e = Decode(FilterPipeline.Szip, [64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 8 | 32 | 128, 8, 0x80000020, 8);
+        Assert.Contains("2147483680 bits per pixel", e.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1));
     }
 
     [Fact]

@@ -75,8 +75,8 @@ internal sealed record BitLayout(int Offset, int Precision, int SignLocation = 0
         if (type.Bits is not { } bits) return storage;
         if (type.Class == DatatypeClass.FixedPoint && !bits.IsFullInteger(type.Size))
         {
-            if (bits.Precision == 0 || bits.Offset + bits.Precision > type.Size * 8)
-                throw Hdf5Errors.Invalid($"integer precision {bits.Precision} at bit offset {bits.Offset} does not fit {type.Size} bytes", at, path);
+            if (bits.Precision == 0 || bits.Offset + bits.Precision > type.Size * 8) // this dataset's values only: the file still lists
+                return new DecodedStorage(bytes, () => throw Hdf5Errors.Invalid($"integer precision {bits.Precision} at bit offset {bits.Offset} does not fit {type.Size} bytes", at, path), path);
             return new DecodedStorage(bytes, () =>
             {
                 var data = new byte[bytes];

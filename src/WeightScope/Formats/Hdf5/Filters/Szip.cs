@@ -29,9 +29,10 @@ internal static class Szip
             throw Corrupt($"{pixelsPerBlock} pixels per block, {pixelsPerScanline} per scanline", at, path);
         long rsi = (pixelsPerScanline + pixelsPerBlock - 1) / pixelsPerBlock;
         if (rsi > MaxBlocksPerRsi) throw Corrupt($"{pixelsPerScanline} pixels per scanline make more than {MaxBlocksPerRsi} blocks", at, path);
+        // aec_decode_init refuses samples of 0 or more than 32 bits (unsigned: libhdf5's int cast of a huge value too).
+        if (bitsPerPixel == 0 || (bitsPerPixel > 32 && bitsPerPixel != 64)) throw Corrupt($"{bitsPerPixel} bits per pixel", at, path);
         bool deinterleave = bitsPerPixel is 32 or 64;
         int bitsPerSample = deinterleave ? 8 : (int)bitsPerPixel;
-        if (bitsPerSample is 0 or > 32) throw Corrupt($"{bitsPerPixel} bits per pixel", at, path);
         int pixelSize = bitsPerSample > 16 ? 4 : bitsPerSample > 8 ? 2 : 1;
         bool padScanline = pixelsPerScanline % pixelsPerBlock != 0;
 
