@@ -104,7 +104,7 @@ internal static class Hdf5Reader
             if (elements > long.MaxValue / itemSize)
                 throw Hdf5Errors.Invalid($"dataspace dimensions [{string.Join(", ", dims)}] of {itemSize}-byte elements need more than 2^63 bytes; no file can hold them (the dataspace message is corrupt)", obj.Offset, obj.Path);
             long bytes = elements * itemSize;
-            var storage = Storage(obj, dims, dtype.Value.ItemSize(), bytes);
+            var storage = Datatypes.BitLayout.Apply(Storage(obj, dims, dtype.Value.ItemSize(), bytes), type, bytes, obj.Offset, obj.Path);
             bool bigEndian = type.BigEndian && dtype.Value.ItemSize() > 1;
             if (tensors.Count >= file.Limits.MaxTensorCount)
                 throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxTensorCount), tensors.Count + 1, file.Limits.MaxTensorCount, null, obj.Path);

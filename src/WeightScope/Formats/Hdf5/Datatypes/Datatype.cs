@@ -28,6 +28,9 @@ internal sealed record Datatype(DatatypeClass Class, int Size, bool BigEndian, b
     /// <summary>For an array, its dimensions.</summary>
     public long[] ArrayDims { get; private init; } = [];
 
+    /// <summary>For fixed- and floating-point types, where the value's bits lie (N-bit writers narrow them); see <see cref="BitLayout"/>.</summary>
+    public BitLayout? Bits { get; private init; }
+
     private const int ClassMask = 0x0f;
     private const int ByteOrderBit = 0x01;
     private const int SignedBit = 0x08;
@@ -56,11 +59,9 @@ internal sealed record Datatype(DatatypeClass Class, int Size, bool BigEndian, b
         switch (cls)
         {
             case DatatypeClass.FixedPoint:
-                r.ReadBytes(4);
-                return new Datatype(cls, size, bigEndian, (bits[0] & SignedBit) != 0, false, false, 0);
+                return new Datatype(cls, size, bigEndian, (bits[0] & SignedBit) != 0, false, false, 0) { Bits = BitLayout.ReadFixed(ref r) };
             case DatatypeClass.FloatingPoint:
-                r.ReadBytes(12);
-                return new Datatype(cls, size, bigEndian, true, false, false, 0);
+                return new Datatype(cls, size, bigEndian, true, false, false, 0) { Bits = BitLayout.ReadFloat(ref r, bits) };
             case DatatypeClass.String:
                 return new Datatype(cls, size, false, false, false, false, bits[0] & 0x0f);
             case DatatypeClass.Enumerated:

@@ -23,7 +23,15 @@ internal static class FilterDecoder
                 FilterPipeline.Shuffle => Unshuffle(data, f.ClientData.Length > 0 ? (int)f.ClientData[0] : 1),
                 FilterPipeline.Fletcher32 => VerifyFletcher32(data, at, path),
                 FilterPipeline.Lzf => Lzf.Decompress(data, maxBytes, at, path),
-                _ => throw Hdf5Errors.Unsupported($"filter {f.Id}{(f.Name is null ? "" : $" ({f.Name})")}", at, path),
+                FilterPipeline.Szip => Szip.Decode(data, f.ClientData, maxBytes, at, path),
+                FilterPipeline.NBit => NBit.Decode(data, f.ClientData, maxBytes, at, path),
+                FilterPipeline.ScaleOffset => ScaleOffset.Decode(data, f.ClientData, maxBytes, at, path),
+                FilterPipeline.Bzip2 => PluginFilters.Bzip2(data, maxBytes, at, path),
+                FilterPipeline.Blosc => Blosc.Decode(data, maxBytes, at, path),
+                FilterPipeline.Lz4 => PluginFilters.Lz4(data, maxBytes, at, path),
+                FilterPipeline.BitShuffle => BitShuffle.Decode(data, f.ClientData, maxBytes, at, path),
+                FilterPipeline.Zstd => PluginFilters.Zstd(data, maxBytes, at, path),
+                _ => throw Hdf5Errors.Unsupported($"{FilterNames.Describe(f)}; {FilterNames.Advice(f)}", at, path),
             };
         }
         return data;

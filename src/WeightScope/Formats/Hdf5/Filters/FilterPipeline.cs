@@ -11,7 +11,15 @@ internal static class FilterPipeline
     public const int Deflate = 1;
     public const int Shuffle = 2;
     public const int Fletcher32 = 3;
+    public const int Szip = 4;
+    public const int NBit = 5;
+    public const int ScaleOffset = 6;
+    public const int Bzip2 = 307;
     public const int Lzf = 32000; // h5py's registered LZF filter
+    public const int Blosc = 32001;
+    public const int Lz4 = 32004;
+    public const int BitShuffle = 32008;
+    public const int Zstd = 32015;
     private const int FirstCustomId = 256;
 
     /// <summary>Parses the message body.</summary>
