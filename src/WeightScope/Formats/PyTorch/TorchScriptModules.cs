@@ -44,7 +44,7 @@ internal sealed class TorchScriptModules(TorchScriptSchema schema, TorchObjectMa
     private readonly List<VisitedModule> _visited = [];
 
     // One module reached at one path, with its entries classified (each path of a shared module once).
-    private sealed record VisitedModule(string Path, PyObject Module, ScriptClass? Class, List<Entry> Entries);
+    private sealed record VisitedModule(string Path, PyObject Module, List<Entry> Entries);
 
     // One item of a module's pickled state: a dict entry, or an item of its __getstate__ tuple.
     private sealed record Entry(string Name, object? Value, EntryKind Kind);
@@ -72,7 +72,7 @@ internal sealed class TorchScriptModules(TorchScriptSchema schema, TorchObjectMa
         {
             var cls = module.Class is { } g ? schema.Find(g) : null;
             var entries = Entries(module, cls);
-            _visited.Add(new VisitedModule(path, module, cls, entries));
+            _visited.Add(new VisitedModule(path, module, entries));
             foreach (var e in entries.Where(e => e.Kind == EntryKind.Attribute && !e.Name.StartsWith('_')))
                 node.Attributes[e.Name] = mapper.Convert(e.Value, depth + 1);
             // Final constants are class attributes in code/, already in the metadata conventions (a tuple is object?[]).
@@ -117,8 +117,7 @@ internal sealed class TorchScriptModules(TorchScriptSchema schema, TorchObjectMa
             else if (cls?.SetState?.GetValueOrDefault(i) is { } name)
                 entries.Add(new(name, items[i], Classify(name, items[i])));
             else
-                entries.Add(new(i.ToString(System.Globalization.CultureInfo.InvariantCulture), items[i],
-                    HoldsTensors(items[i], 0) ? EntryKind.Tensors : EntryKind.Attribute));
+                entries.Add(new(Index(i), items[i], HoldsTensors(items[i], 0) ? EntryKind.Tensors : EntryKind.Attribute));
         }
         return entries;
     }
