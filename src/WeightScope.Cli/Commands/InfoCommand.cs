@@ -58,7 +58,7 @@ internal static class InfoCommand
                 foreach (var (k, g) in totals.ByRole) o.WriteLine($"  {k,-14} {g.Tensors,5} tensors {Text.Count(g.Parameters),15} params");
             foreach (var s in totals.SharedStorages)
                 o.WriteLine($"shared:     {string.Join(", ", s.TensorNames)} ({Text.Bytes(s.Bytes)} storage {s.Key})");
-            if (model.HasModuleTypes)
+            if (model.HasModuleTypes && model.Modules.Children.Count > 0) // a frozen TorchScript module has none left
             {
                 var types = model.Modules.Descendants().Skip(1).GroupBy(n => n.Type ?? "?").OrderByDescending(g => g.Count());
                 o.WriteLine("modules:    " + string.Join(", ", types.Select(g => $"{g.Key}×{g.Count()}")));

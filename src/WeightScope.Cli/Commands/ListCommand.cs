@@ -16,6 +16,7 @@ internal static class ListCommand
         var type = new Option<string?>("--type") { Description = "Keep tensors of modules of this type (Linear, Conv2d…), where the file records a module tree" };
         var trainable = new Option<bool>("--trainable") { Description = "Only parameters (trainable weights)" };
         var buffers = new Option<bool>("--buffers") { Description = "Only buffers (running statistics and other saved state)" };
+        var all = new Option<bool>("--all", "-a") { Description = "Also the tensors outside state_dict(): packed quantized weights, tensor attributes, code constants (TorchScript)" };
         var json = Common.JsonOption();
         var cmd = new Command("list", """
             List the tensors of a weight file: name, dtype, shape, parameters, size, and totals.
@@ -25,7 +26,8 @@ internal static class ListCommand
               weightscope list model.safetensors --filter 'encoder.*' --filter '*.bias'
               weightscope list whole_model.pt --type Linear
               weightscope list checkpoint.tar --json | jq '.totals'
-            """) { file, filter, regex, type, trainable, buffers, json };
+              weightscope list quantized_scripted.pt --all
+            """) { file, filter, regex, type, trainable, buffers, all, json };
         cmd.SetAction(p => Common.Run(() =>
         {
             using var model = Common.Open(p.GetValue(file)!);
@@ -38,6 +40,7 @@ internal static class ListCommand
                 Regex = p.GetValue(regex),
                 ModuleType = p.GetValue(type),
                 Roles = roles,
+                StateDictOnly = !p.GetValue(all),
             };
             List<TensorEntry> selected;
             try { selected = query.Apply(model).ToList(); }
@@ -45,6 +48,8 @@ internal static class ListCommand
             var totals = selected.Count == model.Tensors.Count ? model.Tensors.Totals : new TensorCollection(selected).Totals;
             if (roles.Count > 0 && model.Tensors.All(t => t.Role == TensorRole.Other))
                 Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters or buffers");
+            if (query.StateDictOnly && (query with { StateDictOnly = false }).Apply(model).Count(t => t.Role.IsOutsideStateDict()) is > 0 and int hidden)
+                Console.Error.WriteLine($"note: {hidden} more tensor{(hidden == 1 ? "" : "s")} outside state_dict() (packed quantized weights, tensor attributes, constants); --all lists them");
             if (p.GetValue(json)) WriteJson(model, selected, totals);
             else WriteText(model, selected, totals);
             return ExitCode.Ok;
@@ -82,7 +87,7 @@ internal static class ListCommand
         o.WriteLine($"{totals.Tensors} tensors, {Text.Count(totals.Parameters)} parameters{optimizer}, {Text.Bytes(totals.Bytes)}  ({model.Format})");
         if (totals.ByDType.Count > 1)
             o.WriteLine("by dtype: " + string.Join(", ", totals.ByDType.Select(kv => $"{kv.Key} {Text.Count(kv.Value.Parameters)} ({Text.Bytes(kv.Value.Bytes)})")));
-        if (showRole)
+        if (showRole && totals.ByRole.Count > 0)
             o.WriteLine("by role: " + string.Join(", ", totals.ByRole.Select(kv => $"{kv.Key} {Text.Count(kv.Value.Parameters)}")));
         foreach (var s in totals.SharedStorages)
             o.WriteLine($"* shared storage {s.Key} ({Text.Bytes(s.Bytes)}, counted once): {string.Join(", ", s.TensorNames)}");

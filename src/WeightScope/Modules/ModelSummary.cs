@@ -52,7 +52,9 @@ public sealed class ModelSummary
 
     /// <summary>
     /// Role-less tensors no layer owns: tf-keras metric variables saved in a <c>.keras</c> archive, datasets no Keras
-    /// weight list names. Not model weights, so not in <see cref="Total"/> (Keras does not count them either).
+    /// weight list names; and the tensors outside <c>state_dict()</c> (<see cref="TensorRoles.IsOutsideStateDict"/>:
+    /// TorchScript packed quantized weights, tensor attributes, constants). Not in <see cref="Total"/> (Keras does not
+    /// count the former, <c>state_dict()</c> does not hold the latter).
     /// </summary>
     public WeightCount OutsideModel { get; }
 
@@ -99,7 +101,8 @@ public sealed class ModelSummary
         // Role-less tensors count as model weights when a layer owns them (a state dict's, an unknown Keras layer's);
         // those no layer owns (tf-keras metric variables, unmapped state) are listed apart, as Keras never counts them.
         var other = WeightCount.Of(distinct.Where(t => t.Role == TensorRole.Other && inModel.Contains(t)));
-        var outside = WeightCount.Of(distinct.Where(t => t.Role == TensorRole.Other && !inModel.Contains(t)));
+        // Tensors outside state_dict() (packed quantized weights, TorchScript constants) are no layer's weights either.
+        var outside = WeightCount.Of(distinct.Where(t => (t.Role == TensorRole.Other && !inModel.Contains(t)) || t.Role.IsOutsideStateDict()));
         return new ModelSummary(NameOf(model, root), rows, Sum(TensorRole.Parameter), Sum(TensorRole.Buffer),
             Sum(TensorRole.OptimizerState), other, outside, WrittenByKeras3(model.Format));
     }

@@ -68,7 +68,7 @@ public static class SummaryPrinter
             else Total(sb, "Optimizer state", summary.Optimizer, ", not in Total");
         }
         if (summary.Other.Params > 0) Total(sb, "Unknown-role params", summary.Other, ": the file does not record which are trainable");
-        if (summary.OutsideModel.Params > 0) Total(sb, "Other tensors", summary.OutsideModel, ", owned by no layer (metrics, unmapped state), not in Total");
+        if (summary.OutsideModel.Params > 0) Total(sb, "Other tensors", summary.OutsideModel, ", owned by no layer (metrics, unmapped state, tensors outside state_dict()), not in Total");
         return sb.ToString();
     }
 

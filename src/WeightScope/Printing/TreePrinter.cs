@@ -14,6 +14,9 @@ public static class TreePrinter
     /// <c>extra_repr</c> is ported from torch.nn and torchvision (see <see cref="ExtraRepr"/>). A class torch.nn does not
     /// define prints an empty <c>extra_repr</c>, as a custom module without one does; so does a module whose file lacks an
     /// attribute its <c>extra_repr</c> reads. A node without a recorded type prints as <c>Module</c>.
+    /// A TorchScript module (its class in TorchScript's <c>__torch__</c> namespace) prints as <c>torch.jit.load(f)</c>
+    /// does: <c>RecursiveScriptModule(original_name=Linear)</c>, the class's short name, children as above
+    /// (<c>RecursiveScriptModule.extra_repr</c>, <c>torch/jit/_script.py</c>).
     /// </summary>
     /// <param name="root">The model.</param>
     public static string Format(ModuleNode root)
@@ -25,16 +28,25 @@ public static class TreePrinter
     // Module.__repr__: "We treat the extra repr like the sub-module, one item per line".
     private static string Repr(ModuleNode node)
     {
-        var m = new ModuleAttributes(node);
-        if (Try(() => ExtraRepr.ReprOverride(m)) is { } whole) return whole;
-
-        string extra = Try(() => ExtraRepr.Of(m)) ?? "";
+        string typeName, extra;
+        if (IsScriptModule(node))
+        {
+            typeName = "RecursiveScriptModule";
+            extra = "original_name=" + node.Type;
+        }
+        else
+        {
+            var m = new ModuleAttributes(node);
+            if (Try(() => ExtraRepr.ReprOverride(m)) is { } whole) return whole;
+            typeName = m.TypeName;
+            extra = Try(() => ExtraRepr.Of(m)) ?? "";
+        }
         // An empty string would split into [''], so it gives no line at all.
         var extraLines = extra.Length > 0 ? extra.Split('\n') : [];
         var childLines = node.Children.Select(c => "(" + c.Name + "): " + AddIndent(Repr(c), 2)).ToList();
         var lines = extraLines.Concat(childLines).ToList();
 
-        var main = new StringBuilder(m.TypeName).Append('(');
+        var main = new StringBuilder(typeName).Append('(');
         if (lines.Count > 0)
         {
             // simple one-liner info, which most builtin Modules will use
@@ -43,6 +55,11 @@ public static class TreePrinter
         }
         return main.Append(')').ToString();
     }
+
+    // Every class a TorchScript archive defines is named under __torch__; torch.jit.load wraps each module of one in a
+    // RecursiveScriptModule whose original_name is the class's own name (c10::QualifiedName::name(), its last atom).
+    private static bool IsScriptModule(ModuleNode node) =>
+        node.Type is not null && node.QualifiedType?.StartsWith("__torch__.", StringComparison.Ordinal) == true;
 
     // _addindent: indents every line but the first; single-line text is left alone.
     private static string AddIndent(string s, int numSpaces)

@@ -20,6 +20,13 @@ public sealed record TensorQuery
     /// <summary>Roles to keep; empty = all.</summary>
     public IReadOnlyList<TensorRole> Roles { get; init; } = [];
 
+    /// <summary>
+    /// Keep only the tensors of the model's <c>state_dict()</c>: leave out those whose role is outside it
+    /// (<see cref="TensorRoles.IsOutsideStateDict"/>) unless <see cref="Roles"/> asks for that role. What <c>list</c>
+    /// shows by default.
+    /// </summary>
+    public bool StateDictOnly { get; init; }
+
     /// <summary>The tensors of <paramref name="model"/> that match, in file order.</summary>
     /// <exception cref="InvalidOperationException">A module type is asked for but the file records no module types.</exception>
     public IEnumerable<TensorEntry> Apply(ModelFile model)
@@ -47,6 +54,7 @@ public sealed record TensorQuery
             result = result.Where(owned.Contains);
         }
         if (Roles.Count > 0) result = result.Where(t => Roles.Contains(t.Role));
+        else if (StateDictOnly) result = result.Where(t => !t.Role.IsOutsideStateDict());
         return result;
     }
 }

@@ -11,6 +11,32 @@ public enum TensorRole
     OptimizerState,
     /// <summary>Anything else, or unknown (a bare state dict does not say which tensors are parameters).</summary>
     Other,
+    /// <summary>
+    /// Weights a module keeps packed, unpacked for reading: the weight, bias, scale and zero point of quantized
+    /// modules (TorchScript packed-parameter objects, a quantized conv's <c>__getstate__</c> tuple). A TorchScript
+    /// module's <c>state_dict()</c> leaves them out, so <c>list</c> shows them only with <c>--all</c>.
+    /// </summary>
+    Packed,
+    /// <summary>
+    /// A tensor a module holds as a plain attribute, neither parameter nor buffer (a TorchScript <c>Tensor</c> or
+    /// <c>List[Tensor]</c> attribute): outside <c>state_dict()</c>, listed only with <c>list --all</c>.
+    /// </summary>
+    Attribute,
+    /// <summary>
+    /// A constant of the model's code (TorchScript's constants table: every weight of a frozen module):
+    /// outside <c>state_dict()</c>, listed only with <c>list --all</c>.
+    /// </summary>
+    Constant,
+}
+
+/// <summary>Facts about <see cref="TensorRole"/> values.</summary>
+public static class TensorRoles
+{
+    /// <summary>
+    /// True for the roles of tensors a file holds outside the model's <c>state_dict()</c> (<see cref="TensorRole.Packed"/>,
+    /// <see cref="TensorRole.Attribute"/>, <see cref="TensorRole.Constant"/>): readable by name, left out of default listings.
+    /// </summary>
+    public static bool IsOutsideStateDict(this TensorRole role) => role is TensorRole.Packed or TensorRole.Attribute or TensorRole.Constant;
 }
 
 /// <summary>How a quantized tensor maps its integers to real values.</summary>

@@ -17,6 +17,13 @@ internal static class PyTorchErrors
             "the pre-0.1.10 tar checkpoint format (members 'sys_info', 'pickle', 'tensors', 'storages'); load it with an old " +
             "PyTorch (torch.load still reads it) and save it again with torch.save", 0);
 
+    /// <summary>A PyTorch Mobile flatbuffer file: no zip, no pickles.</summary>
+    public static UnsupportedModelFeatureException MobileFlatbuffer() =>
+        new(TorchScriptFormat.FormatName,
+            "the PyTorch Mobile flatbuffer format (file identifier 'PTMF', written by _save_for_lite_interpreter(..., " +
+            "_use_flatbuffer=True)); save the module with the default zip format (torch.jit.save, or " +
+            "_save_for_lite_interpreter without _use_flatbuffer)", 4);
+
     /// <summary>A TorchScript archive with neither data.pkl nor model.json.</summary>
     public static InvalidModelContentException NoTorchScriptData(string prefix) =>
         new(TorchScriptFormat.FormatName, $"TorchScript archive '{prefix}/' has neither data.pkl nor model.json", null, prefix);

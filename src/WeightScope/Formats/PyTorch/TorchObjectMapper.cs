@@ -335,7 +335,11 @@ internal sealed partial class TorchObjectMapper(string format, ReaderLimits limi
         return result;
     }
 
-    private void Visit(int depth)
+    /// <summary>
+    /// Counts one visited value at <paramref name="depth"/> against the nesting and visit limits (shared by the
+    /// TorchScript module walk, which bounds its own walk with the same limits).
+    /// </summary>
+    internal void Visit(int depth)
     {
         if (depth > limits.MaxNestingDepth)
             throw new ReaderLimitException(format, nameof(ReaderLimits.MaxNestingDepth), depth, limits.MaxNestingDepth, null, entry);

@@ -8,17 +8,35 @@ namespace WeightScope.Formats.PyTorch;
 /// <summary>
 /// What a TorchScript archive's <c>code/</c> says about a class (torch/csrc/jit/serialization/python_print.cpp writes it):
 /// <c>class Linear(Module):</c> followed by <c>__parameters__ = ["weight", "bias", ]</c>, <c>__buffers__ = [...]</c>,
-/// attribute annotations and <c>Final</c> constants such as <c>in_features : Final[int] = 2</c>.
+/// attribute annotations and <c>Final</c> constants such as <c>in_features : Final[int] = 2</c>; and, for a class that
+/// pickles a <c>__getstate__</c> tuple instead of its attributes (torch's quantized convolutions), what its
+/// <c>__setstate__</c> does with each item.
 /// </summary>
 internal sealed record ScriptClass(string Name, bool IsModule, IReadOnlyList<string> Parameters, IReadOnlyList<string> Buffers,
-    IReadOnlyList<KeyValuePair<string, object?>> Constants);
+    IReadOnlyList<KeyValuePair<string, object?>> Constants)
+{
+    /// <summary>
+    /// <c>__setstate__</c>'s assignments <c>self.NAME = (state)[i]</c>, by item index; null when the class has no
+    /// <c>__setstate__</c> (its objects pickle their attributes as a dict).
+    /// </summary>
+    public IReadOnlyDictionary<int, string>? SetState { get; init; }
+
+    /// <summary>
+    /// The items <c>__setstate__</c> passes to <c>set_weight_bias((state)[w], (state)[b])</c> (torch's quantized modules
+    /// pack them); their <c>_save_to_state_dict</c> names them <c>weight</c> and <c>bias</c>.
+    /// </summary>
+    public (int Weight, int Bias)? SetStateWeightBias { get; init; }
+}
 
 /// <summary>
-/// The module schema of TorchScript archives: a module object is a <c>__torch__.…</c> class whose state dict lists every
+/// The classes of a TorchScript archive: a module object is a <c>__torch__.…</c> class whose state dict lists every
 /// attribute in slot order; which of them are parameters and buffers comes from the class source in <c>code/</c>.
 /// </summary>
-internal sealed partial class TorchScriptSchema(TorchArchive archive, ReaderLimits limits) : IModuleSchema
+internal sealed partial class TorchScriptSchema(TorchArchive archive, ReaderLimits limits)
 {
+    /// <summary>The namespace of torchbind (C++ custom) classes: packed quantized parameters, xnnpack op contexts.</summary>
+    public const string TorchbindNamespace = TorchScriptRoot + ".torch.classes.";
+
     private const string TorchScriptRoot = "__torch__";
     private readonly Dictionary<string, Dictionary<string, ScriptClass>> _files = new(StringComparer.Ordinal);
 
@@ -37,7 +55,7 @@ internal sealed partial class TorchScriptSchema(TorchArchive archive, ReaderLimi
         return classes.GetValueOrDefault(g.Name);
     }
 
-    /// <inheritdoc />
+    /// <summary>True when <paramref name="o"/> is a TorchScript module (its class derives from <c>Module</c>).</summary>
     public bool IsModule(PyObject o)
     {
         if (o.Class is not { } g || Find(g) is not { } c)
@@ -46,66 +64,71 @@ internal sealed partial class TorchScriptSchema(TorchArchive archive, ReaderLimi
         return c.IsModule;
     }
 
-    /// <inheritdoc />
-    public IReadOnlyList<ModuleSlot> Slots(PyObject module)
-    {
-        var cls = module.Class is { } g ? Find(g) : null;
-        var parameters = new HashSet<string>(cls?.Parameters ?? [], StringComparer.Ordinal);
-        var buffers = new HashSet<string>(cls?.Buffers ?? [], StringComparer.Ordinal);
-        var slots = new List<ModuleSlot>();
-        foreach (var kv in module.StateDict?.Items ?? [])
-        {
-            if (kv.Key is not string name) continue;
-            SlotKind? kind =
-                parameters.Contains(name) ? SlotKind.Parameter
-                : buffers.Contains(name) ? SlotKind.Buffer
-                : kv.Value is PyObject o && IsModule(o) ? SlotKind.Child
-                : EagerModuleSchema.HoldsTensors(kv.Value, 0) ? SlotKind.OtherTensors
-                : name.StartsWith('_') ? null
-                : SlotKind.Attribute;
-            if (kind is { } k) slots.Add(new(name, kv.Value, k));
-        }
-        foreach (var c in cls?.Constants ?? [])
-            if (!slots.Any(s => s.Name == c.Key)) slots.Add(new(c.Key, c.Value, SlotKind.Attribute));
-        return slots;
-    }
+    /// <summary>True when <paramref name="o"/> is an instance of a torchbind class (a C++ object pickled by its <c>__getstate__</c>).</summary>
+    public static bool IsTorchbind(PyObject o) => o.Class is { } g && (g.Module + ".").StartsWith(TorchbindNamespace, StringComparison.Ordinal);
 
-    /// <inheritdoc />
-    public (string Type, string QualifiedType) TypeOf(PyObject module) =>
+    /// <summary>Short and qualified class name (<c>Linear</c>, <c>__torch__.torch.nn.modules.linear.Linear</c>).</summary>
+    public static (string Type, string QualifiedType) TypeOf(PyObject module) =>
         module.Class is { } g ? (g.Name, g.FullName) : (module.TypeName, module.TypeName);
 
     /// <summary>The classes of one source file.</summary>
     internal static IEnumerable<ScriptClass> Parse(string source)
     {
-        string? name = null;
-        bool isModule = false;
-        List<string> parameters = [], buffers = [];
-        List<KeyValuePair<string, object?>> constants = [];
+        ClassBuilder? c = null;
         foreach (var raw in source.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
             if (line.Length == 0) continue;
-            if (!char.IsWhiteSpace(line[0]))
+            int indent = line.Length - line.TrimStart().Length;
+            if (indent == 0)
             {
-                if (name is not null) yield return new ScriptClass(name, isModule, parameters, buffers, constants);
-                name = null;
-                var m = ClassLine().Match(line);
-                if (!m.Success) continue;
-                name = m.Groups[1].Value;
-                isModule = m.Groups[2].Value.Split(',').Select(b => b.Trim()).Any(b => b is "Module" or "torch.nn.Module");
-                parameters = [];
-                buffers = [];
-                constants = [];
+                if (c is not null) yield return c.Build();
+                c = ClassLine().Match(line) is { Success: true } m ? new ClassBuilder(m.Groups[1].Value, m.Groups[2].Value) : null;
                 continue;
             }
-            if (name is null) continue;
-            var t = line.Trim();
-            if (t.StartsWith("__parameters__", StringComparison.Ordinal)) parameters = QuotedNames(t);
-            else if (t.StartsWith("__buffers__", StringComparison.Ordinal)) buffers = QuotedNames(t);
-            else if (FinalLine().Match(t) is { Success: true } f && Literal(f.Groups[2].Value.Trim(), out var value))
-                constants.Add(new(f.Groups[1].Value, value));
+            c?.Add(line.Trim(), indent);
         }
-        if (name is not null) yield return new ScriptClass(name, isModule, parameters, buffers, constants);
+        if (c is not null) yield return c.Build();
+    }
+
+    // One class being read: its member lines (at the first indentation seen) and the bodies of its methods.
+    private sealed class ClassBuilder(string name, string bases)
+    {
+        private readonly bool _isModule = bases.Split(',').Select(b => b.Trim()).Any(b => b is "Module" or "torch.nn.Module");
+        private readonly List<KeyValuePair<string, object?>> _constants = [];
+        private List<string> _parameters = [], _buffers = [];
+        private Dictionary<int, string>? _setState;
+        private (int, int)? _weightBias;
+        private int _memberIndent = -1;
+        private string? _method;
+
+        public void Add(string t, int indent)
+        {
+            if (_memberIndent < 0) _memberIndent = indent;
+            if (indent == _memberIndent)
+            {
+                _method = DefLine().Match(t) is { Success: true } d ? d.Groups[1].Value : null;
+                if (_method == "__setstate__") _setState = [];
+                else if (_method is not null) return;
+                else if (t.StartsWith("__parameters__", StringComparison.Ordinal)) _parameters = QuotedNames(t);
+                else if (t.StartsWith("__buffers__", StringComparison.Ordinal)) _buffers = QuotedNames(t);
+                else if (FinalLine().Match(t) is { Success: true } f && Literal(f.Groups[2].Value.Trim(), out var value))
+                    _constants.Add(new(f.Groups[1].Value, value));
+                return;
+            }
+            if (_method != "__setstate__") return;
+            // python_print's __setstate__ body: `self.scale = (state)[12]`, `_0 = (self).set_weight_bias((state)[10], (state)[11], )`.
+            if (SetStateItem().Match(t) is { Success: true } s) _setState![Index(s.Groups[2].Value)] = s.Groups[1].Value;
+            else if (SetWeightBias().Match(t) is { Success: true } wb) _weightBias = (Index(wb.Groups[1].Value), Index(wb.Groups[2].Value));
+        }
+
+        public ScriptClass Build() => new(name, _isModule, _parameters, _buffers, _constants)
+        {
+            SetState = _setState,
+            SetStateWeightBias = _weightBias,
+        };
+
+        private static int Index(string digits) => int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1;
     }
 
     private static List<string> QuotedNames(string line) => [.. QuotedName().Matches(line).Select(m => m.Groups[1].Value)];
@@ -139,4 +162,13 @@ internal sealed partial class TorchScriptSchema(TorchArchive archive, ReaderLimi
 
     [GeneratedRegex("\"([^\"]*)\"")]
     private static partial Regex QuotedName();
+
+    [GeneratedRegex(@"^def\s+(\w+)\s*\(")]
+    private static partial Regex DefLine();
+
+    [GeneratedRegex(@"^self\.(\w+)\s*=\s*\(\w+\)\[(\d+)\]$")]
+    private static partial Regex SetStateItem();
+
+    [GeneratedRegex(@"\(self\)\.set_weight_bias\(\(\w+\)\[(\d+)\],\s*\(\w+\)\[(\d+)\],?\s*\)")]
+    private static partial Regex SetWeightBias();
 }

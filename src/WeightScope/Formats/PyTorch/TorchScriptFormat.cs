@@ -16,13 +16,25 @@ internal sealed class TorchScriptFormat : IModelFormat
     /// <inheritdoc />
     public IReadOnlyList<string> Extensions { get; } = [".pt", ".pth", ".ptl", ".zip", ".torchscript"];
 
+    // PyTorch Mobile's flatbuffer files (torch/csrc/jit/serialization/mobile_bytecode.fbs, file_identifier "PTMF"): a
+    // flatbuffer's identifier follows the 4-byte root table offset. Recognised so that the refusal says what the file is.
+    private const int FlatbufferIdentifierOffset = 4;
+    private static ReadOnlySpan<byte> MobileFlatbufferIdentifier => "PTMF"u8;
+
     /// <inheritdoc />
     public bool TryDetect(DetectionContext context) =>
-        context.Zip is { } zip && TorchArchive.Find(zip, "data.pkl", "model.json", "constants.pkl") is { IsTorchScript: true };
+        context.Zip is { } zip
+            ? TorchArchive.Find(zip, "data.pkl", "model.json", "constants.pkl") is { IsTorchScript: true }
+            : IsMobileFlatbuffer(context.Header.Span);
+
+    private static bool IsMobileFlatbuffer(ReadOnlySpan<byte> header) =>
+        header.Length >= FlatbufferIdentifierOffset + MobileFlatbufferIdentifier.Length
+        && header.Slice(FlatbufferIdentifierOffset, MobileFlatbufferIdentifier.Length).SequenceEqual(MobileFlatbufferIdentifier);
 
     /// <inheritdoc />
     public ModelFile Read(DetectionContext context, ReaderOptions options)
     {
+        if (context.Zip is null) throw PyTorchErrors.MobileFlatbuffer();
         var archive = TorchArchive.Find(context.Zip!, "data.pkl", "model.json", "constants.pkl")!;
         if (archive.Record("data.pkl") is not null) return TorchScriptReader.Read(archive, context.File!, options.Limits);
         if (archive.Record("model.json") is not null) return TorchScriptModelJsonReader.Read(archive, context.File!, options.Limits);

@@ -14,8 +14,11 @@ namespace WeightScope.Formats.PyTorch;
 /// holds attribute values, with tensors as <c>torch.jit._pickle.build_tensor_from_id(index)</c>.
 /// </summary>
 /// <remarks>
-/// Per module, tensors are listed as state_dict() would: parameters, buffers, then tensor attributes (role Other), then
-/// submodules. Table tensors nothing refers to are the code's constants (<c>CONSTANTS.cN</c>): listed as <c>constants.N</c>.
+/// Tensors: <c>state_dict()</c> first (per module its parameters, its buffers, then its submodules), then the tensor
+/// attributes (role Attribute) module by module, then the table tensors nothing refers to, the code's constants
+/// (<c>CONSTANTS.cN</c>), as <c>constants.N</c> (role Constant). Module types are what import_legacy.cpp's
+/// <c>LEGACY_convertModule</c> names them: <c>__torch__</c> followed by the module names from the root (digits-only
+/// names prefixed with <c>_</c>), so a module's type is its own name.
 /// </remarks>
 internal static class TorchScriptModelJsonReader
 {
@@ -75,10 +78,11 @@ internal static class TorchScriptModelJsonReader
         var used = new HashSet<long>();
         if (!model.TryGetProperty("mainModule", out var main))
             throw Invalid("model.json has no mainModule", jsonEntry.Name);
-        var root = new ModuleNode("", "", null);
-        MapModule(main, "", root, table, attributes, mapper, used, jsonEntry.Name, 0, limits);
+        var tensorAttributes = new List<(string Path, long Id)>();
+        var root = MapModule(main, "", "", ["__torch__"], null, table, attributes, mapper, used, tensorAttributes, jsonEntry.Name, 0, limits);
+        foreach (var (path, id) in tensorAttributes) mapper.AddTensor(path, table[(int)id], TensorRole.Attribute);
         for (int i = 0; i < table.Count; i++)
-            if (!used.Contains(i)) mapper.AddTensor($"constants.{i}", table[i], TensorRole.Other);
+            if (!used.Contains(i)) mapper.AddTensor($"constants.{i}", table[i], TensorRole.Constant);
 
         string version = string.Join(", ", new[] { archive.VersionText(), model.TryGetProperty("protoVersion", out var pv) ? $"model.json protoVersion {Scalar(pv)}" : "model.json" }.OfType<string>());
         string? producer = model.TryGetProperty("producerName", out var pn)
@@ -150,46 +154,53 @@ internal static class TorchScriptModelJsonReader
         return table;
     }
 
-    private static void MapModule(JsonElement def, string path, ModuleNode node, List<TorchTensor> table, object?[] attributes,
-        TorchObjectMapper mapper, HashSet<long> used, string entry, int depth, ReaderLimits limits)
+    private static ModuleNode MapModule(JsonElement def, string name, string path, List<string> classPath, ModuleNode? parent,
+        List<TorchTensor> table, object?[] attributes, TorchObjectMapper mapper, HashSet<long> used,
+        List<(string Path, long Id)> tensorAttributes, string entry, int depth, ReaderLimits limits)
     {
         if (depth > limits.MaxNestingDepth)
             throw new ReaderLimitException(Format, nameof(ReaderLimits.MaxNestingDepth), depth, limits.MaxNestingDepth, null, entry);
-        string Join(string name) => path.Length == 0 ? name : $"{path}.{name}";
+        string Join(string n) => path.Length == 0 ? n : $"{path}.{n}";
+        // LEGACY_convertModule: the class is __torch__.<names from the root>, each name split at '.', digits-only atoms
+        // prefixed with '_' (c10::QualifiedName::atoms()).
+        string defName = def.TryGetProperty("name", out var dn) ? dn.GetString() ?? "" : "";
+        classPath = [.. classPath, .. defName.Split('.', StringSplitOptions.RemoveEmptyEntries).Select(a => a.All(char.IsAsciiDigit) ? "_" + a : a)];
+        var node = new ModuleNode(name, path, classPath[^1]) { QualifiedType = string.Join(".", classPath) };
+        parent?.Children.Add(node);
         var parameters = def.TryGetProperty("parameters", out var ps) ? ps.EnumerateArray().ToList() : [];
         foreach (bool buffers in new[] { false, true })
             foreach (var p in parameters.Where(p => (p.TryGetProperty("isBuffer", out var b) && b.GetBoolean()) == buffers))
             {
-                string name = p.GetProperty("name").GetString() ?? "";
+                string pname = p.GetProperty("name").GetString() ?? "";
                 long id = (long)Number(p, "tensorId");
-                if (id < 0 || id >= table.Count) throw Invalid($"parameter '{Join(name)}' names tensor {id} of a table of {table.Count}", entry);
+                if (id < 0 || id >= table.Count) throw Invalid($"parameter '{Join(pname)}' names tensor {id} of a table of {table.Count}", entry);
                 used.Add(id);
-                var e = mapper.AddTensor(Join(name), table[(int)id], buffers ? TensorRole.Buffer : TensorRole.Parameter);
-                (buffers ? node.Buffers : node.Parameters)[name] = e;
+                var e = mapper.AddTensor(Join(pname), table[(int)id], buffers ? TensorRole.Buffer : TensorRole.Parameter);
+                (buffers ? node.Buffers : node.Parameters)[pname] = e;
             }
         if (def.TryGetProperty("attributes", out var attrs))
             foreach (var a in attrs.EnumerateArray())
             {
-                string name = a.GetProperty("name").GetString() ?? "";
+                string aname = a.GetProperty("name").GetString() ?? "";
                 long id = a.TryGetProperty("id", out _) ? (long)Number(a, "id") : -1;
-                if (node.Parameters.ContainsKey(name) || node.Buffers.ContainsKey(name)) continue; // registered above (import_legacy skips these too)
+                if (node.Parameters.ContainsKey(aname) || node.Buffers.ContainsKey(aname)) continue; // registered above (import_legacy skips these too)
                 object? value = id >= 0 && id < attributes.Length ? attributes[id] : null;
                 if (value is TorchTensorId tid)
                 {
-                    if (tid.Id < 0 || tid.Id >= table.Count) throw Invalid($"attribute '{Join(name)}' names tensor {tid.Id} of a table of {table.Count}", entry);
+                    // A Tensor attribute: outside state_dict(), listed after it.
+                    if (tid.Id < 0 || tid.Id >= table.Count) throw Invalid($"attribute '{Join(aname)}' names tensor {tid.Id} of a table of {table.Count}", entry);
                     used.Add(tid.Id);
-                    mapper.AddTensor(Join(name), table[(int)tid.Id], TensorRole.Other);
+                    tensorAttributes.Add((Join(aname), tid.Id));
                 }
-                else node.Attributes[name] = mapper.Convert(value, 0);
+                else node.Attributes[aname] = mapper.Convert(value, 0);
             }
         if (def.TryGetProperty("submodules", out var subs))
             foreach (var s in subs.EnumerateArray())
             {
-                string name = s.GetProperty("name").GetString() ?? "";
-                var child = new ModuleNode(name, Join(name), null);
-                node.Children.Add(child);
-                MapModule(s, Join(name), child, table, attributes, mapper, used, entry, depth + 1, limits);
+                string sname = s.GetProperty("name").GetString() ?? "";
+                MapModule(s, sname, Join(sname), classPath, node, table, attributes, mapper, used, tensorAttributes, entry, depth + 1, limits);
             }
+        return node;
     }
 
     // Protobuf's JSON mapping writes int64 as strings and omits zero values.

@@ -94,7 +94,7 @@ public class PyTorchFixtureTests
         }
     }
 
-    private static void AssertTensor(JsonObject e, TensorEntry t)
+    internal static void AssertTensor(JsonObject e, TensorEntry t)
     {
         string what = $"tensor '{t.Name}'";
         Assert.True(e["dtype"]!.GetValue<string>() == t.DType.Name(), $"{what}: dtype {t.DType.Name()}, torch says {e["dtype"]}");
@@ -152,7 +152,7 @@ public class PyTorchFixtureTests
     }
 
     // Equal storage ids in torch's answer ⇔ the same TensorStorage object here (read once, counted once).
-    private static void AssertSharing(JsonArray expected, TensorCollection tensors)
+    internal static void AssertSharing(JsonArray expected, TensorCollection tensors)
     {
         for (int i = 0; i < tensors.Count; i++)
             for (int j = i + 1; j < tensors.Count; j++)
