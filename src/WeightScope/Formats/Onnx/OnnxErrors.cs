@@ -25,8 +25,8 @@ internal static class OnnxErrors
 
     /// <summary>Why one tensor's values are not read (kept in Metadata under <c>unsupported:&lt;name&gt;</c>; the file still opens).</summary>
     public static string UnknownType(string tensor, int dataType, Tensors.Shape shape) =>
-        $"tensor '{tensor}' {shape} has {OnnxDataTypes.Name(dataType)}: onnx.proto defines data types 1–{OnnxDataTypes.LastKnown}, " +
-        "so its values are not read; the other tensors are. A newer WeightScope (or onnx's numpy_helper) may read it";
+        $"tensor '{tensor}' {shape} has {OnnxDataTypes.Name(dataType)}: this reader knows onnx.proto's data types " +
+        $"1–{OnnxDataTypes.LastKnown} (through INT2), so its values are not read; the other tensors are";
 
     public static ModelFormatException Segmented(string format, string tensor) =>
         new UnsupportedModelFeatureException(format, $"tensor '{tensor}' is a segment of a larger tensor (TensorProto.segment)", null, tensor);
