@@ -65,7 +65,7 @@ internal static class OnnxErrors
     /// </summary>
     public static string NameClash(string what, IReadOnlyList<OnnxDefinition> definitions)
     {
-        var listed = string.Join("; ", definitions.Select(d => $"{d.Where} → {d.Listed}"));
+        var listed = string.Join("; ", definitions.Select(d => $"{d.Where} → {d.ListedText}"));
         string runtime;
         if (definitions.Any(d => d.Kind == OnnxDefinitionKind.Computed))
             runtime = "onnxruntime refuses the model ('Duplicate definition of name')";
@@ -84,9 +84,9 @@ internal static class OnnxErrors
     }
 
     /// <summary>The note for a subgraph name that hides a name of an enclosing graph.</summary>
-    public static string Shadows(string name, OnnxScope innerScope, OnnxDefinition inner, OnnxScope outerScope, OnnxDefinition outer) =>
-        $"'{name}' of {innerScope.Label} ({inner.Where} → {inner.Listed}) shadows '{name}' of {outerScope.Label} " +
-        $"({outer.Where} → {outer.Listed}); the subgraph's nodes after it read the subgraph's own; onnx.checker refuses shadowing.";
+    public static string Shadows(string name, OnnxDefinition inner, OnnxDefinition outer) =>
+        $"'{name}' of {inner.Scope!.Label} ({inner.Where} → {inner.ListedText}) shadows '{name}' of {outer.Scope!.Label} " +
+        $"({outer.Where} → {outer.ListedText}); the subgraph's nodes after it read the subgraph's own; onnx.checker refuses shadowing.";
 
     /// <summary>Why a Constant's value is not listed: its attribute lacks the field that holds the value.</summary>
     public static string ConstantWithoutValue(string where, string attribute) =>

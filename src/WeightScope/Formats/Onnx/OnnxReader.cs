@@ -93,11 +93,11 @@ internal sealed class OnnxReader
         {
             var t = graph.Initializer[i];
             string entryKey = $"{key}i{i}";
-            DefineTensor(scope, t.Name, OnnxDefinitionKind.Initializer, $"initializer {i}", listed => _mapper.Map(t, listed, entryKey));
+            DefineTensor(scope, t.Name, new OnnxDefinition(OnnxDefinitionKind.Initializer, i), listed => _mapper.Map(t, listed, entryKey));
         }
         for (int i = 0; i < graph.SparseInitializer.Count; i++)
             DefineSparse(scope, graph.SparseInitializer[i], graph.SparseInitializer[i].Values?.Name ?? "",
-                OnnxDefinitionKind.SparseInitializer, $"sparse initializer {i}", $"{key}s{i}");
+                new OnnxDefinition(OnnxDefinitionKind.SparseInitializer, i), $"{key}s{i}");
 
         var used = new HashSet<string>(StringComparer.Ordinal);
         for (int n = 0; n < graph.Node.Count; n++)
@@ -132,6 +132,7 @@ internal sealed class OnnxReader
     private void MapNode(NodeProto node, int index, ModuleNode module, OnnxScope scope, string key)
     {
         bool isConstant = node.OpType == ConstantOp && node.Domain is "" or DefaultDomain;
+        bool multiOutput = node.Output.Count > 1;
         bool defined = false;
         for (int a = 0; a < node.Attribute.Count; a++)
         {
@@ -142,25 +143,29 @@ internal sealed class OnnxReader
             if (isConstant && !defined && node.Output.Count > 0 && node.Output[0].Length > 0 && OnnxConstants.Value(attr) is { } value)
             {
                 defined = true;
-                var where = Where(index, module, node, 0);
                 if (value.Sparse is { } sparse)
-                    foreach (var (suffix, t) in DefineSparse(scope, sparse, node.Output[0], OnnxDefinitionKind.SparseConstant, where, akey + "s"))
+                {
+                    var definition = new OnnxDefinition(OnnxDefinitionKind.SparseConstant, index, module, 0, multiOutput);
+                    foreach (var (suffix, t) in DefineSparse(scope, sparse, node.Output[0], definition, akey + "s"))
                         module.Parameters[attr.Name + suffix] = t;
-                else if (DefineTensor(scope, node.Output[0], OnnxDefinitionKind.Constant, where, listed => _mapper.Map(value.Dense!, listed, akey)) is { } t)
+                }
+                else if (DefineTensor(scope, node.Output[0], new OnnxDefinition(OnnxDefinitionKind.Constant, index, module, 0, multiOutput),
+                             listed => _mapper.Map(value.Dense!, listed, akey)) is { } t)
                     module.Parameters[attr.Name] = t;
             }
             else if (isConstant && !defined && OnnxConstants.ValueAttributes.Contains(attr.Name) && attr.T is null && node.Output.Count > 0)
             {
                 // onnxruntime would read the field's default (0, ""); that is no value of the file, so it is not listed.
-                _metadata.TryAdd(UnsupportedPrefix + scope.Prefix + node.Output[0], OnnxErrors.ConstantWithoutValue(Where(index, module, node), attr.Name));
+                var where = new OnnxDefinition(OnnxDefinitionKind.Constant, index, module, 0, multiOutput).Where;
+                _metadata.TryAdd(UnsupportedPrefix + scope.Prefix + node.Output[0], OnnxErrors.ConstantWithoutValue(where, attr.Name));
             }
             else if (attr.T is not null)
             {
-                if (AttributeTensor(attr.T, tensorPrefix.TrimEnd(SubgraphSeparator), $"attribute '{attr.Name}' of {Where(index, module, node)}", akey) is { } t)
+                if (AttributeTensor(attr.T, tensorPrefix.TrimEnd(SubgraphSeparator), new OnnxDefinition(OnnxDefinitionKind.Attribute, index, module, attribute: attr.Name), akey) is { } t)
                     module.Parameters[attr.Name] = t;
             }
             for (int k = 0; k < attr.Tensors.Count; k++)
-                if (AttributeTensor(attr.Tensors[k], $"{tensorPrefix}{k}", $"attribute '{attr.Name}'[{k}] of {Where(index, module, node)}", $"{akey}t{k}") is { } t)
+                if (AttributeTensor(attr.Tensors[k], $"{tensorPrefix}{k}", new OnnxDefinition(OnnxDefinitionKind.Attribute, index, module, attribute: $"{attr.Name}[{k}]"), $"{akey}t{k}") is { } t)
                     module.Parameters[$"{attr.Name}.{k}"] = t;
             if (attr.G is not null)
             {
@@ -185,67 +190,65 @@ internal sealed class OnnxReader
         // The node's other outputs are computed: they hide any tensor of the same name for the nodes after it.
         for (int k = defined ? 1 : 0; k < node.Output.Count; k++)
             if (node.Output[k].Length > 0)
-                Bind(scope, node.Output[k], null, new OnnxDefinition(OnnxDefinitionKind.Computed, Where(index, module, node, k), "not a tensor (computed)"));
+                Bind(scope, node.Output[k], new OnnxDefinition(OnnxDefinitionKind.Computed, index, module, k, multiOutput));
     }
 
-    // How notes name a node: "node 7 'relu' (Relu)", with the output's index when it has several.
-    private static string Where(int index, ModuleNode module, NodeProto node, int? output = null) =>
-        $"node {index} '{module.Name}' ({node.OpType}{(output is { } k && node.Output.Count > 1 ? $", output {k}" : "")})";
-
     // A tensor that defines a value name of the graph: listed under that name, or name~k when it is taken.
-    private TensorEntry? DefineTensor(OnnxScope scope, string name, OnnxDefinitionKind kind, string where, Func<string, OnnxTensorMapper.Result> map)
+    private TensorEntry? DefineTensor(OnnxScope scope, string name, OnnxDefinition definition, Func<string, OnnxTensorMapper.Result> map)
     {
-        var listed = Allocate(scope, name, where, []);
-        var (tensor, description) = Add(map(listed), listed, where);
-        Bind(scope, name, tensor, new OnnxDefinition(kind, where, description));
-        return tensor;
+        definition.Listed = Allocate(scope, name, definition, []);
+        Add(map(definition.Listed), definition);
+        Bind(scope, name, definition);
+        return definition.Tensor;
     }
 
     // A sparse value: listed as <name>.values and <name>.indices (the stored pair) with <name>.dense_shape in Metadata.
-    private List<(string Suffix, TensorEntry Tensor)> DefineSparse(OnnxScope scope, SparseTensorProto s, string name, OnnxDefinitionKind kind, string where, string key)
+    private List<(string Suffix, TensorEntry Tensor)> DefineSparse(OnnxScope scope, SparseTensorProto s, string name, OnnxDefinition definition, string key)
     {
-        var listed = Allocate(scope, name, where, [SparseValues, SparseIndices]);
+        var listed = definition.Listed = Allocate(scope, name, definition, [SparseValues, SparseIndices]);
+        definition.Listing = OnnxListing.Sparse;
         var result = new List<(string, TensorEntry)>();
-        if (s.Values is not null && Add(_mapper.Map(s.Values, listed + SparseValues, key + "v"), listed + SparseValues, where).Tensor is { } v)
+        if (s.Values is not null && Add(_mapper.Map(s.Values, listed + SparseValues, key + "v"), definition, listed + SparseValues) is { } v)
             result.Add((SparseValues, v));
-        if (s.Indices is not null && Add(_mapper.Map(s.Indices, listed + SparseIndices, key + "x"), listed + SparseIndices, where).Tensor is { } x)
+        if (s.Indices is not null && Add(_mapper.Map(s.Indices, listed + SparseIndices, key + "x"), definition, listed + SparseIndices) is { } x)
             result.Add((SparseIndices, x));
         _metadata[listed + SparseDenseShape] = s.Dims.Select(d => (object?)d).ToList();
-        Bind(scope, name, null, new OnnxDefinition(kind, where, $"'{listed}{SparseValues}' and '{listed}{SparseIndices}'"));
+        Bind(scope, name, definition);
         return result;
     }
 
     private const string SparseValues = ".values", SparseIndices = ".indices", SparseDenseShape = ".dense_shape";
 
     // A tensor attribute other than a Constant's value (ConstantOfShape's value): listed as <node path>/<attribute>.
-    private TensorEntry? AttributeTensor(TensorProto t, string wanted, string where, string key)
+    private TensorEntry? AttributeTensor(TensorProto t, string wanted, OnnxDefinition owner, string key)
     {
-        var listed = _names.Allocate(wanted, where);
-        if (listed != wanted) _names.Note(wanted, OnnxErrors.NameTaken(wanted, where, listed, _names.OwnerOf(wanted)!));
-        return Add(_mapper.Map(t, listed, key), listed, where).Tensor;
+        owner.Listed = _names.Allocate(wanted, [], owner);
+        if (owner.Listed != wanted) _names.Note(wanted, OnnxErrors.NameTaken(wanted, owner.Where, owner.Listed, _names.OwnerOf(wanted)!.Where));
+        Add(_mapper.Map(t, owner.Listed, key), owner);
+        return owner.Tensor;
     }
 
-    private string Allocate(OnnxScope scope, string name, string where, string[] suffixes)
+    private string Allocate(OnnxScope scope, string name, OnnxDefinition definition, string[] suffixes)
     {
         string wanted = scope.Prefix + name;
-        var listed = _names.AllocateGroup(wanted, suffixes, where);
+        var listed = _names.Allocate(wanted, suffixes, definition);
         // A repeat of a graph name is explained by its clash note; anything else that took the name is noted here.
-        if (listed != wanted && !_names.IsDefined(wanted))
+        if (listed != wanted && scope.Local(name) is null)
         {
             var owner = suffixes.Prepend("").Select(s => _names.OwnerOf(wanted + s)).First(o => o is not null)!;
-            _names.Note(wanted, OnnxErrors.NameTaken(wanted, where, listed, owner));
+            _names.Note(wanted, OnnxErrors.NameTaken(wanted, definition.Where, listed, owner.Where));
         }
         return listed;
     }
 
     // Records a definition of a value name and makes it what later nodes of this graph (and its subgraphs) read.
-    private void Bind(OnnxScope scope, string name, TensorEntry? tensor, OnnxDefinition definition)
+    private void Bind(OnnxScope scope, string name, OnnxDefinition definition)
     {
+        definition.Scope = scope;
         string scoped = scope.Prefix + name;
-        if (scope.Local(name) is null && scope.Outer?.Resolve(name) is { } hidden)
-            _names.Note(scoped, OnnxErrors.Shadows(name, scope, definition, hidden.Scope, hidden.Definition));
-        _names.Define(scoped, name, scope, definition);
-        scope.Bind(name, new OnnxScope.Binding(tensor, definition, scope));
+        if (scope.Local(name) is { } previous) _names.Redefine(scoped, name, scope, previous, definition);
+        else if (scope.Outer?.Resolve(name) is { } hidden) _names.Note(scoped, OnnxErrors.Shadows(name, definition, hidden));
+        scope.Bind(name, definition);
     }
 
     private static ModuleNode Subgraph(ModuleNode owner, string name, GraphProto g)
@@ -286,27 +289,37 @@ internal sealed class OnnxReader
         catch (DecoderFallbackException) { return s.ToByteArray(); }
     }
 
-    // Adds what the mapper made under its listed name: a tensor, a string tensor's values (Metadata), or the note that
-    // its values are not read. Returns the tensor, if any, and how notes describe where it went.
-    private (TensorEntry? Tensor, string Description) Add(OnnxTensorMapper.Result r, string name, string where)
+    // Adds what the mapper made for a definition: a tensor (which a node reading the name gets), a string tensor's
+    // values (Metadata), or the note that its values are not read. <paramref name="name"/>: the listed name, when it
+    // is not the definition's own (a sparse value's .values/.indices).
+    private TensorEntry? Add(OnnxTensorMapper.Result r, OnnxDefinition definition, string? name = null)
     {
+        name ??= definition.Listed;
         if (r.Unsupported is { } why)
         {
             _metadata[UnsupportedPrefix + name] = why;
-            return (null, $"'{name}' (values not read: see '{UnsupportedPrefix}{name}')");
+            if (definition.Listing != OnnxListing.Sparse) definition.Listing = OnnxListing.NotRead;
+            return null;
         }
         if (r.Strings is not null)
         {
             // String values live in Metadata, beside the model's own fields; one of those keeps its key.
-            var key = _metadata.ContainsKey(name) ? _names.Allocate(name, where) : name;
-            if (key != name) _names.Note(name, OnnxErrors.NameTaken(name, where, key, "a model field in Metadata"));
-            _metadata[key] = r.Strings;
-            return (null, $"Metadata '{key}' (strings)");
+            if (_metadata.ContainsKey(name))
+            {
+                var key = _names.Allocate(name, [], definition);
+                _names.Note(name, OnnxErrors.NameTaken(name, definition.Where, key, "a model field in Metadata"));
+                name = definition.Listed = key;
+            }
+            _metadata[name] = r.Strings;
+            if (definition.Listing != OnnxListing.Sparse) definition.Listing = OnnxListing.Strings;
+            return null;
         }
         if (_tensors.Count >= _limits.MaxTensorCount)
             throw new ReaderLimitException(OnnxErrors.Format, nameof(ReaderLimits.MaxTensorCount), _tensors.Count + 1, _limits.MaxTensorCount);
         var t = r.Tensor!;
         _tensors.Add(t);
-        return (t, $"'{name}'");
+        if (definition.Listing == OnnxListing.Sparse) return t;
+        definition.Listing = OnnxListing.Tensor;
+        return definition.Tensor = t;
     }
 }

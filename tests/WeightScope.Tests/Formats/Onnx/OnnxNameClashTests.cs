@@ -72,7 +72,7 @@ public sealed class OnnxNameClashTests
         Assert.Contains("defined 3 times: initializer 0 → 'w'; initializer 1 → 'w~2'; node 7 'relu' (Relu) → not a tensor (computed)", w);
         Assert.Contains("onnxruntime refuses the model ('Duplicate definition of name')", w);
         // names defined once have no note
-        Assert.Equal(["name_clash:w", "name_clash:b", "name_clash:c"], m.Metadata.Keys.Where(k => k.StartsWith("name_clash:", StringComparison.Ordinal)));
+        Assert.Equal(["name_clash:w", "name_clash:c", "name_clash:b"], m.Metadata.Keys.Where(k => k.StartsWith("name_clash:", StringComparison.Ordinal)));
     }
 
     [Fact]
