@@ -28,8 +28,6 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
         bool isExternal = t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External;
         if (t.DataType == (int)TensorProto.Types.DataType.Undefined) throw OnnxErrors.UndefinedType(format, name);
         if (OnnxNarrowTypes.Of(t.DataType) is { } narrow) return new Result(MapNarrow(t, name, key, narrow, shape, elements, isExternal), null);
-        var dtype = OnnxDataTypes.ToDType(t.DataType);
-
         if (t.DataType == (int)TensorProto.Types.DataType.String)
         {
             if (isExternal || t.HasRawData) throw OnnxErrors.ExternalString(name);
@@ -37,9 +35,9 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
                 throw OnnxErrors.TypedCountMismatch(format, name, "string_data", t.StringData.Count, elements);
             return new Result(null, [.. t.StringData.Select(Text)]);
         }
-        if (dtype is null) return new Result(null, null, OnnxErrors.UnknownType(name, t.DataType, shape));
+        if (OnnxDataTypes.ToDType(t.DataType) is not { } dtype) return new Result(null, null, OnnxErrors.UnknownType(name, t.DataType, shape));
 
-        int itemSize = dtype.Value.ItemSize();
+        int itemSize = dtype.ItemSize();
         long bytes = checked(elements * itemSize);
         TensorStorage storage;
         if (isExternal)
@@ -56,9 +54,9 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
         }
         else
         {
-            storage = new ArrayStorage(Typed(t, dtype.Value, name, elements, bytes), name);
+            storage = new ArrayStorage(Typed(t, dtype, name, elements, bytes), name);
         }
-        return new Result(new TensorEntry(name, dtype.Value, shape, storage), null);
+        return new Result(new TensorEntry(name, dtype, shape, storage), null);
     }
 
     // A type read through a wider view (OnnxNarrowTypes): the stored bytes are found as for any tensor (external data,
