@@ -13,14 +13,18 @@ internal static class OnnxDataTypes
     /// <summary>The typed field that stores values of a data type, as onnx.proto assigns them.</summary>
     public enum TypedField { FloatData, Int32Data, Int64Data, DoubleData, Uint64Data, StringData }
 
-    /// <summary>The highest data_type this reader knows by name (FLOAT4E2M1, onnx 1.18).</summary>
-    public const int LastKnown = (int)DataType.Float4E2M1;
+    /// <summary>The highest data_type this reader knows by name (INT2, onnx 1.20).</summary>
+    public const int LastKnown = (int)DataType.Int2;
 
+    /// <summary>onnx.proto's name for a data type (<c>FLOAT8E8M0</c>), or the number for one no onnx release defines.</summary>
     public static string Name(int dataType) =>
-        dataType is >= 0 and <= LastKnown ? ((DataType)dataType).ToString().ToUpperInvariant() : dataType.ToString();
+        dataType is >= 0 and <= LastKnown ? ((DataType)dataType).ToString().ToUpperInvariant() : $"data type {dataType} (unknown to this reader)";
 
-    /// <summary>The element type for a data_type, or null for STRING; throws for types without one.</summary>
-    public static DType? ToDType(string format, string tensor, int dataType) => (DataType)dataType switch
+    /// <summary>
+    /// The element type of a data type stored as itself; null for STRING (values go to Metadata), for the types read
+    /// through a wider view (<see cref="OnnxNarrowTypes"/>) and for numbers beyond <see cref="LastKnown"/>.
+    /// </summary>
+    public static DType? ToDType(int dataType) => (DataType)dataType switch
     {
         DataType.Float => DType.Float32,
         DataType.Uint8 => DType.UInt8,
@@ -29,7 +33,6 @@ internal static class OnnxDataTypes
         DataType.Int16 => DType.Int16,
         DataType.Int32 => DType.Int32,
         DataType.Int64 => DType.Int64,
-        DataType.String => null,
         DataType.Bool => DType.Bool,
         DataType.Float16 => DType.Float16,
         DataType.Double => DType.Float64,
@@ -40,11 +43,7 @@ internal static class OnnxDataTypes
         DataType.Bfloat16 => DType.BFloat16,
         DataType.Float8E4M3Fn => DType.Float8E4M3FN,
         DataType.Float8E5M2 => DType.Float8E5M2,
-        // The FNUZ float8 variants, FLOAT4E2M1 and the packed 4-bit integers are read through a wider view (OnnxNarrowTypes).
-        DataType.Float8E4M3Fnuz or DataType.Float8E5M2Fnuz or DataType.Uint4 or DataType.Int4 or DataType.Float4E2M1 =>
-            throw OnnxErrors.TypeWithoutDType(format, tensor, Name(dataType)),
-        DataType.Undefined => throw OnnxErrors.UndefinedType(format, tensor),
-        _ => throw OnnxErrors.UnknownType(format, tensor, dataType),
+        _ => null,
     };
 
     /// <summary>Where typed values of <paramref name="dataType"/> live.</summary>
@@ -55,7 +54,7 @@ internal static class OnnxDataTypes
         DataType.Double or DataType.Complex128 => TypedField.DoubleData,
         DataType.Uint32 or DataType.Uint64 => TypedField.Uint64Data,
         DataType.String => TypedField.StringData,
-        _ => TypedField.Int32Data, // UINT8, INT8, UINT16, INT16, INT32, BOOL, FLOAT16, BFLOAT16, FLOAT8* (bit patterns)
+        _ => TypedField.Int32Data, // UINT8, INT8, UINT16, INT16, INT32, BOOL, FLOAT16, BFLOAT16, FLOAT8* (bit patterns), packed 4/2-bit
     };
 
     /// <summary>How many values a typed field holds.</summary>

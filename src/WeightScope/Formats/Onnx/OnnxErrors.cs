@@ -23,14 +23,10 @@ internal static class OnnxErrors
     public static ModelFormatException UndefinedType(string format, string tensor) =>
         new InvalidModelContentException(format, $"tensor '{tensor}' has data_type 0 (UNDEFINED); a tensor needs an element type", null, tensor);
 
-    public static ModelFormatException UnknownType(string format, string tensor, int dataType) =>
-        new UnsupportedModelFeatureException(format,
-            $"tensor '{tensor}' has data_type {dataType}, which is not a TensorProto.DataType this reader knows (1–23)", null, tensor);
-
-    public static ModelFormatException TypeWithoutDType(string format, string tensor, string typeName) =>
-        new UnsupportedModelFeatureException(format,
-            $"tensor '{tensor}' has element type {typeName}, which WeightScope has no element type for yet; " +
-            "convert it (e.g. onnx's Cast to float16/float32) to read it", null, tensor);
+    /// <summary>Why one tensor's values are not read (kept in Metadata under <c>unsupported:&lt;name&gt;</c>; the file still opens).</summary>
+    public static string UnknownType(string tensor, int dataType, Tensors.Shape shape) =>
+        $"tensor '{tensor}' {shape} has {OnnxDataTypes.Name(dataType)}: this reader knows onnx.proto's data types " +
+        $"1–{OnnxDataTypes.LastKnown} (through INT2), so its values are not read; the other tensors are";
 
     public static ModelFormatException Segmented(string format, string tensor) =>
         new UnsupportedModelFeatureException(format, $"tensor '{tensor}' is a segment of a larger tensor (TensorProto.segment)", null, tensor);
@@ -60,9 +56,46 @@ internal static class OnnxErrors
         new InvalidModelContentException(format,
             $"tensor '{tensor}' of type {typeName} keeps values in {field}, which the specification does not allow for that type", null, tensor);
 
-    public static ModelFormatException DuplicateName(string tensor) =>
-        new InvalidModelContentException(Format,
-            $"two tensors are named '{tensor}' (initializers and Constant node outputs share one namespace in a graph)", null, tensor);
+    /// <summary>
+    /// The note for a value name defined more than once in one graph: every definition and how it is listed, which
+    /// definition a node reads, what onnxruntime does with such a graph (onnxruntime/core/graph/graph.cc: Constant
+    /// nodes and sparse initializers become initializers after the graph's own; a repeated initializer name is a warning
+    /// and the last one is used; a node output that repeats any name, or two sparse values with one name, fail the load)
+    /// and that onnx.checker refuses it.
+    /// </summary>
+    public static string NameClash(string what, IReadOnlyList<OnnxDefinition> definitions)
+    {
+        var listed = string.Join("; ", definitions.Select(d => $"{d.Where} → {d.ListedText}"));
+        string runtime;
+        if (definitions.Any(d => d.Kind == OnnxDefinitionKind.Computed))
+            runtime = "onnxruntime refuses the model ('Duplicate definition of name')";
+        else if (definitions.Count(d => d.Kind is OnnxDefinitionKind.SparseInitializer or OnnxDefinitionKind.SparseConstant) > 1)
+            runtime = "onnxruntime refuses the model (a duplicate sparse initializer)";
+        else
+        {
+            // onnxruntime's order: the graph's initializers, then Constant nodes in node order, then sparse initializers.
+            var last = definitions.Select((d, i) => (d, i))
+                .OrderBy(x => x.d.Kind switch { OnnxDefinitionKind.Initializer => 0, OnnxDefinitionKind.SparseInitializer => 2, _ => 1 })
+                .ThenBy(x => x.i).Last().d;
+            runtime = $"onnxruntime loads it and gives every node the value of {last.Where}";
+        }
+        return $"{what} is defined {definitions.Count} times: {listed}. Each node reads the latest definition before it " +
+               $"(the module tree's Parameters follow that); {runtime}; onnx.checker refuses the graph (names must be unique).";
+    }
+
+    /// <summary>The note for a subgraph name that hides a name of an enclosing graph.</summary>
+    public static string Shadows(string name, OnnxDefinition inner, OnnxDefinition outer) =>
+        $"'{name}' of {inner.Scope!.Label} ({inner.Where} → {inner.ListedText}) shadows '{name}' of {outer.Scope!.Label} " +
+        $"({outer.Where} → {outer.ListedText}); the subgraph's nodes after it read the subgraph's own; onnx.checker refuses shadowing.";
+
+    /// <summary>Why a Constant's value is not listed: its attribute lacks the field that holds the value.</summary>
+    public static string ConstantWithoutValue(string where, string attribute) =>
+        $"{where}: attribute '{attribute}' holds no value (its value field is absent); onnx.checker refuses it and " +
+        "onnxruntime would read the field's default, which is not in the file, so it is not listed";
+
+    /// <summary>The note for a tensor whose wanted name already belongs to another tensor.</summary>
+    public static string NameTaken(string wanted, string where, string listed, string owner) =>
+        $"'{wanted}' already names {owner}, so {where} is listed as '{listed}'.";
 
     public static ModelFormatException ExternalWithoutFolder(string tensor) =>
         new UnsupportedModelFeatureException(Format,

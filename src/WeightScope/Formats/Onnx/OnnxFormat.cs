@@ -29,7 +29,7 @@ internal sealed class OnnxFormat : IModelFormat
 /// <summary>
 /// A bare serialized TensorProto, as ONNX's backend tests store inputs and outputs (<c>test_data_set_0/input_0.pb</c>):
 /// one tensor, named by its <c>name</c> field or else by the file's name. Detected only for <c>.pb</c> files whose
-/// every field is a TensorProto field with a known data_type, so a TensorFlow <c>saved_model.pb</c> is not taken.
+/// every field is a TensorProto field with a data_type, so a TensorFlow <c>saved_model.pb</c> is not taken.
 /// </summary>
 internal sealed class OnnxTensorFormat : IModelFormat
 {
@@ -57,6 +57,8 @@ internal sealed class OnnxTensorFormat : IModelFormat
         var result = mapper.Map(proto, name, "");
         var metadata = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (result.Strings is not null) metadata[name] = result.Strings;
+        // A data type this reader does not know: the file opens, empty, and says why (as a model notes such a tensor).
+        if (result.Unsupported is { } why) metadata[OnnxReader.UnsupportedPrefix + name] = why;
         var tensors = new TensorCollection(result.Tensor is null ? [] : [result.Tensor]);
         return new ModelFile(new ModelFormatInfo(OnnxErrors.TensorFormat), tensors, null, metadata);
     }

@@ -81,8 +81,9 @@ internal static class OnnxParser
     }
 
     /// <summary>
-    /// True when the whole file reads as a TensorProto field by field, ending exactly at its end, with a known
-    /// data_type. Only tried for files named <c>.pb</c> (ONNX test data); the walk touches tags, never payloads.
+    /// True when the whole file reads as a TensorProto field by field, ending exactly at its end, with a data_type
+    /// (any positive int32: a type this reader does not know still names the file's one tensor, whose values are then
+    /// refused). Only tried for files named <c>.pb</c> (ONNX test data); the walk touches tags, never payloads.
     /// </summary>
     public static bool LooksLikeTensor(ReadOnlySpan<byte> file)
     {
@@ -95,7 +96,7 @@ internal static class OnnxParser
             if (pos > file.Length) return false;
             if (f.Number == DataTypeField)
             {
-                if (f.Value is 0 or > OnnxDataTypes.LastKnown) return false;
+                if (f.Value is 0 or > int.MaxValue) return false; // UNDEFINED, or a negative int32
                 hasType = true;
             }
         }

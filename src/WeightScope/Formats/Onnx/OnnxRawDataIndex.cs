@@ -4,7 +4,8 @@ namespace WeightScope.Formats.Onnx;
 /// Where each TensorProto's <c>raw_data</c> lies in the file, found by walking the wire format along the same fields
 /// the generated parser follows. Keys name a tensor by its place: <c>i3</c> (graph initializer 3), <c>s1v</c>/<c>s1x</c>
 /// (sparse initializer 1's values/indices), <c>n4a0</c> (node 4, attribute 0, field <c>t</c>), <c>n4a0t2</c>
-/// (its <c>tensors[2]</c>), and <c>n4a0g/</c>, <c>n4a0g1/</c> before the keys of a subgraph. The reader uses an extent
+/// (its <c>tensors[2]</c>), <c>n4a0sv</c>/<c>n4a0sx</c> (its <c>sparse_tensor</c>'s values/indices: a Constant's
+/// <c>sparse_value</c>), and <c>n4a0g/</c>, <c>n4a0g1/</c> before the keys of a subgraph. The reader uses an extent
 /// only after checking its bytes equal the parsed <c>raw_data</c>, so a walk that disagrees with the parser (a message
 /// field repeated and merged) costs a copy, never a wrong value.
 /// </summary>
@@ -14,7 +15,7 @@ internal sealed class OnnxRawDataIndex
     private const int ModelGraph = 7;
     private const int GraphNode = 1, GraphInitializer = 5, GraphSparseInitializer = 15;
     private const int NodeAttribute = 5;
-    private const int AttributeT = 5, AttributeG = 6, AttributeTensors = 10, AttributeGraphs = 11;
+    private const int AttributeT = 5, AttributeG = 6, AttributeTensors = 10, AttributeGraphs = 11, AttributeSparseTensor = 22;
     private const int SparseValues = 1, SparseIndices = 2;
     private const int TensorRawData = 9;
 
@@ -94,6 +95,7 @@ internal sealed class OnnxRawDataIndex
                 case AttributeTensors: Tensor(data, f.PayloadStart, f.PayloadLength, $"{key}t{Next(key + "t")}"); break;
                 case AttributeG: Graph(data, f, $"{key}g/"); break;
                 case AttributeGraphs: Graph(data, f, $"{key}g{Next(key + "g")}/"); break;
+                case AttributeSparseTensor: Sparse(data, f, key + "s"); break;
             }
         }
     }

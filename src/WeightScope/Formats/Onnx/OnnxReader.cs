@@ -8,21 +8,26 @@ namespace WeightScope.Formats.Onnx;
 
 /// <summary>
 /// Maps a parsed ModelProto into the uniform model. Tensors: the graph's initializers (by name), its sparse
-/// initializers as <c>name.values</c> and <c>name.indices</c>, and the <c>value</c> of every Constant node (named by
-/// the node's output); tensors of subgraphs (If/Loop/Scan bodies) are named <c>node/attribute/name</c>. The module tree
-/// has one child per node, in graph order; each node's Parameters are the tensors among its inputs, keyed by their names.
+/// initializers as <c>name.values</c> and <c>name.indices</c>, and the value of every Constant node (named by the
+/// node's output); tensors of subgraphs (If/Loop/Scan bodies) are named <c>node/attribute/name</c>. A name defined
+/// twice in one graph (which onnx.load accepts and real exporters write) keeps its first definition; later ones are
+/// listed as <c>name~2</c>… and noted in Metadata (<see cref="OnnxNameTable"/>). The module tree has one child per
+/// node, in graph order; each node's Parameters are the tensors its inputs name at that point of the graph.
 /// </summary>
 internal sealed class OnnxReader
 {
     private const string ConstantOp = "Constant";
-    private const string ConstantValueAttribute = "value";
     private const string DefaultDomain = "ai.onnx";
     private const char SubgraphSeparator = '/';
+    private const string MainGraphLabel = "the main graph";
+
+    /// <summary>Metadata key prefix of a tensor whose values are not read (as npz notes its unread members).</summary>
+    public const string UnsupportedPrefix = "unsupported:";
 
     private readonly OnnxTensorMapper _mapper;
     private readonly List<TensorEntry> _tensors = [];
-    private readonly Dictionary<string, TensorEntry> _byName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, object?> _metadata = new(StringComparer.Ordinal);
+    private readonly OnnxNameTable _names = new();
     private readonly ReaderLimits _limits;
 
     private OnnxReader(OnnxTensorMapper mapper, ReaderLimits limits)
@@ -75,27 +80,24 @@ internal sealed class OnnxReader
             _metadata[_metadata.ContainsKey(kv.Key) ? "metadata_props/" + kv.Key : kv.Key] = kv.Value;
 
         var root = new ModuleNode("", "", "Graph") { QualifiedType = "onnx.GraphProto" };
-        if (model.Graph is not null) MapGraph(model.Graph, root, "", "");
+        if (model.Graph is not null) MapGraph(model.Graph, root, new OnnxScope(null, "", MainGraphLabel), "");
+        foreach (var (key, note) in _names.Notes()) _metadata.TryAdd(key, note);
         return root;
     }
 
-    // prefix: how this graph's tensors are named ("" for the main graph, "node/attr/" for a subgraph);
-    // key: its place in the raw-data index.
-    private void MapGraph(GraphProto graph, ModuleNode parent, string prefix, string key)
+    // key: the graph's place in the raw-data index.
+    private void MapGraph(GraphProto graph, ModuleNode parent, OnnxScope scope, string key)
     {
+        Reserve(graph, scope.Prefix);
         for (int i = 0; i < graph.Initializer.Count; i++)
         {
             var t = graph.Initializer[i];
-            Add(_mapper.Map(t, prefix + t.Name, $"{key}i{i}"), prefix + t.Name);
+            string entryKey = $"{key}i{i}";
+            DefineTensor(scope, t.Name, new OnnxDefinition(OnnxDefinitionKind.Initializer, i), listed => _mapper.Map(t, listed, entryKey));
         }
         for (int i = 0; i < graph.SparseInitializer.Count; i++)
-        {
-            var s = graph.SparseInitializer[i];
-            var name = prefix + (s.Values?.Name ?? "");
-            if (s.Values is not null) Add(_mapper.Map(s.Values, name + ".values", $"{key}s{i}v"), name + ".values");
-            if (s.Indices is not null) Add(_mapper.Map(s.Indices, name + ".indices", $"{key}s{i}x"), name + ".indices");
-            _metadata[name + ".dense_shape"] = s.Dims.Select(d => (object?)d).ToList();
-        }
+            DefineSparse(scope, graph.SparseInitializer[i], graph.SparseInitializer[i].Values?.Name ?? "",
+                new OnnxDefinition(OnnxDefinitionKind.SparseInitializer, i), $"{key}s{i}");
 
         var used = new HashSet<string>(StringComparer.Ordinal);
         for (int n = 0; n < graph.Node.Count; n++)
@@ -111,46 +113,142 @@ internal sealed class OnnxReader
                 QualifiedType = (node.Domain.Length == 0 ? DefaultDomain : node.Domain) + "." + node.OpType,
             };
             parent.Children.Add(module);
-            MapNode(node, module, prefix, $"{key}n{n}");
+            MapNode(node, n, module, scope, $"{key}n{n}");
         }
     }
 
-    private void MapNode(NodeProto node, ModuleNode module, string prefix, string key)
+    // Every value name the graph uses, as its tensors would be listed, so no "name~k" takes one of them.
+    private void Reserve(GraphProto graph, string prefix)
     {
+        foreach (var t in graph.Initializer) _names.Reserve(prefix + t.Name);
+        foreach (var s in graph.SparseInitializer) _names.Reserve(prefix + (s.Values?.Name ?? ""));
+        foreach (var node in graph.Node)
+        {
+            foreach (var i in node.Input) _names.Reserve(prefix + i);
+            foreach (var o in node.Output) _names.Reserve(prefix + o);
+        }
+    }
+
+    private void MapNode(NodeProto node, int index, ModuleNode module, OnnxScope scope, string key)
+    {
+        bool isConstant = node.OpType == ConstantOp && node.Domain is "" or DefaultDomain;
+        bool multiOutput = node.Output.Count > 1;
+        bool defined = false;
         for (int a = 0; a < node.Attribute.Count; a++)
         {
             var attr = node.Attribute[a];
             string akey = $"{key}a{a}";
             string tensorPrefix = module.Path + SubgraphSeparator + attr.Name + SubgraphSeparator;
-            if (attr.T is not null)
+            // A Constant's value is named by the node's output, as the graph calls it, whichever attribute holds it.
+            if (isConstant && !defined && node.Output.Count > 0 && node.Output[0].Length > 0 && OnnxConstants.Value(attr) is { } value)
             {
-                // A Constant's value is named by the node's output, as the runtime will call it.
-                bool constant = node.OpType == ConstantOp && attr.Name == ConstantValueAttribute && node.Output.Count > 0;
-                var name = constant ? prefix + node.Output[0] : tensorPrefix.TrimEnd(SubgraphSeparator);
-                var entry = Add(_mapper.Map(attr.T, name, akey), name);
-                module.Parameters[attr.Name] = entry;
+                defined = true;
+                if (value.Sparse is { } sparse)
+                {
+                    var definition = new OnnxDefinition(OnnxDefinitionKind.SparseConstant, index, module, 0, multiOutput);
+                    foreach (var (suffix, t) in DefineSparse(scope, sparse, node.Output[0], definition, akey + "s"))
+                        module.Parameters[attr.Name + suffix] = t;
+                }
+                else if (DefineTensor(scope, node.Output[0], new OnnxDefinition(OnnxDefinitionKind.Constant, index, module, 0, multiOutput),
+                             listed => _mapper.Map(value.Dense!, listed, akey)) is { } t)
+                    module.Parameters[attr.Name] = t;
+            }
+            else if (isConstant && !defined && OnnxConstants.ValueAttributes.Contains(attr.Name) && attr.T is null && node.Output.Count > 0)
+            {
+                // onnxruntime would read the field's default (0, ""); that is no value of the file, so it is not listed.
+                var where = new OnnxDefinition(OnnxDefinitionKind.Constant, index, module, 0, multiOutput).Where;
+                _metadata.TryAdd(UnsupportedPrefix + scope.Prefix + node.Output[0], OnnxErrors.ConstantWithoutValue(where, attr.Name));
+            }
+            else if (attr.T is not null)
+            {
+                if (AttributeTensor(attr.T, tensorPrefix.TrimEnd(SubgraphSeparator), new OnnxDefinition(OnnxDefinitionKind.Attribute, index, module, attribute: attr.Name), akey) is { } t)
+                    module.Parameters[attr.Name] = t;
             }
             for (int k = 0; k < attr.Tensors.Count; k++)
-                module.Parameters[$"{attr.Name}.{k}"] = Add(_mapper.Map(attr.Tensors[k], $"{tensorPrefix}{k}", $"{akey}t{k}"), $"{tensorPrefix}{k}");
+                if (AttributeTensor(attr.Tensors[k], $"{tensorPrefix}{k}", new OnnxDefinition(OnnxDefinitionKind.Attribute, index, module, attribute: $"{attr.Name}[{k}]"), $"{akey}t{k}") is { } t)
+                    module.Parameters[$"{attr.Name}.{k}"] = t;
             if (attr.G is not null)
             {
                 var sub = Subgraph(module, attr.Name, attr.G);
-                MapGraph(attr.G, sub, tensorPrefix, akey + "g/");
+                MapGraph(attr.G, sub, new OnnxScope(scope, tensorPrefix, $"subgraph '{sub.Path}'"), akey + "g/");
             }
             for (int k = 0; k < attr.Graphs.Count; k++)
             {
                 var sub = Subgraph(module, $"{attr.Name}.{k}", attr.Graphs[k]);
-                MapGraph(attr.Graphs[k], sub, $"{tensorPrefix}{k}{SubgraphSeparator}", $"{akey}g{k}/");
+                MapGraph(attr.Graphs[k], sub, new OnnxScope(scope, $"{tensorPrefix}{k}{SubgraphSeparator}", $"subgraph '{sub.Path}'"), $"{akey}g{k}/");
             }
             if (attr.SparseTensor is not null || attr.SparseTensors.Count > 0)
                 module.Attributes[attr.Name] = new OpaqueObject("onnx.SparseTensorProto", [], null);
-            else if (Value(attr) is var (present, value) && present)
-                module.Attributes[attr.Name] = value;
+            else if (Value(attr) is var (present, v) && present)
+                module.Attributes[attr.Name] = v;
         }
-        // The tensors among the inputs: initializers (and earlier Constants) this node reads, under their own names.
+        // The tensors among the inputs: what each input names at this point of the graph (an initializer, an earlier
+        // Constant's value, or an enclosing graph's), under the input's own name.
         foreach (var input in node.Input)
-            if (_byName.TryGetValue(prefix + input, out var t) || _byName.TryGetValue(input, out t))
+            if (scope.Resolve(input)?.Tensor is { } t)
                 module.Parameters.TryAdd(input, t);
+        // The node's other outputs are computed: they hide any tensor of the same name for the nodes after it.
+        for (int k = defined ? 1 : 0; k < node.Output.Count; k++)
+            if (node.Output[k].Length > 0)
+                Bind(scope, node.Output[k], new OnnxDefinition(OnnxDefinitionKind.Computed, index, module, k, multiOutput));
+    }
+
+    // A tensor that defines a value name of the graph: listed under that name, or name~k when it is taken.
+    private TensorEntry? DefineTensor(OnnxScope scope, string name, OnnxDefinition definition, Func<string, OnnxTensorMapper.Result> map)
+    {
+        definition.Listed = Allocate(scope, name, definition, []);
+        Add(map(definition.Listed), definition);
+        Bind(scope, name, definition);
+        return definition.Tensor;
+    }
+
+    // A sparse value: listed as <name>.values and <name>.indices (the stored pair) with <name>.dense_shape in Metadata.
+    private List<(string Suffix, TensorEntry Tensor)> DefineSparse(OnnxScope scope, SparseTensorProto s, string name, OnnxDefinition definition, string key)
+    {
+        var listed = definition.Listed = Allocate(scope, name, definition, [SparseValues, SparseIndices]);
+        definition.Listing = OnnxListing.Sparse;
+        var result = new List<(string, TensorEntry)>();
+        if (s.Values is not null && Add(_mapper.Map(s.Values, listed + SparseValues, key + "v"), definition, listed + SparseValues) is { } v)
+            result.Add((SparseValues, v));
+        if (s.Indices is not null && Add(_mapper.Map(s.Indices, listed + SparseIndices, key + "x"), definition, listed + SparseIndices) is { } x)
+            result.Add((SparseIndices, x));
+        _metadata[listed + SparseDenseShape] = s.Dims.Select(d => (object?)d).ToList();
+        Bind(scope, name, definition);
+        return result;
+    }
+
+    private const string SparseValues = ".values", SparseIndices = ".indices", SparseDenseShape = ".dense_shape";
+
+    // A tensor attribute other than a Constant's value (ConstantOfShape's value): listed as <node path>/<attribute>.
+    private TensorEntry? AttributeTensor(TensorProto t, string wanted, OnnxDefinition owner, string key)
+    {
+        owner.Listed = _names.Allocate(wanted, [], owner);
+        if (owner.Listed != wanted) _names.Note(wanted, OnnxErrors.NameTaken(wanted, owner.Where, owner.Listed, _names.OwnerOf(wanted)!.Where));
+        Add(_mapper.Map(t, owner.Listed, key), owner);
+        return owner.Tensor;
+    }
+
+    private string Allocate(OnnxScope scope, string name, OnnxDefinition definition, string[] suffixes)
+    {
+        string wanted = scope.Prefix + name;
+        var listed = _names.Allocate(wanted, suffixes, definition);
+        // A repeat of a graph name is explained by its clash note; anything else that took the name is noted here.
+        if (listed != wanted && scope.Local(name) is null)
+        {
+            var owner = suffixes.Prepend("").Select(s => _names.OwnerOf(wanted + s)).First(o => o is not null)!;
+            _names.Note(wanted, OnnxErrors.NameTaken(wanted, definition.Where, listed, owner.Where));
+        }
+        return listed;
+    }
+
+    // Records a definition of a value name and makes it what later nodes of this graph (and its subgraphs) read.
+    private void Bind(OnnxScope scope, string name, OnnxDefinition definition)
+    {
+        definition.Scope = scope;
+        string scoped = scope.Prefix + name;
+        if (scope.Local(name) is { } previous) _names.Redefine(scoped, name, scope, previous, definition);
+        else if (scope.Outer?.Resolve(name) is { } hidden) _names.Note(scoped, OnnxErrors.Shadows(name, definition, hidden));
+        scope.Bind(name, definition);
     }
 
     private static ModuleNode Subgraph(ModuleNode owner, string name, GraphProto g)
@@ -191,19 +289,37 @@ internal sealed class OnnxReader
         catch (DecoderFallbackException) { return s.ToByteArray(); }
     }
 
-    private TensorEntry? Add(OnnxTensorMapper.Result r, string name)
+    // Adds what the mapper made for a definition: a tensor (which a node reading the name gets), a string tensor's
+    // values (Metadata), or the note that its values are not read. <paramref name="name"/>: the listed name, when it
+    // is not the definition's own (a sparse value's .values/.indices).
+    private TensorEntry? Add(OnnxTensorMapper.Result r, OnnxDefinition definition, string? name = null)
     {
-        if (_byName.ContainsKey(name) || _metadata.ContainsKey(name)) throw OnnxErrors.DuplicateName(name);
+        name ??= definition.Listed;
+        if (r.Unsupported is { } why)
+        {
+            _metadata[UnsupportedPrefix + name] = why;
+            if (definition.Listing != OnnxListing.Sparse) definition.Listing = OnnxListing.NotRead;
+            return null;
+        }
         if (r.Strings is not null)
         {
+            // String values live in Metadata, beside the model's own fields; one of those keeps its key.
+            if (_metadata.ContainsKey(name))
+            {
+                var key = _names.Allocate(name, [], definition);
+                _names.Note(name, OnnxErrors.NameTaken(name, definition.Where, key, "a model field in Metadata"));
+                name = definition.Listed = key;
+            }
             _metadata[name] = r.Strings;
+            if (definition.Listing != OnnxListing.Sparse) definition.Listing = OnnxListing.Strings;
             return null;
         }
         if (_tensors.Count >= _limits.MaxTensorCount)
             throw new ReaderLimitException(OnnxErrors.Format, nameof(ReaderLimits.MaxTensorCount), _tensors.Count + 1, _limits.MaxTensorCount);
         var t = r.Tensor!;
         _tensors.Add(t);
-        _byName.Add(name, t);
-        return t;
+        if (definition.Listing == OnnxListing.Sparse) return t;
+        definition.Listing = OnnxListing.Tensor;
+        return definition.Tensor = t;
     }
 }

@@ -13,8 +13,11 @@ namespace WeightScope.Formats.Onnx;
 /// </summary>
 internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDataIndex rawIndex, OnnxExternalData? external)
 {
-    /// <summary>A mapped tensor, or the values of a string tensor.</summary>
-    public readonly record struct Result(TensorEntry? Tensor, List<object?>? Strings);
+    /// <summary>
+    /// A mapped tensor, the values of a string tensor, or why the values of this one tensor cannot be read (a data
+    /// type no onnx release this reader knows defines): that refusal is the tensor's alone, never the file's.
+    /// </summary>
+    public readonly record struct Result(TensorEntry? Tensor, List<object?>? Strings, string? Unsupported = null);
 
     /// <summary>Maps <paramref name="t"/> under <paramref name="name"/>; <paramref name="key"/> is its key in the raw-data index.</summary>
     public Result Map(TensorProto t, string name, string key)
@@ -23,18 +26,18 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
         long elements = ElementCount(t.Dims, name);
         var shape = new Shape([.. t.Dims]);
         bool isExternal = t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External;
+        if (t.DataType == (int)TensorProto.Types.DataType.Undefined) throw OnnxErrors.UndefinedType(format, name);
         if (OnnxNarrowTypes.Of(t.DataType) is { } narrow) return new Result(MapNarrow(t, name, key, narrow, shape, elements, isExternal), null);
-        var dtype = OnnxDataTypes.ToDType(format, name, t.DataType);
-
-        if (dtype is null)
+        if (t.DataType == (int)TensorProto.Types.DataType.String)
         {
             if (isExternal || t.HasRawData) throw OnnxErrors.ExternalString(name);
             if (t.StringData.Count != elements)
                 throw OnnxErrors.TypedCountMismatch(format, name, "string_data", t.StringData.Count, elements);
             return new Result(null, [.. t.StringData.Select(Text)]);
         }
+        if (OnnxDataTypes.ToDType(t.DataType) is not { } dtype) return new Result(null, null, OnnxErrors.UnknownType(name, t.DataType, shape));
 
-        int itemSize = dtype.Value.ItemSize();
+        int itemSize = dtype.ItemSize();
         long bytes = checked(elements * itemSize);
         TensorStorage storage;
         if (isExternal)
@@ -51,9 +54,9 @@ internal sealed class OnnxTensorMapper(string format, MappedFile file, OnnxRawDa
         }
         else
         {
-            storage = new ArrayStorage(Typed(t, dtype.Value, name, elements, bytes), name);
+            storage = new ArrayStorage(Typed(t, dtype, name, elements, bytes), name);
         }
-        return new Result(new TensorEntry(name, dtype.Value, shape, storage), null);
+        return new Result(new TensorEntry(name, dtype, shape, storage), null);
     }
 
     // A type read through a wider view (OnnxNarrowTypes): the stored bytes are found as for any tensor (external data,

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using WeightScope.Tensors;
 using WeightScope.Formats.Onnx.Proto;
 using Xunit;
+using static WeightScope.Tests.Formats.Onnx.OnnxProtos;
 
 namespace WeightScope.Tests.Formats.Onnx;
 
@@ -14,23 +15,6 @@ public sealed class OnnxCraftedTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("weightscope-onnx-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static ModelProto Model(params TensorProto[] initializers)
-    {
-        var g = new GraphProto { Name = "g" };
-        g.Initializer.AddRange(initializers);
-        var m = new ModelProto { IrVersion = 8, ProducerName = "crafted", Graph = g };
-        m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
-        return m;
-    }
-
-    private static TensorProto Floats(string name, params float[] values)
-    {
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        t.Dims.Add(values.Length);
-        t.RawData = ByteString.CopyFrom(values.SelectMany(BitConverter.GetBytes).ToArray());
-        return t;
-    }
 
     private string Write(string name, byte[] bytes)
     {
@@ -124,16 +108,27 @@ public sealed class OnnxCraftedTests : IDisposable
         Assert.Contains("overflows", Fails<InvalidModelContentException>(Write(Model(t))).Message);
     }
 
-    [Theory]
-    [InlineData(99, typeof(UnsupportedModelFeatureException), "data_type 99")]
-    [InlineData(0, typeof(InvalidModelContentException), "UNDEFINED")]
-    public void Unknown_and_undefined_data_types_are_refused_by_name(int dataType, Type exception, string text)
+    [Fact]
+    public void An_undefined_data_type_is_invalid_content()
     {
         var t = Floats("w", 1);
+        t.DataType = 0;
+        Assert.Contains("UNDEFINED", Fails<InvalidModelContentException>(Write(Model(t))).Message);
+    }
+
+    [Theory]
+    [InlineData(27)]
+    [InlineData(99)]
+    [InlineData(-3)]
+    public void A_data_type_no_onnx_defines_refuses_that_tensor_only_naming_it(int dataType)
+    {
+        var t = Floats("w", 1, 2);
         t.DataType = dataType;
-        var e = Assert.ThrowsAny<ModelFormatException>(() => ModelFile.Open(Write(Model(t))).Dispose());
-        Assert.IsType(exception, e);
-        Assert.Contains(text, e.Message);
+        using var m = ModelFile.Open(Write(Model(t, Floats("ok", 3))));
+        Assert.Equal([3f], m.Tensors["ok"].ToFloat32());
+        Assert.False(m.Tensors.Contains("w"));
+        var note = Assert.IsType<string>(m.Metadata["unsupported:w"]);
+        Assert.Contains($"tensor 'w' [2] has data type {dataType} (unknown to this reader)", note);
     }
 
     [Fact]
@@ -145,9 +140,15 @@ public sealed class OnnxCraftedTests : IDisposable
     }
 
     [Fact]
-    public void Two_tensors_with_one_name_are_invalid_content()
+    public void Two_initializers_with_one_name_are_both_listed_and_the_clash_noted()
     {
-        Assert.Contains("'w'", Fails<InvalidModelContentException>(Write(Model(Floats("w", 1), Floats("w", 2)))).Message);
+        // onnx.load keeps both; the first keeps the name, the second is listed as w~2
+        using var m = ModelFile.Open(Write(Model(Floats("w", 1), Floats("w", 2))));
+        Assert.Equal([1f], m.Tensors["w"].ToFloat32());
+        Assert.Equal([2f], m.Tensors["w~2"].ToFloat32());
+        var note = Assert.IsType<string>(m.Metadata["name_clash:w"]);
+        Assert.Contains("initializer 0 → 'w'; initializer 1 → 'w~2'", note);
+        Assert.Contains("onnxruntime loads it and gives every node the value of initializer 1", note);
     }
 
     private static TensorProto External(string name, string location, long? offset = null, long? length = null, int elements = 2)
