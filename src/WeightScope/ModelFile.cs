@@ -89,6 +89,31 @@ public sealed class ModelFile : IDisposable
     /// </summary>
     public IReadOnlyDictionary<string, object?> Metadata { get; }
 
+    /// <summary>
+    /// Prefix of the <see cref="Metadata"/> keys that say why an entry of the file is not among the tensors (an npz
+    /// member that is no array, an ONNX tensor of a data type this reader does not know): <c>unsupported:&lt;name&gt;</c>.
+    /// </summary>
+    public const string UnsupportedKeyPrefix = "unsupported:";
+
+    /// <summary>
+    /// The tensor named <paramref name="name"/>, as <see cref="Tensors"/>' indexer gives it; for an entry the file holds
+    /// but the reader noted instead of reading (<see cref="Unsupported"/>), an error that says why.
+    /// </summary>
+    /// <exception cref="UnsupportedModelFeatureException">The file holds the entry, but its values cannot be read.</exception>
+    /// <exception cref="KeyNotFoundException">No such tensor; the message suggests similar names.</exception>
+    public TensorEntry Tensor(string name)
+    {
+        if (Tensors.TryGet(name, out var t)) return t;
+        if (Metadata.TryGetValue(UnsupportedKeyPrefix + name, out var why))
+            throw new UnsupportedModelFeatureException(Format.Name, $"'{name}' is in the file but not read as a tensor: {why}", null, name) { FilePath = Path };
+        return Tensors[name];
+    }
+
+    /// <summary>The entries the file holds that are not tensors here, with the reason each is not (see <see cref="UnsupportedKeyPrefix"/>).</summary>
+    public IEnumerable<(string Name, string Reason)> Unsupported =>
+        Metadata.Where(kv => kv.Key.StartsWith(UnsupportedKeyPrefix, StringComparison.Ordinal))
+            .Select(kv => (kv.Key[UnsupportedKeyPrefix.Length..], kv.Value?.ToString() ?? ""));
+
     /// <summary>Opens a weight file or folder, detecting the format from its content.</summary>
     /// <exception cref="ModelFormatException">The content is not a known format, or is corrupt; the message names file, format and offset.</exception>
     /// <exception cref="FileNotFoundException">The path does not exist.</exception>

@@ -50,6 +50,10 @@ internal static class ListCommand
                 Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters or buffers");
             if (query.StateDictOnly && (query with { StateDictOnly = false }).Apply(model).Count(t => t.Role.IsOutsideStateDict()) is > 0 and int hidden)
                 Console.Error.WriteLine($"note: {hidden} more tensor{(hidden == 1 ? "" : "s")} outside state_dict() (packed quantized weights, tensor attributes, constants); --all lists them");
+            if (model.Unsupported.Count() is > 0 and int unread)
+                Console.Error.WriteLine($"note: {unread} more entr{(unread == 1 ? "y" : "ies")} in the file not read as tensors: " +
+                                        string.Join("; ", model.Unsupported.Take(3).Select(u => $"{u.Name}: {u.Reason}")) + (unread > 3 ? "; …" : "") +
+                                        " ('weightscope info' lists them all)");
             if (p.GetValue(json)) WriteJson(model, selected, totals);
             else WriteText(model, selected, totals);
             return ExitCode.Ok;

@@ -75,7 +75,7 @@ internal static class ShowCommand
             if (model.Tensors.TryGet(spec[..bracket], out whole!)) return whole.Slice(spec[bracket..]);
             bracket = spec.LastIndexOf('[', bracket - 1);
         }
-        whole = model.Tensors[spec]; // throws with suggestions
+        whole = model.Tensor(spec); // throws with suggestions, or why the file's entry of that name is not read
         return whole;
     }
 

@@ -19,7 +19,7 @@ internal static class NpzReader
     public const string MemberSuffix = ".npy";
 
     /// <summary>Metadata key prefix for members that are not read as tensors.</summary>
-    public const string UnsupportedPrefix = "unsupported:";
+    public const string UnsupportedPrefix = ModelFile.UnsupportedKeyPrefix;
 
     public static ModelFile Read(DetectionContext context, ReaderOptions options)
     {

@@ -22,7 +22,7 @@ internal sealed class OnnxReader
     private const string MainGraphLabel = "the main graph";
 
     /// <summary>Metadata key prefix of a tensor whose values are not read (as npz notes its unread members).</summary>
-    public const string UnsupportedPrefix = "unsupported:";
+    public const string UnsupportedPrefix = ModelFile.UnsupportedKeyPrefix;
 
     private readonly OnnxTensorMapper _mapper;
     private readonly List<TensorEntry> _tensors = [];

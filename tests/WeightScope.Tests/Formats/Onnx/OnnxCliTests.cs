@@ -59,4 +59,18 @@ public sealed class OnnxCliTests
         Assert.Contains("name_clash:w:", r.Stdout);
         Assert.Contains("name_clash:b:", r.Stdout);
     }
+
+    [Fact]
+    public void A_tensor_of_an_unknown_data_type_is_named_by_list_and_show_says_why()
+    {
+        // unknown_type_0.pb: a TensorProto 'future' [2, 3] of data type 27, laid out by onnx_fixtures.py.
+        var pb = TestPaths.Fixture("onnx", "unknown_type_0.pb");
+        var list = CliRunner.Run("list", pb);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains("note: 1 more entry in the file not read as tensors: future: tensor 'future' [2, 3] has data type 27", list.Stderr, StringComparison.Ordinal);
+        var show = CliRunner.Run("show", pb, "future");
+        Assert.Equal(3, show.ExitCode);
+        Assert.StartsWith($"weightscope: {pb}, onnx-tensor, entry 'future': not supported: 'future' is in the file but not read as a tensor: tensor 'future' [2, 3] has data type 27",
+            show.Stderr, StringComparison.Ordinal);
+    }
 }
