@@ -142,7 +142,7 @@ public class Hdf5CraftedTests
 
     // Every value of a tensor that fits one array; the first element of one that does not (reading it all would take
     // longer than any test should, and its values are reached the same way).
-    internal static void Read(WeightScope.Tensors.TensorEntry t)
+    private static void Read(WeightScope.Tensors.TensorEntry t)
     {
         if (t.ByteSize <= 1 << 30) t.ReadBytes();
         else t.Reshape(-1).Slice("[0:1]").ReadBytes();

@@ -127,5 +127,12 @@ public sealed class Hdf5ExternalTests : IDisposable
         var allowed = CliRunner.Run("show", "--json", "--allow-external-paths", path, "parent");
         Assert.True(allowed.ExitCode == 0, allowed.Stderr);
         Assert.Equal([5, 6, 7, 8], JsonDocument.Parse(allowed.Stdout).RootElement.GetProperty("values").EnumerateArray().Select(v => v.GetInt32()));
+        // A reader flag like the limits: before the verb too, and for every verb that opens files.
+        var stats = CliRunner.Run("--allow-external-paths", "stats", "--json", path, "parent", "fine");
+        Assert.True(stats.ExitCode == 0, stats.Stderr);
+        Assert.Equal(3, CliRunner.Run("stats", path, "parent").ExitCode);
+        var hist = CliRunner.Run("hist", path, "parent", "--allow-external-paths");
+        Assert.True(hist.ExitCode == 0, hist.Stderr);
+        Assert.Contains("--allow-external-paths", CliRunner.Run("list", "--help").Stdout);
     }
 }
