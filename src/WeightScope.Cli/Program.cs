@@ -41,8 +41,9 @@ var root = new Command("weightscope", """
     ServeCommand.Create(),
 };
 
-// The reader limit flags apply to every verb that opens files; Common.Open reads them from the parse.
+// The reader flags (limits, --allow-external-paths) apply to every verb that opens files; Common.Open reads them from the parse.
 foreach (var (_, option) in Common.LimitOptions) root.Options.Add(option);
+root.Options.Add(Common.AllowExternalPathsOption);
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

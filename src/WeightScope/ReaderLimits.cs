@@ -114,4 +114,12 @@ public sealed record ReaderOptions
 
     /// <summary>Safety limits.</summary>
     public ReaderLimits Limits { get; init; } = ReaderLimits.Default;
+
+    /// <summary>
+    /// Lets a file's references to other files (HDF5 external raw data files, <c>H5Pset_external</c>) lead anywhere: an
+    /// absolute path, a <c>..</c> out of the file's folder, a symbolic link to elsewhere. Off by default: such a reference
+    /// is refused, when the values that live there are read, with a message naming it. Turn it on only for trusted
+    /// files. CLI <c>--allow-external-paths</c>.
+    /// </summary>
+    public bool AllowExternalPaths { get; init; }
 }

@@ -66,19 +66,29 @@ internal static class Common
     public static IReadOnlyList<(ReaderLimitInfo Limit, Option<long> Option)> LimitOptions { get; } =
         [.. ReaderLimits.All.Select(i => (i, LimitOption(i)))];
 
+    /// <summary>
+    /// <c>--allow-external-paths</c>: lets a file's references to other files leave its folder
+    /// (<see cref="WeightScope.ReaderOptions.AllowExternalPaths"/>); recursive like the limit flags.
+    /// </summary>
+    public static Option<bool> AllowExternalPathsOption { get; } = new("--allow-external-paths")
+    {
+        Description = "Follow a file's references to other files (HDF5 external raw data) even when they leave the file's folder: absolute paths, '..', symbolic links. Only for trusted files",
+        Recursive = true,
+    };
+
     private static ParseResult? s_parse;
 
-    /// <summary>Remembers the parse so <see cref="Open"/> can apply the limit flags given on the command line.</summary>
+    /// <summary>Remembers the parse so <see cref="Open"/> can apply the reader flags given on the command line.</summary>
     public static void UseLimitsFrom(ParseResult parse) => s_parse = parse;
 
-    /// <summary>The reader options the limit flags ask for (the defaults for flags not given).</summary>
+    /// <summary>The reader options the limit flags and <c>--allow-external-paths</c> ask for (the defaults for flags not given).</summary>
     public static ReaderOptions ReaderOptions()
     {
         if (s_parse is null) return WeightScope.ReaderOptions.Default;
         var limits = ReaderLimits.Default;
         foreach (var (info, option) in LimitOptions)
             if (s_parse.GetResult(option) is { Implicit: false }) limits = info.With(limits, s_parse.GetValue(option));
-        return new ReaderOptions { Limits = limits };
+        return new ReaderOptions { Limits = limits, AllowExternalPaths = s_parse.GetValue(AllowExternalPathsOption) };
     }
 
     public static ModelFile Open(string path) => ModelFile.Open(path, ReaderOptions());

@@ -236,14 +236,19 @@ public sealed class TensorEntry
         }
     }
 
-    // A view may describe far more elements than its storage holds (torch's expand() saves stride-0 views), so its
-    // logical size is checked before anything is allocated for it.
+    // A tensor may be larger than one .NET array holds (an HDF5 dataset over 2 GiB), and a view may describe far more
+    // elements than its storage holds (torch's expand() saves stride-0 views), so its logical size is checked before
+    // anything is allocated for it. Such a tensor is still read in parts: slices, and the chunked streams of TensorChunks.
     private void EnsureMaterializable()
     {
-        long bytes = ElementCount > long.MaxValue / Math.Max(8, DType.ItemSize()) ? long.MaxValue : ElementCount * Math.Max(8, DType.ItemSize());
-        if (bytes > Array.MaxLength)
-            throw new NotSupportedException(
-                $"tensor '{Name}' has {ElementCount} elements, too many to hold in one array (a broadcast view of a smaller storage?); read it in slices, e.g. Slice(\"[0:1000]\")");
+        int item = DType.ItemSize();
+        long bytes = ElementCount > long.MaxValue / Math.Max(8, item) ? long.MaxValue : ElementCount * Math.Max(8, item);
+        if (bytes <= Array.MaxLength) return;
+        long logical = ElementCount > long.MaxValue / item ? long.MaxValue : ElementCount * item;
+        bool broadcast = RequiredStorageBytes(Shape, Strides, StorageOffset, item) < logical; // elements share storage
+        throw new NotSupportedException(
+            $"tensor '{Name}' has {ElementCount} elements, too many to hold in one array{(broadcast ? " (a broadcast view of a smaller storage)" : "")}; " +
+            "read it in slices, e.g. Slice(\"[0:1000]\"), or stream it with TensorChunks.ForEach (the CLI's stats, hist and convert stream it)");
     }
 
     private void CheckElementType<T>() where T : unmanaged

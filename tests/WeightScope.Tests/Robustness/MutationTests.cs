@@ -16,7 +16,7 @@ public class MutationTests
     public static TheoryData<string> Inputs()
     {
         var files = new List<string>();
-        foreach (var dir in new[] { "pytorch", "numpy", "core", "pytorch-crafted", "hdf5", "hdf5/filters", "keras", "torchsharp", "onnx" })
+        foreach (var dir in new[] { "pytorch", "pytorch/torchscript", "numpy", "core", "pytorch-crafted", "hdf5", "hdf5/features", "hdf5/filters", "keras", "torchsharp", "onnx" })
         {
             var d = TestPaths.Fixture(dir);
             if (Directory.Exists(d))

@@ -23,6 +23,12 @@ internal sealed class Hdf5File(MappedFile file, long baseAddress, int offsetSize
     /// <summary>Safety limits.</summary>
     public ReaderLimits Limits { get; } = limits;
 
+    /// <summary>Stored address of the superblock extension's object header (superblock versions 2 and 3), or null.</summary>
+    public ulong? SuperblockExtension { get; init; }
+
+    /// <summary>The shared message table, once a shared message needed it (<see cref="ObjectHeader.SharedMessageTable.Get"/>).</summary>
+    internal ObjectHeader.SharedMessageTable? SharedMessages { get; set; }
+
     /// <summary>The undefined address: all bits set in <see cref="OffsetSize"/> bytes.</summary>
     public ulong Undefined => OffsetSize == 8 ? ulong.MaxValue : (1UL << (OffsetSize * 8)) - 1;
 

@@ -20,19 +20,27 @@ internal static class Hdf5Reader
     /// <summary>String datasets up to this size are read into metadata when the file is opened; larger ones are described.</summary>
     private const long MaxStringDatasetBytes = 16 << 20;
 
+    /// <summary>Metadata type name of a dataset whose element type or shape could not be read (its state is the reason).</summary>
+    public const string UnreadableDataset = "hdf5.unreadable";
+
+    /// <summary>Metadata type name of a committed (named) datatype object; its one argument is numpy's spelling of the type.</summary>
+    public const string CommittedDatatype = "hdf5.datatype";
+
     public static ModelFile Read(DetectionContext context, ReaderOptions options)
     {
         var mapped = context.File ?? throw new ArgumentException("hdf5 needs a file", nameof(context));
         try
         {
             var sb = Superblock.Superblock.Read(mapped);
-            var file = new Hdf5File(mapped, sb.BaseAddress, sb.OffsetSize, sb.LengthSize, options.Limits);
+            var file = new Hdf5File(mapped, sb.BaseAddress, sb.OffsetSize, sb.LengthSize, options.Limits) { SuperblockExtension = sb.ExtensionAddress };
             var tensors = new List<TensorEntry>();
             var metadata = new Dictionary<string, object?>();
-            var walker = new Walker(file, tensors, metadata);
+            var walker = new Walker(file, tensors, metadata, new ExternalFileAccess(context.Path, options.AllowExternalPaths));
             walker.Visit(sb.RootObjectHeader, "", 0);
-            return new ModelFile(new ModelFormatInfo(Hdf5Format.FormatName, $"superblock v{sb.Version}"),
+            var model = new ModelFile(new ModelFormatInfo(Hdf5Format.FormatName, $"superblock v{sb.Version}"),
                 new TensorCollection(tensors), metadata: metadata, owned: [mapped], nameSeparator: '/');
+            foreach (var p in walker.ExternalFiles) model.AddSourceFile(p);
+            return model;
         }
         catch (EndOfDataException e)
         {
@@ -40,10 +48,13 @@ internal static class Hdf5Reader
         }
     }
 
-    private sealed class Walker(Hdf5File file, List<TensorEntry> tensors, Dictionary<string, object?> metadata)
+    private sealed class Walker(Hdf5File file, List<TensorEntry> tensors, Dictionary<string, object?> metadata, ExternalFileAccess external)
     {
         private readonly HashSet<ulong> _visited = [];
         private long _walked; // objects read plus links examined: bounded by MaxHdf5Objects
+
+        /// <summary>External data files that resolve and exist (what the model was read from, besides the HDF5 file).</summary>
+        public List<string> ExternalFiles { get; } = [];
 
         private void Walk(long count, string path)
         {
@@ -71,6 +82,14 @@ internal static class Hdf5Reader
                 AddDataset(obj);
                 return;
             }
+            if (obj.IsCommittedDatatype)
+            {
+                // h5py's visititems visits it as a Datatype object: not a tensor; described in metadata like a dataset that is not one.
+                metadata[MetadataKey(path)] = obj.Type is { } t
+                    ? new Modules.OpaqueObject(CommittedDatatype, [t.NumpyCode()], null)
+                    : new Modules.OpaqueObject(UnreadableDataset, [], obj.DatasetFailure?.Message);
+                return;
+            }
             if (!obj.IsGroup) return;
             var links = obj.SymbolTable is { } st ? SymbolTableNode.ReadGroup(file, st.BTree, st.Heap, st.At, path)
                 : obj.DenseLinks is { } dl ? DenseStorage.Links(file, dl.Heap, dl.NameIndex, dl.At, path)
@@ -85,18 +104,25 @@ internal static class Hdf5Reader
             }
         }
 
+        // Under the path, or under the absolute path when a root attribute already has that bare name.
+        private string MetadataKey(string path) => metadata.ContainsKey(path) ? "/" + path : path;
+
         private void AddDataset(Hdf5Object obj)
         {
-            var type = obj.Type!;
-            var space = obj.Space!;
+            if (obj.Type is not { } type || obj.Space is not { } space)
+            {
+                // Without its element type or shape the dataset cannot be listed as a tensor: it is kept in metadata
+                // with the reason, rather than silently dropped or failing the whole file.
+                metadata[MetadataKey(obj.Path)] = new Modules.OpaqueObject(UnreadableDataset, [], obj.DatasetFailure!.Message);
+                return;
+            }
             var dims = space.IsNull ? [0L] : space.Dims;
             long elements = ElementCount(dims, obj);
             var dtype = type.ToDType();
             if (dtype is null)
             {
-                // Not a tensor (h5py gives strings, compounds, references, vlen sequences): metadata under the path,
-                // or under the absolute path when a root attribute already has that bare name.
-                metadata[metadata.ContainsKey(obj.Path) ? "/" + obj.Path : obj.Path] = NonNumeric(obj, dims, elements);
+                // Not a tensor (h5py gives strings, compounds, references, vlen sequences): metadata.
+                metadata[MetadataKey(obj.Path)] = NonNumeric(obj, type, space, dims, elements);
                 return;
             }
             var shape = new Shape(dims);
@@ -104,15 +130,23 @@ internal static class Hdf5Reader
             if (elements > long.MaxValue / itemSize)
                 throw Hdf5Errors.Invalid($"dataspace dimensions [{string.Join(", ", dims)}] of {itemSize}-byte elements need more than 2^63 bytes; no file can hold them (the dataspace message is corrupt)", obj.Offset, obj.Path);
             long bytes = elements * itemSize;
-            var storage = Datatypes.BitLayout.Apply(Storage(obj, dims, dtype.Value.ItemSize(), bytes), type, bytes, obj.Offset, obj.Path);
-            bool bigEndian = type.BigEndian && dtype.Value.ItemSize() > 1;
+            var storage = Datatypes.BitLayout.Apply(DatasetStorage.Create(file, obj, dims, itemSize, bytes, external), type, bytes, obj.Offset, obj.Path);
+            NoteExternalFiles(obj);
+            bool bigEndian = type.BigEndian && itemSize > 1;
             if (tensors.Count >= file.Limits.MaxTensorCount)
                 throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxTensorCount), tensors.Count + 1, file.Limits.MaxTensorCount, null, obj.Path);
             tensors.Add(new TensorEntry(obj.Path, dtype.Value, shape, storage, 0, shape.ContiguousStrides(), TensorRole.Other, bigEndian));
         }
 
-        // A dataspace may claim any dimensions; their product must at least fit in 64 bits before anything is sized by it
-        // (each storage class then checks the bytes against what the file holds, or against the decoding limit).
+        private void NoteExternalFiles(Hdf5Object obj)
+        {
+            foreach (var segment in obj.ExternalFiles ?? [])
+                if (external.TryResolve(segment, out _) is { } full && File.Exists(full) && !ExternalFiles.Contains(full))
+                    ExternalFiles.Add(full);
+        }
+
+        // A dataspace may claim any dimensions; their product must at least fit in 64 bits before anything is sized by
+        // it. One that does not is a corrupt header with no shape a tensor could have: the file is refused.
         private static long ElementCount(long[] dims, Hdf5Object obj)
         {
             long n = 1;
@@ -124,73 +158,26 @@ internal static class Hdf5Reader
             return n;
         }
 
-        // Strings (fixed or variable length) are read now, like attributes, when small; other types are described.
-        private object? NonNumeric(Hdf5Object obj, long[] dims, long elements)
+        // Strings (fixed or variable length) are read now, like attributes, when small; other types are described. A
+        // string dataset whose values cannot be read is described too, with the reason as its state.
+        private object? NonNumeric(Hdf5Object obj, Datatypes.Datatype type, Dataspace.Dataspace space, long[] dims, long elements)
         {
-            var type = obj.Type!;
             bool isString = type.Class == Datatypes.DatatypeClass.String || type.IsVlenString;
+            var description = new Modules.OpaqueObject("hdf5." + type.NumpyCode(), [dims.Cast<object?>().ToArray()], null);
             long bytes = checked(elements * Math.Max(type.Size, 1));
-            if (!isString || bytes > MaxStringDatasetBytes)
-                return new Modules.OpaqueObject("hdf5." + type.NumpyCode(), [dims.Cast<object?>().ToArray()], null);
-            var storage = Storage(obj, dims, type.Size, bytes);
-            var data = new byte[bytes];
-            storage.Read(0, data);
-            long at = obj.Layout!.Class == LayoutClass.Contiguous && !file.IsUndefined(obj.Layout.Address) ? file.BaseAddress + (long)obj.Layout.Address : obj.Offset;
-            return AttributeValues.Convert(type, obj.Space!, data, at, file, obj.Path);
-        }
-
-        private TensorStorage Storage(Hdf5Object obj, long[] dims, int itemSize, long bytes)
-        {
-            var layout = obj.Layout!;
-            string path = obj.Path;
-            switch (layout.Class)
+            if (!isString || bytes > MaxStringDatasetBytes) return description;
+            try
             {
-                case LayoutClass.Compact:
-                    if (layout.CompactSize < bytes) throw Hdf5Errors.Invalid($"compact data has {layout.CompactSize} bytes, the dataset needs {bytes}", layout.CompactOffset, path);
-                    return new ArrayStorage(file.File.Span(layout.CompactOffset, (int)bytes).ToArray(), path);
-                case LayoutClass.Contiguous:
-                    if (file.IsUndefined(layout.Address)) return Unwritten(bytes, itemSize, obj.Fill, path, obj.Offset);
-                    if (layout.Size != ulong.MaxValue && layout.Size < (ulong)bytes)
-                        throw Hdf5Errors.Invalid($"contiguous data has {layout.Size} bytes, the dataset needs {bytes}", obj.Offset, path);
-                    return new MappedStorage(file.File, file.Resolve(layout.Address, bytes, "dataset data", obj.Offset, path), bytes, path);
-                default:
-                    CheckDecoded(bytes, obj.Offset, path);
-                    var filters = obj.Filters;
-                    var maxDims = obj.Space!.IsNull ? dims : obj.Space.MaxDims;
-                    var fill = obj.Fill;
-                    long at = obj.Offset;
-                    return new ChunkedStorage(bytes, output => Decode(output, file, layout, filters, dims, maxDims, itemSize, fill, at, path), path);
-            }
-        }
-
-        // Decoding runs when a tensor is first read, outside the registry's translation: keep to the one exception family.
-        private static void Decode(Span<byte> output, Hdf5File file, DataLayout layout, List<Filters.Filter> filters, long[] dims, long[] maxDims, int itemSize, byte[]? fill, long at, string path)
-        {
-            try { ChunkAssembler.AssembleInto(output, file, layout, filters, dims, maxDims, itemSize, fill, at, path); }
-            catch (EndOfDataException e) { throw Hdf5Errors.Invalid($"chunk structure runs past the end of its block: {e.Message}", e.Offset, path); }
-            catch (OverflowException) { throw Hdf5Errors.Invalid("a chunk size, offset or count is out of range", at, path); }
-            catch (ArgumentException e) { throw Hdf5Errors.Invalid($"chunk data is inconsistent: {e.Message}", at, path); }
-        }
-
-        // Chunked and unwritten datasets are decoded into one array: bounded by the limit, which a flag raises, and by
-        // the largest array .NET allocates, which nothing raises.
-        private void CheckDecoded(long bytes, long? at, string path)
-        {
-            if (bytes > file.Limits.MaxDecompressedBytes)
-                throw new ReaderLimitException(Hdf5Format.FormatName, nameof(ReaderLimits.MaxDecompressedBytes), bytes, file.Limits.MaxDecompressedBytes, at, path);
-            if (bytes > Array.MaxLength)
-                throw new UnsupportedModelFeatureException(Hdf5Format.FormatName, $"a chunked or unwritten dataset of {bytes} bytes, more than one array holds ({Array.MaxLength})", at, path);
-        }
-
-        private TensorStorage Unwritten(long bytes, int itemSize, byte[]? fill, string path, long at)
-        {
-            CheckDecoded(bytes, at, path);
-            return new DecodedStorage(bytes, () =>
-            {
+                var storage = DatasetStorage.Create(file, obj, dims, type.Size, bytes, external);
                 var data = new byte[bytes];
-                FillValue.Apply(data, fill?.Length == itemSize ? fill : null);
-                return data;
-            }, path);
+                storage.Read(0, data);
+                long at = obj.Layout is { Class: LayoutClass.Contiguous } l && !file.IsUndefined(l.Address) ? file.BaseAddress + (long)l.Address : obj.Offset;
+                return AttributeValues.Convert(type, space, data, at, file, obj.Path);
+            }
+            catch (ModelFormatException e)
+            {
+                return description with { State = e.Message };
+            }
         }
     }
 }

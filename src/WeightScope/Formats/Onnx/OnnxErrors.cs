@@ -111,7 +111,8 @@ internal static class OnnxErrors
     public static ModelFormatException ExternalEscapes(string tensor, string location, string why) =>
         new InvalidModelContentException(Format,
             $"tensor '{tensor}': external data location '{location}' {why}; onnx only reads external data from the model's folder " +
-            "(onnx.checker refuses such paths too). Move the data file next to the model and fix the location", null, tensor);
+            "(onnx.checker refuses such paths too). Move the data file next to the model and fix the location, or pass --allow-external-paths " +
+            "(ReaderOptions.AllowExternalPaths) for a trusted file", null, tensor);
 
     public static ModelFormatException ExternalMissing(string tensor, string path) =>
         new InvalidModelContentException(Format,

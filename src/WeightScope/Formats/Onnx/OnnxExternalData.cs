@@ -9,9 +9,10 @@ namespace WeightScope.Formats.Onnx;
 /// External tensor data (<c>data_location = EXTERNAL</c>): <c>external_data</c> names a file relative to the model's
 /// folder and a byte range in it (onnx/external_data_helper.py: <c>location</c>, <c>offset</c>, <c>length</c>,
 /// <c>checksum</c>). Each data file is mapped once and owned by the model. A location that leaves the model's folder
-/// (absolute, <c>..</c>, or through a symbolic link) is refused, as onnx's own loader refuses it.
+/// (absolute, <c>..</c>, or through a symbolic link) is refused, as onnx's own loader refuses it, unless
+/// <see cref="ReaderOptions.AllowExternalPaths"/> is set (the rule is <see cref="ContainedPath"/>'s, shared by every format).
 /// </summary>
-internal sealed class OnnxExternalData(string modelFolder)
+internal sealed class OnnxExternalData(string modelFolder, bool allowOutside)
 {
     private const string LocationKey = "location";
     private const string OffsetKey = "offset";
@@ -61,34 +62,6 @@ internal sealed class OnnxExternalData(string modelFolder)
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v : throw OnnxErrors.ExternalBadNumber(name, key, text);
 
     // The location must stay inside the model's folder, textually and after following symbolic links.
-    private string Resolve(string name, string location)
-    {
-        if (Path.IsPathRooted(location) || location.StartsWith('/') || location.StartsWith('\\'))
-            throw OnnxErrors.ExternalEscapes(name, location, "is an absolute path");
-        var full = Path.GetFullPath(Path.Combine(_folder, location));
-        if (!IsInside(_folder, full)) throw OnnxErrors.ExternalEscapes(name, location, "leads out of the model's folder");
-
-        var realFolder = RealPath(_folder);
-        for (var p = full; p is not null && IsInside(_folder, p); p = Path.GetDirectoryName(p))
-        {
-            FileSystemInfo info = Directory.Exists(p) ? new DirectoryInfo(p) : new FileInfo(p);
-            if (info.LinkTarget is null) continue;
-            var target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
-            if (target is null || !IsInside(realFolder, RealPath(target)))
-                throw OnnxErrors.ExternalEscapes(name, location, "is a symbolic link to a place outside the model's folder");
-        }
-        return full;
-    }
-
-    private static string RealPath(string path)
-    {
-        var info = new DirectoryInfo(path);
-        return info.LinkTarget is null ? Path.GetFullPath(path) : info.ResolveLinkTarget(true)?.FullName ?? Path.GetFullPath(path);
-    }
-
-    private static bool IsInside(string folder, string path)
-    {
-        var f = Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar;
-        return path.StartsWith(f, StringComparison.Ordinal);
-    }
+    private string Resolve(string name, string location) =>
+        ContainedPath.Resolve(_folder, location, allowOutside, out var refusal) ?? throw OnnxErrors.ExternalEscapes(name, location, refusal!);
 }

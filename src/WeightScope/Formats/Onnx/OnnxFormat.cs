@@ -23,7 +23,7 @@ internal sealed class OnnxFormat : IModelFormat
 
     /// <inheritdoc />
     public ModelFile Read(DetectionContext context, ReaderOptions options) =>
-        OnnxReader.Read(context.File!, context.Path, options.Limits);
+        OnnxReader.Read(context.File!, context.Path, options);
 }
 
 /// <summary>

@@ -36,12 +36,13 @@ internal sealed class OnnxReader
         _limits = limits;
     }
 
-    public static ModelFile Read(MappedFile file, string? path, ReaderLimits limits)
+    public static ModelFile Read(MappedFile file, string? path, ReaderOptions options)
     {
+        var limits = options.Limits;
         var model = OnnxParser.ParseModel(file);
         var index = OnnxRawDataIndex.ForModel(file.Span(0, (int)file.Length));
         var folder = path is null ? null : Path.GetDirectoryName(Path.GetFullPath(path));
-        var external = folder is null ? null : new OnnxExternalData(folder);
+        var external = folder is null ? null : new OnnxExternalData(folder, options.AllowExternalPaths);
         try
         {
             var reader = new OnnxReader(new OnnxTensorMapper(OnnxErrors.Format, file, index, external), limits);

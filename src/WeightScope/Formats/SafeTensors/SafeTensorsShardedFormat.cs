@@ -83,7 +83,7 @@ internal sealed class SafeTensorsShardedFormat : IModelFormat
             {
                 if (!shards.TryGetValue(shard, out var byName))
                 {
-                    var shardPath = ResolveShard(dir, shard);
+                    var shardPath = ResolveShard(dir, shard, options.AllowExternalPaths);
                     var file = MappedFile.Open(shardPath);
                     owned.Add(file);
                     SafeTensorsHeader header;
@@ -99,7 +99,7 @@ internal sealed class SafeTensorsShardedFormat : IModelFormat
             metadata["shards"] = shards.Keys.Cast<object?>().ToList();
             var model = new ModelFile(new ModelFormatInfo(Name, null, $"{shards.Count} shards"), new TensorCollection(tensors), null, metadata, owned);
             model.AddSourceFile(indexPath);
-            foreach (var shard in shards.Keys) model.AddSourceFile(ResolveShard(dir, shard));
+            foreach (var shard in shards.Keys) model.AddSourceFile(ResolveShard(dir, shard, options.AllowExternalPaths));
             return model;
         }
         catch
@@ -109,12 +109,12 @@ internal sealed class SafeTensorsShardedFormat : IModelFormat
         }
     }
 
-    // Shard names come from the file: refuse anything that leaves the index's folder.
-    private string ResolveShard(string dir, string shard)
+    // Shard names come from the file: ContainedPath's rule (inside the index's folder, symbolic links followed) unless
+    // ReaderOptions.AllowExternalPaths lifts it.
+    private string ResolveShard(string dir, string shard, bool allowOutside)
     {
-        var full = Path.GetFullPath(Path.Combine(dir, shard));
-        if (!full.StartsWith(dir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new InvalidModelContentException(Name, $"shard path '{shard}' leaves the index's folder; refused", null, shard);
+        var full = ContainedPath.Resolve(dir, shard, allowOutside, out var refusal)
+                   ?? throw new InvalidModelContentException(Name, $"shard path '{shard}' {refusal}; refused (shards must lie in the index's folder or below it; --allow-external-paths follows it for a trusted file)", null, shard);
         if (!File.Exists(full)) throw new InvalidModelContentException(Name, $"shard '{shard}' named by weight_map does not exist beside the index", null, shard);
         return full;
     }

@@ -34,7 +34,7 @@ internal static class TfJsErrors
         new InvalidModelContentException(Format, $"weight name '{name}' appears twice in weightsManifest; tfjs would keep only one", null, name);
 
     public static ModelFormatException PathRefused(string path, string why) =>
-        new InvalidModelContentException(Format, $"weight file path '{path}' {why}; refused (weight files must lie in model.json's folder or below it)", null, path);
+        new InvalidModelContentException(Format, $"weight file path '{path}' {why}; refused (weight files must lie in model.json's folder or below it; --allow-external-paths follows it for a trusted file)", null, path);
 
     public static ModelFormatException ShardMissing(string path) =>
         new InvalidModelContentException(Format,

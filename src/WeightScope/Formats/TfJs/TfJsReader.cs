@@ -36,7 +36,7 @@ internal static class TfJsReader
                 var group = new TfJsShardGroup();
                 foreach (var p in json.WeightsManifest[g].Paths)
                 {
-                    var full = ResolveShard(dir, p);
+                    var full = ResolveShard(dir, p, options.AllowExternalPaths);
                     var file = MappedFile.Open(full);
                     owned.Add(file);
                     group.Add(p, file);
@@ -182,14 +182,14 @@ internal static class TfJsReader
         return w.Shape.Length == 0 ? values[0] : values;
     }
 
-    // Paths come from the file: refuse absolute paths, URLs and anything that leaves model.json's folder.
-    private static string ResolveShard(string dir, string path)
+    // Paths come from the file: URLs and backslashes are never file names here; the rest is ContainedPath's rule
+    // (inside model.json's folder, symbolic links followed) unless ReaderOptions.AllowExternalPaths lifts it.
+    private static string ResolveShard(string dir, string path, bool allowOutside)
     {
         if (path.Length == 0) throw TfJsErrors.PathRefused(path, "is empty");
-        if (Path.IsPathRooted(path) || path.Contains("://", StringComparison.Ordinal) || path.Contains('\\') || path.Contains('\0'))
-            throw TfJsErrors.PathRefused(path, "is absolute, a URL or not a plain relative path");
-        var full = Path.GetFullPath(Path.Combine(dir, path));
-        if (!full.StartsWith(dir + Path.DirectorySeparatorChar, StringComparison.Ordinal)) throw TfJsErrors.PathRefused(path, "leaves model.json's folder");
+        if (path.Contains("://", StringComparison.Ordinal) || path.Contains('\\') || path.Contains('\0'))
+            throw TfJsErrors.PathRefused(path, "is a URL or not a plain relative path");
+        var full = ContainedPath.Resolve(dir, path, allowOutside, out var refusal) ?? throw TfJsErrors.PathRefused(path, refusal!);
         if (!File.Exists(full)) throw TfJsErrors.ShardMissing(path);
         return full;
     }

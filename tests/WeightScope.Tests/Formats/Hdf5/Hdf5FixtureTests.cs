@@ -30,8 +30,13 @@ public class Hdf5FixtureTests
     [MemberData(nameof(Files))]
     public void Tensors_match_h5py(string file)
     {
-        var expected = Expected().GetProperty(file);
         using var model = ModelFile.Open(TestPaths.Fixture("hdf5", file));
+        AssertTensors(Expected().GetProperty(file), model);
+    }
+
+    /// <summary>The model's format, superblock version and tensors (names in order, dtypes, shapes, every value) are h5py's.</summary>
+    internal static void AssertTensors(JsonElement expected, ModelFile model)
+    {
         Assert.Equal("hdf5", model.Format.Name);
         Assert.Equal($"superblock v{expected.GetProperty("superblock").GetInt32()}", model.Format.Version);
         var tensors = expected.GetProperty("tensors").EnumerateArray().ToList();
@@ -50,16 +55,22 @@ public class Hdf5FixtureTests
     [MemberData(nameof(Files))]
     public void Metadata_matches_h5py(string file)
     {
-        var expected = Expected().GetProperty(file).GetProperty("attributes");
         using var model = ModelFile.Open(TestPaths.Fixture("hdf5", file));
+        AssertMetadata(Expected().GetProperty(file).GetProperty("attributes"), model);
+    }
+
+    /// <summary>The model's metadata has exactly h5py's keys (attributes, datasets that are not tensors, committed datatypes) and values.</summary>
+    internal static void AssertMetadata(JsonElement expected, ModelFile model)
+    {
         Assert.Equal(expected.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal), model.Metadata.Keys.Order(StringComparer.Ordinal));
         foreach (var p in expected.EnumerateObject())
             AssertSame(p.Value, model.Metadata[p.Name], p.Name);
     }
 
     // h5py's value (as the generator wrote it to JSON) against the reader's: strings, numbers, bools, nested lists, and
-    // for datasets that are neither numbers nor strings, the description built from h5py's dtype and h5py's shape.
-    private static void AssertSame(JsonElement expected, object? actual, string key)
+    // for datasets that are neither numbers nor strings, the description built from h5py's dtype and h5py's shape; for a
+    // committed datatype ({"datatype": …}), numpy's spelling of it.
+    internal static void AssertSame(JsonElement expected, object? actual, string key)
     {
         switch (expected.ValueKind)
         {
@@ -73,6 +84,11 @@ public class Hdf5FixtureTests
                 var items = expected.EnumerateArray().ToList();
                 Assert.Equal(items.Count, list.Count);
                 for (int i = 0; i < items.Count; i++) AssertSame(items[i], list[i], key);
+                break;
+            case JsonValueKind.Object when expected.TryGetProperty("datatype", out var dtype):
+                var named = Assert.IsType<WeightScope.Modules.OpaqueObject>(actual);
+                Assert.Equal(WeightScope.Formats.Hdf5.Hdf5Reader.CommittedDatatype, named.TypeName);
+                Assert.Equal(dtype.GetString(), Assert.Single(named.Arguments));
                 break;
             case JsonValueKind.Object:
                 var opaque = Assert.IsType<WeightScope.Modules.OpaqueObject>(actual);

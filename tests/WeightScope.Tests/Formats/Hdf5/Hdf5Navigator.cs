@@ -18,7 +18,7 @@ internal sealed class Hdf5Navigator : IDisposable
     {
         _mapped = MappedFile.FromArray(bytes);
         var sb = WeightScope.Formats.Hdf5.Superblock.Superblock.Read(_mapped);
-        File = new Hdf5File(_mapped, sb.BaseAddress, sb.OffsetSize, sb.LengthSize, ReaderLimits.Default);
+        File = new Hdf5File(_mapped, sb.BaseAddress, sb.OffsetSize, sb.LengthSize, ReaderLimits.Default) { SuperblockExtension = sb.ExtensionAddress };
         Root = sb.RootObjectHeader;
     }
 

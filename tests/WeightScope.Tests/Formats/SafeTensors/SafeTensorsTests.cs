@@ -85,8 +85,37 @@ public sealed class SafeTensorsTests : IDisposable
         var p = Path.Combine(_dir, "x.safetensors.index.json");
         File.WriteAllText(p, """{"weight_map": {"a": "../../etc/passwd"}}""");
         var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(p));
-        Assert.Contains("leaves", e.Message);
+        Assert.Contains("'../../etc/passwd' leads out of the folder; refused", e.Message);
         Assert.Equal(p, e.FilePath);
+    }
+
+    [Fact]
+    public void Sharded_index_follows_the_one_containment_rule_and_the_option_that_lifts_it()
+    {
+        // IO/ContainedPath: absolute names and symbolic links that lead out are refused like '..';
+        // ReaderOptions.AllowExternalPaths (--allow-external-paths) follows them for a trusted index.
+        string inside = Path.Combine(_dir, "model"), outside = Path.Combine(_dir, "elsewhere");
+        Directory.CreateDirectory(inside);
+        Directory.CreateDirectory(outside);
+        // A one-tensor shard laid out by the format's definition: u64 header length, JSON header, data.
+        var header = System.Text.Encoding.UTF8.GetBytes("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""");
+        File.WriteAllBytes(Path.Combine(outside, "w.safetensors"),
+            [.. BitConverter.GetBytes((ulong)header.Length), .. header, .. BitConverter.GetBytes(1.5f), .. BitConverter.GetBytes(-2f)]);
+        using (var probe = ModelFile.Open(Path.Combine(outside, "w.safetensors")))
+        {
+            string name = probe.Tensors[0].Name;
+            File.CreateSymbolicLink(Path.Combine(inside, "link.safetensors"), Path.Combine(outside, "w.safetensors"));
+            foreach (var (target, why) in new[] { (Path.Combine(outside, "w.safetensors"), "is an absolute path"), ("link.safetensors", "passes through a symbolic link that leads out of the folder") })
+            {
+                var index = Path.Combine(inside, "m.safetensors.index.json");
+                File.WriteAllText(index, System.Text.Json.JsonSerializer.Serialize(new { weight_map = new Dictionary<string, string> { [name] = target } }));
+                var e = Assert.Throws<InvalidModelContentException>(() => ModelFile.Open(index));
+                Assert.Contains(why, e.Message);
+                Assert.Contains("--allow-external-paths", e.Message);
+                using var trusted = ModelFile.Open(index, new ReaderOptions { AllowExternalPaths = true });
+                Assert.Equal(probe.Tensors[0].ReadBytes(), trusted.Tensors[name].ReadBytes());
+            }
+        }
     }
 
     // --- every dtype of the format: raw bytes and expected values produced by torch (core/dtype_conversions.json) ---

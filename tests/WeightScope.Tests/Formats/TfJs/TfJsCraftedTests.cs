@@ -71,6 +71,23 @@ public sealed class TfJsCraftedTests : IDisposable
         Fails<InvalidModelContentException>(Model("[{\"name\": \"a\", \"shape\": [1], \"dtype\": \"float32\"}]", $"[\"{path}\"]"), "refused");
     }
 
+    [Fact]
+    public void A_symbolic_link_out_of_the_folder_is_refused_unless_the_option_lifts_it()
+    {
+        // IO/ContainedPath, the rule every format's companion files follow.
+        var outside = Directory.CreateTempSubdirectory("ws-tfjs-outside-").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(outside, "w.bin"), Floats(7));
+            File.CreateSymbolicLink(Path.Combine(_dir, "w.bin"), Path.Combine(outside, "w.bin"));
+            var model = Model("[{\"name\": \"a\", \"shape\": [1], \"dtype\": \"float32\"}]");
+            Fails<InvalidModelContentException>(model, "'w.bin' passes through a symbolic link that leads out of the folder; refused");
+            using var trusted = ModelFile.Open(model, new ReaderOptions { AllowExternalPaths = true });
+            Assert.Equal([7f], trusted.Tensors["a"].ToFloat32());
+        }
+        finally { Directory.Delete(outside, true); }
+    }
+
     [Theory]
     [InlineData("[4611686018427387904, 4]")] // 2^62 × 4 elements: the element count overflows
     [InlineData("[2305843009213693952]")] // 2^61 float32 elements: 2^63 bytes overflows

@@ -83,6 +83,8 @@ internal static class AttributeValues
         {
             case DatatypeClass.FixedPoint when t.Size <= 8:
                 return Integer(e, t.BigEndian, t.Signed);
+            case DatatypeClass.BitField when t.ToDType() is not null: // h5py: the unsigned integer of the bitfield's size
+                return Integer(e, t.BigEndian, signed: false);
             case DatatypeClass.Enumerated when t.IsBoolEnum:
                 return e[0] != 0;
             case DatatypeClass.Enumerated when t.EnumBase is { Class: DatatypeClass.FixedPoint } eb && t.Size <= 8:

@@ -77,13 +77,7 @@ internal sealed record BitLayout(int Offset, int Precision, int SignLocation = 0
         {
             if (bits.Precision == 0 || bits.Offset + bits.Precision > type.Size * 8) // this dataset's values only: the file still lists
                 return new DecodedStorage(bytes, () => throw Hdf5Errors.Invalid($"integer precision {bits.Precision} at bit offset {bits.Offset} does not fit {type.Size} bytes", at, path), path);
-            return new DecodedStorage(bytes, () =>
-            {
-                var data = new byte[bytes];
-                storage.Read(0, data);
-                bits.NormalizeIntegers(data, type.Size, type.BigEndian, type.Signed);
-                return data;
-            }, path);
+            return new NarrowedIntegerStorage(storage, bits, type.Size, type.BigEndian, type.Signed, path);
         }
         if (type.Class == DatatypeClass.FloatingPoint && !bits.IsIeee(type.Size))
             return new DecodedStorage(bytes, () => throw Hdf5Errors.Unsupported(

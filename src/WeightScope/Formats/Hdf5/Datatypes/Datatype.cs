@@ -150,6 +150,8 @@ internal sealed record Datatype(DatatypeClass Class, int Size, bool BigEndian, b
             (1, true) => DType.Int8, (1, false) => DType.UInt8, (2, true) => DType.Int16, (2, false) => DType.UInt16,
             (4, true) => DType.Int32, (4, false) => DType.UInt32, (8, true) => DType.Int64, (8, false) => DType.UInt64, _ => null,
         },
+        // h5py reads a bitfield (H5T_STD_B8LE…B64BE) as the unsigned integer of its size.
+        DatatypeClass.BitField => Size switch { 1 => DType.UInt8, 2 => DType.UInt16, 4 => DType.UInt32, 8 => DType.UInt64, _ => null },
         DatatypeClass.Enumerated when IsBoolEnum => DType.Bool,
         DatatypeClass.Enumerated => EnumBase?.ToDType(),
         _ => null,
@@ -163,6 +165,7 @@ internal sealed record Datatype(DatatypeClass Class, int Size, bool BigEndian, b
     public string NumpyCode() => Class switch
     {
         DatatypeClass.FixedPoint => $"{Order(Size, BigEndian)}{(Signed ? 'i' : 'u')}{Size}",
+        DatatypeClass.BitField when Size is 1 or 2 or 4 or 8 => $"{Order(Size, BigEndian)}u{Size}",
         DatatypeClass.FloatingPoint => $"{Order(Size, BigEndian)}f{Size}",
         DatatypeClass.Enumerated when IsBoolEnum => "|b1",
         DatatypeClass.Enumerated => EnumBase?.NumpyCode() ?? $"|V{Size}",

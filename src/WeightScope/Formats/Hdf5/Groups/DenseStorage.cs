@@ -1,6 +1,7 @@
 using WeightScope.Formats.Hdf5.Attributes;
 using WeightScope.Formats.Hdf5.BTrees;
 using WeightScope.Formats.Hdf5.Heaps;
+using WeightScope.Formats.Hdf5.ObjectHeader;
 using WeightScope.IO;
 
 namespace WeightScope.Formats.Hdf5.Groups;
@@ -39,6 +40,9 @@ internal static class DenseStorage
             if (record.Length < AttributeHeapIdSize) throw Hdf5Errors.Invalid("attribute name index record is too short", at, path);
             var bytes = heap.Object(record.AsSpan(0, AttributeHeapIdSize), at);
             var r = new SpanReader(bytes, at);
+            // The record's message flags follow the heap ID: a shared attribute's heap object is a shared message encoding.
+            if (record.Length > AttributeHeapIdSize && (record[AttributeHeapIdSize] & MessageType.FlagShared) != 0)
+                r = SharedMessage.Resolve(file, ref r, MessageType.Attribute, path);
             attributes.Add(AttributeMessage.Read(ref r, file, path));
         }
         return attributes;

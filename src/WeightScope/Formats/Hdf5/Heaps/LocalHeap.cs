@@ -2,7 +2,7 @@ using WeightScope.IO;
 
 namespace WeightScope.Formats.Hdf5.Heaps;
 
-/// <summary>The local heap (specification §III.D, <c>HEAP</c>): the link names of an old-style group.</summary>
+/// <summary>The local heap (specification §III.D, <c>HEAP</c>): the link names of an old-style group, the file names of external storage.</summary>
 internal sealed class LocalHeap
 {
     private static ReadOnlySpan<byte> Signature => "HEAP"u8;
@@ -36,10 +36,10 @@ internal sealed class LocalHeap
     /// <summary>The NUL-terminated string at <paramref name="offset"/> within the data segment.</summary>
     public string String(ulong offset, long at, string path)
     {
-        if (offset >= (ulong)_dataSize) throw Hdf5Errors.Invalid($"link name offset {offset} is beyond the local heap's {_dataSize} bytes", at, path);
+        if (offset >= (ulong)_dataSize) throw Hdf5Errors.Invalid($"name offset {offset} is beyond the local heap's {_dataSize} bytes", at, path);
         var s = _file.File.Span(_dataStart + (long)offset, _dataSize - (int)offset);
         int nul = s.IndexOf((byte)0);
-        if (nul < 0) throw Hdf5Errors.Invalid("link name in the local heap has no terminating NUL", _dataStart + (long)offset, path);
+        if (nul < 0) throw Hdf5Errors.Invalid("name in the local heap has no terminating NUL", _dataStart + (long)offset, path);
         return System.Text.Encoding.UTF8.GetString(s[..nul]);
     }
 }

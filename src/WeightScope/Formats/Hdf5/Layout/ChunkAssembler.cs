@@ -1,49 +1,37 @@
 using WeightScope.IO;
-using WeightScope.Threading;
 using System.Buffers;
 using WeightScope.Formats.Hdf5.BTrees;
 using WeightScope.Formats.Hdf5.Filters;
 
 namespace WeightScope.Formats.Hdf5.Layout;
 
+/// <summary>A checked chunk record and the absolute file offset of its stored bytes.</summary>
+internal readonly record struct LocatedChunk(ChunkRecord Record, long Stored);
+
 /// <summary>
-/// Builds a chunked dataset's bytes in row-major order: each chunk is read, its filters undone, and its part that lies
-/// inside the dataset copied into place. Chunks never written keep the fill value (zero, h5py's default).
+/// The chunk-level steps of reading a chunked dataset: reading its chunk index (every index type of layout versions
+/// 1 to 4) and checking each record, decoding one chunk (filters undone in reverse order), and copying the part of a
+/// chunk that lies inside the dataset into row-major output. <see cref="ChunkedDataset"/> puts them together.
 /// </summary>
 internal static class ChunkAssembler
 {
-    /// <summary>Chunks decoded per dataset before decoding goes parallel (thread start-up costs more than a few chunks).</summary>
-    private const int ParallelThreshold = 4;
-
-    /// <summary>
-    /// Writes the dataset's bytes into <paramref name="output"/> (exactly the dataset's size). <paramref name="at"/> is the
-    /// dataset's object header offset, for messages.
-    /// </summary>
-    public static unsafe void AssembleInto(Span<byte> output, Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, long[] maxDims, int itemSize, byte[]? fill, long at, string path)
+    /// <summary>Every chunk record of the dataset, each checked: address inside the file, offsets on the chunk grid.</summary>
+    public static LocatedChunk[] ReadIndex(Hdf5File file, DataLayout layout, IReadOnlyList<Filter> filters, long[] dims, long[] maxDims, long chunkBytes, long at, string path)
     {
-        long chunkElements = 1;
-        foreach (var c in layout.ChunkDims)
-        {
-            if (c <= 0) throw Hdf5Errors.Invalid($"chunk dimension of {c}", at, path);
-            chunkElements = checked(chunkElements * c);
-        }
-        long chunkBytes = checked(chunkElements * itemSize);
-        if (chunkBytes > int.MaxValue) throw Hdf5Errors.Unsupported($"chunks larger than 2 GB ({chunkBytes} bytes)", at, path);
-        if (layout.ChunkDims.Length != dims.Length)
-            throw Hdf5Errors.Invalid($"chunk rank {layout.ChunkDims.Length} differs from the dataset's rank {dims.Length}", at, path);
         List<ChunkRecord> chunks = layout.Index switch
         {
-            ChunkIndex.BTreeV1 => file.IsUndefined(layout.Address) ? [] : BTreeV1.Chunks(file, layout.Address, dims.Length, at, path),
-            ChunkIndex.SingleChunk => file.IsUndefined(layout.Address) ? [] :
+            _ when file.IsUndefined(layout.Address) => [],
+            ChunkIndex.BTreeV1 => BTreeV1.Chunks(file, layout.Address, dims.Length, at, path),
+            ChunkIndex.SingleChunk =>
                 [new ChunkRecord(checked((uint)(filters.Count > 0 ? layout.SingleChunkFilteredSize : (ulong)chunkBytes)), layout.SingleChunkFilterMask, new long[dims.Length], layout.Address, at)],
-            ChunkIndex.FixedArray => file.IsUndefined(layout.Address) ? [] : FixedArrayIndex.Chunks(file, layout.Address, dims, layout.ChunkDims, chunkBytes, path),
-            ChunkIndex.ExtensibleArray => file.IsUndefined(layout.Address) ? [] : ExtensibleArrayIndex.Chunks(file, layout.Address, dims, maxDims, layout.ChunkDims, filters.Count > 0, chunkBytes, path),
-            ChunkIndex.BTreeV2 => file.IsUndefined(layout.Address) ? [] : BTreeV2Chunks(file, layout.Address, layout.ChunkDims, filters.Count > 0, at, path),
-            ChunkIndex.Implicit => file.IsUndefined(layout.Address) ? [] : Implicit(file, layout.Address, dims, layout.ChunkDims, chunkBytes, at, path),
+            ChunkIndex.FixedArray => FixedArrayIndex.Chunks(file, layout.Address, dims, layout.ChunkDims, chunkBytes, path),
+            ChunkIndex.ExtensibleArray => ExtensibleArrayIndex.Chunks(file, layout.Address, dims, maxDims, layout.ChunkDims, filters.Count > 0, chunkBytes, path),
+            ChunkIndex.BTreeV2 => BTreeV2Chunks(file, layout.Address, layout.ChunkDims, filters.Count > 0, at, path),
+            ChunkIndex.Implicit => Implicit(file, layout.Address, dims, layout.ChunkDims, chunkBytes, at, path),
             _ => throw Hdf5Errors.Unsupported($"chunk index '{layout.Index}' (layout version 4)", at, path),
         };
         // Every record is checked before any data is decoded: addresses inside the file, offsets on the chunk grid.
-        var located = new (ChunkRecord Record, long Stored)[chunks.Count];
+        var located = new LocatedChunk[chunks.Count];
         for (int i = 0; i < chunks.Count; i++)
         {
             var chunk = chunks[i].Size == uint.MaxValue && filters.Count == 0 ? chunks[i] with { Size = (uint)chunkBytes } : chunks[i];
@@ -53,50 +41,59 @@ internal static class ChunkAssembler
             for (int d = 0; d < dims.Length; d++)
                 if (chunk.Offsets[d] < 0 || chunk.Offsets[d] % layout.ChunkDims[d] != 0 || chunk.Offsets[d] >= Math.Max(dims[d], 1))
                     throw Hdf5Errors.Invalid($"chunk offset {chunk.Offsets[d]} in dimension {d} does not fit dimension {dims[d]} with chunks of {layout.ChunkDims[d]}", recordAt, path);
-            located[i] = (chunk, file.BaseAddress + (long)chunk.Address);
+            located[i] = new LocatedChunk(chunk, file.BaseAddress + (long)chunk.Address);
         }
-        // Where every chunk of the grid is stored (once), every byte is written by a chunk: no fill pass needed.
-        long gridChunks = 1;
-        for (int d = 0; d < dims.Length; d++) gridChunks = checked(gridChunks * ((dims[d] + layout.ChunkDims[d] - 1) / layout.ChunkDims[d]));
-        if (located.Length < gridChunks || located.Select(c => string.Join(',', c.Record.Offsets)).Distinct().Count() < gridChunks)
-            FillValue.Apply(output, fill?.Length == itemSize ? fill : null);
-        int outputLength = output.Length;
-        HugePages.Advise(output); // the chunks' rows are copied into it: see IO/HugePages.cs
-        fixed (byte* outputPointer = output)
-        {
-            byte* pointer = outputPointer; // chunks run on pool threads: they see the pinned buffer through a pointer
-            void DecodeOne(int i) => DecodeChunk(file, located[i].Record, located[i].Stored, filters, dims, layout.ChunkDims, itemSize, chunkBytes, new Span<byte>(pointer, outputLength), path);
-            // Chunks fill disjoint parts of the output, so they decode independently; inflating dominates a filtered read.
-            if (located.Length < ParallelThreshold || (filters.Count == 0 && located.Length < 64))
-                for (int i = 0; i < located.Length; i++) DecodeOne(i);
-            else OrderedParallel.For(located.Length, -1, DecodeOne); // a corrupt chunk: the first in order, the same on every run
-        }
+        return located;
     }
 
-    private static void DecodeChunk(Hdf5File file, ChunkRecord chunk, long stored, IReadOnlyList<Filter> filters, long[] dims, long[] chunkDims, int itemSize, long chunkBytes, Span<byte> output, string path)
+    /// <summary>Decodes one chunk and copies its part inside the dataset into <paramref name="output"/> (the whole dataset).</summary>
+    public static void DecodeInto(Hdf5File file, LocatedChunk chunk, IReadOnlyList<Filter> filters, long[] dims, long[] chunkDims, int itemSize, long chunkBytes, Span<byte> output, string path)
     {
         if (filters.Count == 0)
         {
-            if (chunk.Size < chunkBytes) throw Hdf5Errors.Invalid($"chunk has {chunk.Size} bytes, expected {chunkBytes}", stored, path);
-            Copy(file.File.Span(stored, (int)chunkBytes), output, dims, chunkDims, chunk.Offsets, itemSize, 0, 0, 0);
+            if (chunk.Record.Size < chunkBytes) throw Hdf5Errors.Invalid($"chunk has {chunk.Record.Size} bytes, expected {chunkBytes}", chunk.Stored, path);
+            Copy(file.File.Span(chunk.Stored, (int)chunkBytes), output, dims, chunkDims, chunk.Record.Offsets, itemSize, 0, 0, 0);
             return;
         }
         var buffer = ArrayPool<byte>.Shared.Rent((int)chunkBytes);
-        // A large stored chunk is read into a pooled buffer first: MappedFile.Read uses a positional read for it, which
-        // beats inflating straight out of the mapping (each page faulted in on first touch); small ones decode in place.
-        byte[]? storedBytes = chunk.Size >= MappedFile.PositionalReadThreshold ? ArrayPool<byte>.Shared.Rent((int)chunk.Size) : null;
         try
         {
-            if (storedBytes is not null) file.File.Read(stored, storedBytes.AsSpan(0, (int)chunk.Size));
+            Decode(file, chunk, filters, chunkBytes, buffer, path);
+            Copy(buffer.AsSpan(0, (int)chunkBytes), output, dims, chunkDims, chunk.Record.Offsets, itemSize, 0, 0, 0);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    /// <summary>The chunk's decoded bytes (exactly <paramref name="chunkBytes"/>, the full chunk, edges included) in a new array.</summary>
+    public static byte[] DecodeChunk(Hdf5File file, LocatedChunk chunk, IReadOnlyList<Filter> filters, long chunkBytes, string path)
+    {
+        var data = new byte[chunkBytes];
+        if (filters.Count == 0)
+        {
+            if (chunk.Record.Size < chunkBytes) throw Hdf5Errors.Invalid($"chunk has {chunk.Record.Size} bytes, expected {chunkBytes}", chunk.Stored, path);
+            file.File.Read(chunk.Stored, data);
+        }
+        else Decode(file, chunk, filters, chunkBytes, data, path);
+        return data;
+    }
+
+    // Undoes the filters into `destination` (at least chunkBytes long).
+    private static void Decode(Hdf5File file, LocatedChunk chunk, IReadOnlyList<Filter> filters, long chunkBytes, byte[] destination, string path)
+    {
+        int size = (int)chunk.Record.Size;
+        // A large stored chunk is read into a pooled buffer first: MappedFile.Read uses a positional read for it, which
+        // beats inflating straight out of the mapping (each page faulted in on first touch); small ones decode in place.
+        byte[]? storedBytes = size >= MappedFile.PositionalReadThreshold ? ArrayPool<byte>.Shared.Rent(size) : null;
+        try
+        {
+            if (storedBytes is not null) file.File.Read(chunk.Stored, storedBytes.AsSpan(0, size));
             int n = storedBytes is not null
-                ? FilterDecoder.DecodeInto(storedBytes, (int)chunk.Size, stored, filters, chunk.FilterMask, buffer, (int)chunkBytes, path)
-                : FilterDecoder.DecodeInto(file.File, stored, (int)chunk.Size, filters, chunk.FilterMask, buffer, (int)chunkBytes, path);
-            if (n < chunkBytes) throw Hdf5Errors.Invalid($"chunk decodes to {n} bytes, expected {chunkBytes}", stored, path);
-            Copy(buffer.AsSpan(0, (int)chunkBytes), output, dims, chunkDims, chunk.Offsets, itemSize, 0, 0, 0);
+                ? FilterDecoder.DecodeInto(storedBytes, size, chunk.Stored, filters, chunk.Record.FilterMask, destination, (int)chunkBytes, path)
+                : FilterDecoder.DecodeInto(file.File, chunk.Stored, size, filters, chunk.Record.FilterMask, destination, (int)chunkBytes, path);
+            if (n < chunkBytes) throw Hdf5Errors.Invalid($"chunk decodes to {n} bytes, expected {chunkBytes}", chunk.Stored, path);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             if (storedBytes is not null) ArrayPool<byte>.Shared.Return(storedBytes);
         }
     }
@@ -107,7 +104,7 @@ internal static class ChunkAssembler
         var chunks = new List<ChunkRecord>();
         foreach (var record in BTreeV2.Records(file, address, at, path))
         {
-            var r = new IO.SpanReader(record, at);
+            var r = new SpanReader(record, at);
             ulong addr = file.ReadAddress(ref r);
             uint size = 0, mask = 0;
             if (filtered)
@@ -119,7 +116,7 @@ internal static class ChunkAssembler
             }
             var offsets = new long[chunkDims.Length];
             for (int d = 0; d < offsets.Length; d++) offsets[d] = checked((long)r.ReadUInt64() * chunkDims[d]);
-            if (!filtered) size = uint.MaxValue; // unfiltered records carry no size: the chunk size, filled in by Assemble
+            if (!filtered) size = uint.MaxValue; // unfiltered records carry no size: the chunk size, filled in by ReadIndex
             chunks.Add(new ChunkRecord(size, mask, offsets, addr));
         }
         return chunks;

@@ -2,28 +2,35 @@ using WeightScope.Tensors;
 
 namespace WeightScope.Formats.Hdf5.Layout;
 
-/// <summary>Writes a chunked dataset's bytes, in row-major order, into a span of exactly its size.</summary>
-internal delegate void ChunkedAssembler(Span<byte> output);
-
 /// <summary>
-/// A chunked dataset's bytes, assembled from its chunks when first read. A read of the whole dataset (what
-/// <c>ToArray</c> and <c>ReadBytes</c> ask for) is assembled straight into the caller's buffer and not kept, as h5py's
-/// <c>ds[()]</c> reads into a fresh array; partial reads and zero-copy spans assemble once and keep the bytes.
+/// A chunked dataset's bytes, decoded from its chunks when read. A read of the whole dataset (what <c>ToArray</c> and
+/// <c>ReadBytes</c> ask for) is assembled straight into the caller's buffer and not kept, as h5py's <c>ds[()]</c> reads
+/// into a fresh array. Other reads of a dataset that fits one array assemble it once and keep it (partial reads and
+/// zero-copy spans); a dataset larger than that is never assembled whole: each read decodes only the chunks it
+/// overlaps (<see cref="ChunkedDataset.ReadRange"/>), and it offers no spans.
 /// </summary>
-internal sealed class ChunkedStorage(long byteLength, ChunkedAssembler assemble, string key) : TensorStorage(key)
+internal sealed class ChunkedStorage(ChunkedDataset dataset, string key) : TensorStorage(key)
 {
     private byte[]? _cache;
     private object? _lock;
 
     /// <inheritdoc />
-    public override long ByteLength => byteLength;
+    public override long ByteLength => dataset.ByteLength;
+
+    // Whether the whole dataset may be assembled into one array and kept.
+    private bool FitsOneArray => dataset.ByteLength <= Array.MaxLength;
 
     /// <inheritdoc />
     protected override void ReadCore(long offset, Span<byte> destination)
     {
-        if (offset == 0 && destination.Length == byteLength && Volatile.Read(ref _cache) is null)
+        if (offset == 0 && destination.Length == ByteLength && Volatile.Read(ref _cache) is null)
         {
-            assemble(destination);
+            dataset.AssembleInto(destination);
+            return;
+        }
+        if (!FitsOneArray)
+        {
+            dataset.ReadRange(offset, destination);
             return;
         }
         Cached().AsSpan((int)offset, destination.Length).CopyTo(destination);
@@ -32,14 +39,19 @@ internal sealed class ChunkedStorage(long byteLength, ChunkedAssembler assemble,
     /// <inheritdoc />
     protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
     {
+        if (!FitsOneArray)
+        {
+            span = default;
+            return false;
+        }
         span = Cached().AsSpan((int)offset, length);
         return true;
     }
 
     private byte[] Cached() => LazyInitializer.EnsureInitialized(ref _cache, ref _lock, () =>
     {
-        var bytes = new byte[byteLength];
-        assemble(bytes);
+        var bytes = new byte[ByteLength];
+        dataset.AssembleInto(bytes);
         return bytes;
     });
 }

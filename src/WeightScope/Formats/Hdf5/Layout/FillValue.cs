@@ -42,10 +42,20 @@ internal static class FillValue
     /// <summary>Fills <paramref name="output"/> with repeated <paramref name="fill"/> (already sized to one element).</summary>
     public static void Apply(byte[] output, byte[]? fill) => Apply(output.AsSpan(), fill);
 
-    /// <summary>Fills <paramref name="output"/> with the fill value, or zeros when there is none.</summary>
+    /// <summary>
+    /// Fills <paramref name="output"/> with the fill value repeated from its first byte (a last partial element gets the
+    /// value's first bytes), or zeros when there is none.
+    /// </summary>
     public static void Apply(Span<byte> output, byte[]? fill)
     {
         if (fill is null || fill.Length == 0) { output.Clear(); return; }
-        for (int i = 0; i + fill.Length <= output.Length; i += fill.Length) fill.CopyTo(output[i..]);
+        if (output.Length <= fill.Length) { fill.AsSpan(0, output.Length).CopyTo(output); return; }
+        // Doubling copies: what is filled so far is a whole number of values, so copying it on keeps the pattern.
+        fill.CopyTo(output);
+        for (int filled = fill.Length, n; filled < output.Length; filled += n)
+        {
+            n = Math.Min(filled, output.Length - filled);
+            output[..n].CopyTo(output[filled..]);
+        }
     }
 }

@@ -8,8 +8,10 @@ using WeightScope.IO;
 namespace WeightScope.Formats.Hdf5.ObjectHeader;
 
 /// <summary>
-/// An object as its header messages describe it: a group (symbol table or links) or a dataset (dataspace, datatype,
-/// layout, filters), with its compact attributes.
+/// An object as its header messages describe it: a group (symbol table or links), a dataset (dataspace, datatype,
+/// layout, filters, fill value, external files) or a committed datatype, with its compact attributes. Shared messages
+/// are resolved (<see cref="SharedMessage"/>). A dataset message that cannot be read does not fail the object: the
+/// first such error is kept as <see cref="DatasetFailure"/>, for the dataset's values to report when they are read.
 /// </summary>
 internal sealed class Hdf5Object
 {
@@ -24,6 +26,9 @@ internal sealed class Hdf5Object
     public DataLayout? Layout { get; private set; }
     public List<Filter> Filters { get; private set; } = [];
 
+    /// <summary>External raw storage segments (message 0x0007), or null.</summary>
+    public List<ExternalSegment>? ExternalFiles { get; private set; }
+
     /// <summary>Bytes of one fill element when a non-zero fill value is defined.</summary>
     public byte[]? Fill { get; private set; }
     public List<AttributeMessage> Attributes { get; } = [];
@@ -36,11 +41,19 @@ internal sealed class Hdf5Object
     /// <summary>Dense attribute storage: fractal heap and name-index v2 B-tree.</summary>
     public (ulong Heap, ulong NameIndex, long At)? DenseAttributes { get; private set; }
 
-    /// <summary>True when the header describes a dataset.</summary>
-    public bool IsDataset => Space is not null && Type is not null && Layout is not null;
+    /// <summary>The first dataset message that could not be read (parsed or resolved), or null.</summary>
+    public ModelFormatException? DatasetFailure { get; private set; }
+
+    private bool _hasDataspace, _hasDatatype, _hasLayout;
+
+    /// <summary>True when the header describes a dataset (dataspace, datatype and layout messages, readable or not).</summary>
+    public bool IsDataset => _hasDataspace && _hasDatatype && _hasLayout;
 
     /// <summary>True when the header describes a group.</summary>
     public bool IsGroup { get; private set; }
+
+    /// <summary>True for a committed (named) datatype: a datatype message alone, no dataspace, layout or links.</summary>
+    public bool IsCommittedDatatype => _hasDatatype && !_hasDataspace && !_hasLayout && !IsGroup;
 
     /// <summary>Reads and interprets the header at <paramref name="address"/>.</summary>
     public static Hdf5Object Read(Hdf5File file, ulong address, string path)
@@ -48,51 +61,80 @@ internal sealed class Hdf5Object
         var obj = new Hdf5Object { Path = path, Offset = file.Resolve(address, 0, "object header", file.BaseAddress, path) };
         foreach (var m in ObjectHeaderReader.Read(file, address, path))
         {
-            var r = new SpanReader(file.File.Span(m.Offset, m.Length), m.Offset);
-            bool shared = (m.Flags & MessageType.FlagShared) != 0;
             switch (m.Type)
             {
-                case MessageType.Dataspace:
-                    if (shared) throw Hdf5Errors.Unsupported("shared dataspace message", m.Offset, path);
-                    obj.Space = Dataspace.Dataspace.Read(ref r, file, path);
-                    break;
-                case MessageType.Datatype:
-                    if (shared) throw Hdf5Errors.Unsupported("shared (committed) datatype", m.Offset, path);
-                    obj.Type = Datatype.Read(ref r, path);
-                    break;
-                case MessageType.DataLayout:
-                    obj.Layout = DataLayout.Read(ref r, file, path);
-                    break;
-                case MessageType.FillValue:
-                    obj.Fill = FillValue.Read(ref r);
-                    break;
-                case MessageType.FillValueOld:
-                    obj.Fill ??= FillValue.ReadOld(ref r);
-                    break;
-                case MessageType.FilterPipeline:
-                    obj.Filters = FilterPipeline.Read(ref r, path);
+                case MessageType.Dataspace or MessageType.Datatype or MessageType.DataLayout or MessageType.FillValue
+                    or MessageType.FillValueOld or MessageType.FilterPipeline or MessageType.ExternalFileList:
+                    obj.ReadDatasetMessage(file, m);
                     break;
                 case MessageType.Attribute:
-                    obj.Attributes.Add(AttributeMessage.Read(ref r, file, path));
+                    var a = SharedMessage.Body(file, m, path);
+                    obj.Attributes.Add(AttributeMessage.Read(ref a, file, path));
                     break;
                 case MessageType.Link:
                     obj.IsGroup = true;
-                    obj.Links.Add(Link.Read(ref r, file, path));
+                    var l = new SpanReader(file.File.Span(m.Offset, m.Length), m.Offset);
+                    obj.Links.Add(Link.Read(ref l, file, path));
                     break;
                 case MessageType.SymbolTable:
                     obj.IsGroup = true;
-                    obj.SymbolTable = (file.ReadAddress(ref r), file.ReadAddress(ref r), m.Offset);
+                    var st = new SpanReader(file.File.Span(m.Offset, m.Length), m.Offset);
+                    obj.SymbolTable = (file.ReadAddress(ref st), file.ReadAddress(ref st), m.Offset);
                     break;
                 case MessageType.LinkInfo:
                     obj.IsGroup = true;
-                    obj.DenseLinks = DenseInfo(ref r, file, 8);
+                    var li = new SpanReader(file.File.Span(m.Offset, m.Length), m.Offset);
+                    obj.DenseLinks = DenseInfo(ref li, file, 8);
                     break;
                 case MessageType.AttributeInfo:
-                    obj.DenseAttributes = DenseInfo(ref r, file, 2);
+                    var ai = new SpanReader(file.File.Span(m.Offset, m.Length), m.Offset);
+                    obj.DenseAttributes = DenseInfo(ref ai, file, 2);
                     break;
             }
         }
         return obj;
+    }
+
+    // A dataset's own messages: an error in one of them concerns that dataset only, so it is kept, not thrown.
+    private void ReadDatasetMessage(Hdf5File file, HeaderMessage m)
+    {
+        switch (m.Type)
+        {
+            case MessageType.Dataspace: _hasDataspace = true; break;
+            case MessageType.Datatype: _hasDatatype = true; break;
+            case MessageType.DataLayout: _hasLayout = true; break;
+        }
+        try
+        {
+            var r = SharedMessage.Body(file, m, Path);
+            switch (m.Type)
+            {
+                case MessageType.Dataspace:
+                    Space = Dataspace.Dataspace.Read(ref r, file, Path);
+                    break;
+                case MessageType.Datatype:
+                    Type = Datatype.Read(ref r, Path);
+                    break;
+                case MessageType.DataLayout:
+                    Layout = DataLayout.Read(ref r, file, Path);
+                    break;
+                case MessageType.FillValue:
+                    Fill = FillValue.Read(ref r);
+                    break;
+                case MessageType.FillValueOld:
+                    Fill ??= FillValue.ReadOld(ref r);
+                    break;
+                case MessageType.FilterPipeline:
+                    Filters = FilterPipeline.Read(ref r, Path);
+                    break;
+                case MessageType.ExternalFileList:
+                    ExternalFiles = ExternalFileList.Read(ref r, file, Path);
+                    break;
+            }
+        }
+        catch (ModelFormatException e) { DatasetFailure ??= e; }
+        catch (EndOfDataException e) { DatasetFailure ??= Hdf5Errors.Invalid($"{MessageType.Name(m.Type)} message runs past its end: {e.Message}", e.Offset, Path); }
+        catch (OverflowException) { DatasetFailure ??= Hdf5Errors.Invalid($"{MessageType.Name(m.Type)} message holds a size or count out of range", m.Offset, Path); }
     }
 
     // Link info and attribute info name a fractal heap and a v2 B-tree when storage is dense (more than 8 links or

@@ -8,6 +8,9 @@ namespace WeightScope.Formats.Hdf5.Superblock;
 /// </summary>
 internal sealed record Superblock(int Version, long Position, int OffsetSize, int LengthSize, long BaseAddress, ulong RootObjectHeader)
 {
+    /// <summary>Stored address of the superblock extension (versions 2 and 3; all bits set when there is none), or null.</summary>
+    public ulong? ExtensionAddress { get; private init; }
+
     /// <summary>The format signature <c>\x89HDF\r\n\x1a\n</c>.</summary>
     public static ReadOnlySpan<byte> Signature => [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -69,7 +72,7 @@ internal sealed record Superblock(int Version, long Position, int OffsetSize, in
         CheckSizes(offsetSize, lengthSize, r.Offset - 2);
         r.ReadByte(); // file consistency flags
         ulong baseAddr = Hdf5File.ReadUnsigned(ref r, offsetSize);
-        Hdf5File.ReadUnsigned(ref r, offsetSize); // superblock extension address
+        ulong extension = Hdf5File.ReadUnsigned(ref r, offsetSize);
         Hdf5File.ReadUnsigned(ref r, offsetSize); // end of file address
         ulong root = Hdf5File.ReadUnsigned(ref r, offsetSize);
         int checkedLength = r.Position;
@@ -77,7 +80,7 @@ internal sealed record Superblock(int Version, long Position, int OffsetSize, in
         uint actual = Lookup3.Hash(r.Data[..checkedLength]);
         if (stored != actual)
             throw Hdf5Errors.Invalid($"superblock checksum is 0x{stored:x8}, the content hashes to 0x{actual:x8}", r.Offset - 4);
-        return new Superblock(version, pos, offsetSize, lengthSize, BaseFor(baseAddr, pos), root);
+        return new Superblock(version, pos, offsetSize, lengthSize, BaseFor(baseAddr, pos), root) { ExtensionAddress = extension };
     }
 
     // libhdf5 writes the base address as the superblock's absolute position (0 without a user block); older files
