@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using WeightScope.Cli.Commands;
+using WeightScope.Writing;
 
 // A plain Command named "weightscope" rather than RootCommand, whose name is the process's (WeightScope.Cli when run as
 // `dotnet WeightScope.Cli.dll`, as the wrapper script and dotnet tool shims do); help and version added as RootCommand would.
@@ -53,5 +55,15 @@ if (parse.Errors.Count > 0)
     return ExitCode.Usage;
 }
 Common.UseLimitsFrom(parse);
+// Ctrl-C, SIGTERM and a closed terminal end the process as before, but first delete the temporary file of a write in
+// progress (as large as the model), which the rename would otherwise have consumed.
+var interruptions = new List<PosixSignalRegistration>();
+foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+{
+    try { interruptions.Add(PosixSignalRegistration.Create(signal, _ => TempFiles.DeleteActive())); }
+    catch (PlatformNotSupportedException) { }
+}
 // Exceptions are mapped to exit codes by each verb (Common.Run), never by System.CommandLine's handler (exit 1).
-return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+int exitCode = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+GC.KeepAlive(interruptions);  // a collected registration would unregister its handler mid-write
+return exitCode;

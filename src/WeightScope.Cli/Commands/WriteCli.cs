@@ -35,17 +35,11 @@ internal static class WriteCli
         return name => name == from ? to : name;
     }
 
-    /// <summary>True when two paths name the same file (after resolving relative parts and symbolic links).</summary>
-    public static bool SamePath(string a, string b)
-    {
-        static string Resolve(string p)
-        {
-            var full = Path.GetFullPath(p);
-            try { return File.Exists(full) ? (new FileInfo(full).ResolveLinkTarget(true)?.FullName ?? full) : full; }
-            catch (IOException) { return full; }
-        }
-        return string.Equals(Resolve(a), Resolve(b), StringComparison.Ordinal);
-    }
+    /// <summary>
+    /// True when two paths name the same file: by device and inode, so a folder symlink, <c>/proc/self/cwd</c>, a bind
+    /// mount or a hard link is seen through (path text is not identity).
+    /// </summary>
+    public static bool SamePath(string a, string b) => WeightScope.IO.FileIdentity.Same(a, b);
 
     /// <summary>
     /// Refuses an OUT that is one of the files the model was read from (a shard of a sharded checkpoint, a TF

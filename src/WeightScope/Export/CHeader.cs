@@ -228,6 +228,8 @@ public static class CHeader
         : q.Axis is int a ? $"{q.Bits}-bit integers per channel (axis {a}): value = (word - zero_point[c]) * scale[c]"
         : $"{q.Bits}-bit integers: value = (word - ZERO_POINT) * SCALE";
 
-    // Tensor names go into /* */ comments: a "*/" inside would end the comment early.
-    private static string Comment(string s) => s.Replace("*/", "* /", StringComparison.Ordinal);
+    // Tensor names go into /* */ comments: a "*/" inside would end the comment early, and a "/*" is a warning
+    // (-Wcomment) that -Werror builds of firmware turn into an error.
+    private static string Comment(string s) =>
+        CommentText.Escape(s).Replace("*/", "* /", StringComparison.Ordinal).Replace("/*", "/ *", StringComparison.Ordinal);
 }

@@ -17,8 +17,8 @@ public static class Coe
     {
         options ??= new MemoryFileOptions();
         var (words, width) = MemoryWords.Prepare(t, options, ".coe");
-        if (options.Source is not null) output.WriteLine($"; from {options.Source}");
-        output.WriteLine($"; {MemoryWords.Describe(t, width)}");
+        if (options.Source is not null) output.WriteLine($"; from {CommentText.Escape(options.Source)}");
+        output.WriteLine($"; {CommentText.Escape(MemoryWords.Describe(t, width))}");
         output.WriteLine($"memory_initialization_radix={options.Radix switch { Radix.Hex => 16, Radix.Binary => 2, _ => 10 }};");
         output.WriteLine("memory_initialization_vector=");
         for (long i = 0; i < words.LongLength; i++)

@@ -18,8 +18,8 @@ public static class MemFile
             throw new Writing.ModelWriteException("$readmemh/$readmemb files are hex or binary; use --radix hex or bin");
         var (words, width) = MemoryWords.Prepare(t, options, ".mem");
         // Checked before anything is written: the caller may be streaming to the final file.
-        if (options.Source is not null) output.WriteLine($"// from {options.Source}");
-        output.WriteLine($"// {MemoryWords.Describe(t, width)}; load with $readmem{(options.Radix == Radix.Hex ? "h" : "b")}");
+        if (options.Source is not null) output.WriteLine($"// from {CommentText.Escape(options.Source)}");
+        output.WriteLine($"// {CommentText.Escape(MemoryWords.Describe(t, width))}; load with $readmem{(options.Radix == Radix.Hex ? "h" : "b")}");
         foreach (var w in words) output.WriteLine(MemoryWords.Format(w, width, options.Radix));
     }
 }

@@ -18,8 +18,8 @@ public static class Mif
         var (words, width) = MemoryWords.Prepare(t, options, ".mif");
         bool signedDecimal = options.Radix == Radix.Decimal && t.Signed;
         string radix = options.Radix switch { Radix.Hex => "HEX", Radix.Binary => "BIN", _ => signedDecimal ? "DEC" : "UNS" };
-        if (options.Source is not null) output.WriteLine($"-- from {options.Source}");
-        output.WriteLine($"-- {MemoryWords.Describe(t, width)}");
+        if (options.Source is not null) output.WriteLine($"-- from {Comment(options.Source)}");
+        output.WriteLine($"-- {Comment(MemoryWords.Describe(t, width))}");
         output.WriteLine($"WIDTH={width};");
         output.WriteLine($"DEPTH={words.LongLength};");
         output.WriteLine("ADDRESS_RADIX=UNS;");
@@ -29,4 +29,7 @@ public static class Mif
             output.WriteLine($"\t{i} : {MemoryWords.Format(words[i], width, options.Radix, signedDecimal)};");
         output.WriteLine("END;");
     }
+
+    // MIF has block comments too (% … %, Quartus' MIF syntax): a % in a name must not open one.
+    private static string Comment(string text) => CommentText.Escape(text).Replace("%", @"\x25", StringComparison.Ordinal);
 }

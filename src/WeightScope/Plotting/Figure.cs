@@ -72,21 +72,13 @@ public sealed class Figure
     {
         var ext = Path.GetExtension(path).ToLowerInvariant();
         if (ext is not (".png" or ".svg")) throw new ArgumentException($"cannot tell the image format from '{path}': use a .png or .svg file name");
-        // Written beside the target and renamed, so a failure never leaves half an image (DESIGN: writers never damage).
-        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
+        // Written as every output is (DESIGN: writers never damage): a temporary file renamed into place, links and
+        // permission bits kept, a device or pipe written into.
+        Writing.AtomicFile.Write(path, f =>
         {
-            using (var f = File.Create(temp))
-            {
-                if (ext == ".png") WritePng(f);
-                else WriteSvg(f);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            if (ext == ".png") WritePng(f);
+            else WriteSvg(f);
+        });
     }
 
     /// <summary>Renders the figure on a raster.</summary>

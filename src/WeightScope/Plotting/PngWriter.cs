@@ -22,11 +22,7 @@ public static class PngWriter
     private const byte FilterNone = 0, FilterSub = 1, FilterUp = 2;
 
     /// <summary>Writes <paramref name="image"/> as a PNG file at <paramref name="path"/>.</summary>
-    public static void Write(Raster image, string path)
-    {
-        using var f = File.Create(path);
-        Write(image, f);
-    }
+    public static void Write(Raster image, string path) => Writing.AtomicFile.Write(path, f => Write(image, f));
 
     /// <summary>Writes <paramref name="image"/> as PNG to <paramref name="output"/>.</summary>
     public static void Write(Raster image, Stream output)
