@@ -126,16 +126,18 @@ public static class PickleScanner
         private void Zip(MappedFile file, string source)
         {
             var zip = ZipIndex.Read(file, limits);
+            bool torch = zip.Entries.Any(e => e.Name == "data.pkl" || e.Name.EndsWith("/data.pkl", StringComparison.Ordinal)
+                                              || e.Name.EndsWith("/constants.pkl", StringComparison.Ordinal));
             foreach (var e in zip.Entries)
             {
                 if (e.Name.EndsWith('/')) continue;
                 string member = Join(source, e.Name);
-                try { Member(zip, file, e, member); }
+                try { Member(zip, file, e, member, torch); }
                 catch (ModelFormatException x) { report.Errors.Add((member, x.Message)); }
             }
         }
 
-        private void Member(ZipIndex zip, MappedFile file, ZipEntry e, string member)
+        private void Member(ZipIndex zip, MappedFile file, ZipEntry e, string member, bool torchZip)
         {
             bool pickleName = e.Name.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase) || e.Name.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase);
             using var content = ZipMemberContent.Open(zip, file, e, member, limits);
@@ -169,11 +171,27 @@ public static class PickleScanner
                 return;
             }
             bool proto = head.Length >= 2 && head[0] == 0x80 && head[1] is >= 2 and <= 5;
-            if (!pickleName && !proto) return;
+            if (!pickleName && !proto)
+            {
+                // torch.load(f, pickle_file=name) unpickles any record of a torch zip, protocols 0 and 1 too (no PROTO):
+                // every record that is not storage bytes or TorchScript source is walked, and its globals kept only when
+                // it is a whole pickle (through STOP) — text and binary records are not, and say nothing.
+                if (!torchZip || IsRawTorchRecord(e.Name)) return;
+                using var record = content.AsFile();
+                Pickle(Whole(record), member, 0, out _, out _, quiet: true, wholeOnly: true);
+                return;
+            }
             using var data = content.AsFile();
             if (!Pickle(Whole(data), member, 0, out _, quiet: !pickleName))
                 report.Notes.Add($"{member} starts like a pickle but is not one (tensor data, probably)");
         }
+
+        // Records of a torch zip that torch reads as raw bytes: storages (data/N; TorchScript's constants/N) and
+        // TorchScript source (code/…, whose .debug_pkl pickles start with PROTO and are walked anyway).
+        private static bool IsRawTorchRecord(string name) =>
+            name.StartsWith("data/", StringComparison.Ordinal) || name.Contains("/data/", StringComparison.Ordinal)
+            || name.Contains("/constants/", StringComparison.Ordinal) || name.Contains("/code/", StringComparison.Ordinal)
+            || name.StartsWith("code/", StringComparison.Ordinal);
 
         private bool HeaderHasObjects(ReadOnlySpan<byte> npy, NpyPrelude prelude, NpySource src)
         {
@@ -222,8 +240,11 @@ public static class PickleScanner
         public bool Pickle(ReadOnlySpan<byte> data, string source, long baseOffset, out int used, bool quiet = false) =>
             Pickle(data, source, baseOffset, out used, out _, quiet);
 
-        /// <summary>As <see cref="Pickle(ReadOnlySpan{byte}, string, long, out int, bool)"/>, with what the pickle evaluates to.</summary>
-        public bool Pickle(ReadOnlySpan<byte> data, string source, long baseOffset, out int used, out object? result, bool quiet = false)
+        /// <summary>
+        /// As <see cref="Pickle(ReadOnlySpan{byte}, string, long, out int, bool)"/>, with what the pickle evaluates to;
+        /// with wholeOnly, nothing (findings, errors) is kept unless the pickle walks through its STOP.
+        /// </summary>
+        public bool Pickle(ReadOnlySpan<byte> data, string source, long baseOffset, out int used, out object? result, bool quiet = false, bool wholeOnly = false)
         {
             var walker = new PickleGlobalWalker(source, limits);
             used = 0;
@@ -238,8 +259,9 @@ public static class PickleScanner
             }
             catch (ModelFormatException x)
             {
-                if (!quiet || walker.Findings.Count > 0) report.Errors.Add((source, x.Message));
                 ok = false;
+                if (wholeOnly) return false;
+                if (!quiet || walker.Findings.Count > 0) report.Errors.Add((source, x.Message));
             }
             int start = report.Globals.Count;
             report.Globals.AddRange(walker.Findings);
@@ -256,7 +278,7 @@ public static class PickleScanner
 
         private int _lastStart;
 
-        /// <summary>The name (as written) of a global in the result of the last <see cref="Pickle(ReadOnlySpan{byte}, string, long, out int, out object?, bool)"/>.</summary>
+        /// <summary>The name (as written) of a global in the result of the last <see cref="Pickle(ReadOnlySpan{byte}, string, long, out int, out object?, bool, bool)"/>.</summary>
         public string? LastGlobalName(PickleGlobalWalker.GlobalRef g) =>
             _lastStart + g.Index < report.Globals.Count ? report.Globals[_lastStart + g.Index].Name : null;
 
