@@ -7,8 +7,9 @@ namespace WeightScope.Cli.Commands;
 
 /// <summary>
 /// <c>weightscope scan FILE</c>: every global every pickle in the file names, classified, without running or building
-/// anything. Exit 1 when anything is dangerous; suspicious globals (a pickled module's own classes, say) are common in
-/// honest files, so they only warn on stderr and exit 0; 3 when a pickle or the container could not be read.
+/// anything. The verdict is an allow-list verdict: exit 0 only when every global every pickle can reach is on the safe
+/// list; anything else — dangerous or merely unknown ("suspicious": a pickled module's own classes, say) — exits 1 and is
+/// named; 3 when a pickle or the container could not be read and nothing outside the list was found before.
 /// </summary>
 internal static class ScanCommand
 {
@@ -19,9 +20,10 @@ internal static class ScanCommand
         var cmd = new Command("scan", """
             List every global (module.name) every pickle inside a file references — PyTorch zip, legacy and TorchScript
             files, bare pickles, NumPy object arrays, .npz and .keras members — with the opcodes that use it and where,
-            classified as safe (what torch.load(weights_only=True) allows), suspicious (unknown) or dangerous (runs
-            commands or code, imports, opens files). Keras Lambda layers are reported as dangerous. Nothing is executed.
-            Exit code: 1 when anything is dangerous, 0 otherwise (suspicious globals print a warning), 3 unreadable.
+            classified as safe (what torch.load(weights_only=True) allows, numpy's array reconstruction, a few value
+            constructors), suspicious (unknown) or dangerous (runs commands or code, imports, opens files). Bytes a
+            pickle hands to pickle.loads or torch.load are scanned too. Keras Lambda layers are dangerous. Nothing is executed.
+            Exit code: 0 only when everything is safe; 1 when anything is dangerous or suspicious; 3 unreadable.
 
             Examples:
               weightscope scan downloaded.pt
@@ -29,17 +31,21 @@ internal static class ScanCommand
             """) { file, json };
         cmd.SetAction(p => Common.Run(() =>
         {
-            var report = PickleScanner.Scan(p.GetValue(file)!);
+            var report = PickleScanner.Scan(p.GetValue(file)!, Common.ReaderOptions().Limits);
             if (p.GetValue(json)) WriteJson(report);
             else WriteText(report);
             int dangerous = Count(report, ScanVerdict.Dangerous), suspicious = Count(report, ScanVerdict.Suspicious);
             foreach (var (source, message) in report.Errors)
                 Console.Error.WriteLine($"weightscope: {Where(source)}: {message}");
-            if (dangerous > 0) return ExitCode.Findings;
-            if (report.Errors.Count > 0) return ExitCode.Unreadable;
             if (suspicious > 0)
-                Console.Error.WriteLine($"weightscope: warning: {suspicious} suspicious global(s): not on torch's weights_only allow-list; " +
-                                        "torch.load(weights_only=False) or pickle.load would import them");
+            {
+                var names = report.Globals.Where(g => g.Verdict == ScanVerdict.Suspicious).Select(g => g.ResolvedName).Distinct().ToList();
+                Console.Error.WriteLine($"weightscope: {names.Count} global(s) outside the allow-list ({string.Join(", ", names.Take(8))}{(names.Count > 8 ? ", …" : "")}): " +
+                                        "loading this file imports them and runs their code paths, and torch.load(weights_only=True) refuses them; " +
+                                        "for weights alone, save and load a state_dict (torch.save(model.state_dict())) or safetensors");
+            }
+            if (dangerous > 0 || suspicious > 0) return ExitCode.Findings;
+            if (report.Errors.Count > 0) return ExitCode.Unreadable;
             return ExitCode.Ok;
         }));
         return cmd;
@@ -65,13 +71,15 @@ internal static class ScanCommand
         o.WriteLine($"file:      {r.Path}");
         o.WriteLine($"container: {r.Container}, {r.Pickles.Count} pickle(s) walked");
         foreach (var g in r.Globals)
-            o.WriteLine($"  {Verdict(g.Verdict),-10} {g.FullName,-48} {g.Opcode}@{g.Offset} in {Where(g.Source)}; {Uses(g)}");
+            o.WriteLine($"  {Verdict(g.Verdict),-10} {g.FullName,-48} {g.Opcode}@{g.Offset} in {Where(g.Source)}; {Uses(g)}"
+                        + (g.ImportedAs is { } imported ? $"; imported as {imported}" : "")
+                        + (g.Verdict == ScanVerdict.Safe ? "" : $" ({g.Reason})"));
         foreach (var c in r.Code)
             o.WriteLine($"  {Verdict(c.Verdict),-10} {c.Kind,-48} in {Where(c.Source)}: {c.Detail}");
         foreach (var n in r.Notes) o.WriteLine($"note: {n}");
         int d = Count(r, ScanVerdict.Dangerous), s = Count(r, ScanVerdict.Suspicious), ok = Count(r, ScanVerdict.Safe);
         o.WriteLine($"summary:   {d} dangerous, {s} suspicious, {ok} safe" + (r.Errors.Count > 0 ? $", {r.Errors.Count} unreadable pickle(s)" : "")
-                    + $" — {(d > 0 ? (r.Container == "tf-savedmodel" ? "DO NOT load and call this model: its graph touches files or runs Python" : "DO NOT load this file with pickle or torch.load(weights_only=False)") : s > 0 ? "review the suspicious globals before loading with pickle" : r.Pickles.Count == 0 && r.Errors.Count == 0 ? "no pickles in this file" : "nothing outside torch's weights_only allow-list")}");
+                    + $" — {(d > 0 ? (r.Container == "tf-savedmodel" ? "DO NOT load and call this model: its graph touches files or runs Python" : "DO NOT load this file with pickle or torch.load(weights_only=False)") : s > 0 ? "DO NOT load this file with pickle or torch.load(weights_only=False) unless you trust it: loading runs the code of the globals outside the allow-list" : r.Pickles.Count == 0 && r.Errors.Count == 0 ? "no pickles in this file" : "nothing outside the allow-list")}");
     }
 
     private static void WriteJson(ScanReport r) => Json.Write(w =>
@@ -100,6 +108,7 @@ internal static class ScanCommand
             w.WriteNumber("offset", g.Offset);
             w.WriteString("source", g.Source);
             w.WriteString("reason", g.Reason);
+            if (g.ImportedAs is { } imported) w.WriteString("imported_as", imported);
             w.WriteStartArray("uses");
             foreach (var u in g.Uses)
             {

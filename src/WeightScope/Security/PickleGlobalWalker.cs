@@ -29,7 +29,16 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
         public int Index { get; } = index;
         public object? Args { get; } = args;
         public object? State { get; set; }
+
+        /// <summary>The instance attributes, when this is a genuine joblib <c>NumpyArrayWrapper</c> instance (null otherwise).</summary>
+        public DictValue? Wrapper { get; set; }
     }
+
+    /// <summary>A bytes value: where it lies in the walked data, or its content when a call computed it (<c>_codecs.encode</c>).</summary>
+    internal sealed record BytesValue(int Start, int Length, byte[]? Computed);
+
+    /// <summary>An in-memory file over bytes (<c>io.BytesIO(b)</c>), as handed to a loader such as <c>torch.load</c>.</summary>
+    internal sealed record FileLikeValue(BytesValue Bytes);
 
     /// <summary>A dict built by the pickle (EMPTY_DICT + SETITEM(S), or DICT), keys and values as the walk sees them.</summary>
     internal sealed class DictValue
@@ -39,6 +48,9 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
         public object? this[string key] => Items.LastOrDefault(kv => kv.Key is string k && k == key).Value;
 
         public bool Has(string key) => Items.Any(kv => kv.Key is string k && k == key);
+
+        /// <summary>Set when something the walk cannot read was merged in (the items are then not all there is).</summary>
+        public bool Unknown { get; set; }
     }
 
     private readonly PickleErrors _errors = new("pickle-scan", source.Length == 0 ? null : source);
@@ -46,17 +58,28 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
     /// <summary>Globals found, in order.</summary>
     public List<PickleGlobalFinding> Findings { get; } = [];
 
+    /// <summary>Bytes the pickle hands to a loader of pickles (<c>pickle.loads</c>, <c>torch.load(io.BytesIO(…))</c>…), to be scanned in turn.</summary>
+    public List<NestedContent> Nested { get; } = [];
+
+    /// <summary>What the pickle evaluates to, as far as the walk models values (an integer, a tuple, a global…).</summary>
+    public object? Result { get; private set; }
+
+    private int _protocol;
+
     /// <summary>Walks the pickle at the start of <paramref name="data"/> through STOP; returns the bytes it used.</summary>
     /// <exception cref="ModelFormatException">Corrupt pickle or a limit crossed (findings so far are kept).</exception>
     public int Walk(ReadOnlySpan<byte> data, long baseOffset) => Walk(data, baseOffset, depth: 0);
 
+    private long _walkBase;
+
     private int Walk(ReadOnlySpan<byte> data, long baseOffset, int depth)
     {
+        _walkBase = baseOffset;
         var r = new SpanReader(data, baseOffset);
         var stack = new List<object?>();
         var marks = new List<List<object?>>();
         var memo = new Dictionary<long, object?>();
-        int protocol = 0;
+        _protocol = 0; // each pickle.load starts a new Unpickler; PROTO sets it (fix_imports applies below 3)
         long ops = 0;
         while (true)
         {
@@ -76,10 +99,11 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                 case PickleOpcode.BinFloat: Take(ref r, 8, op, at); stack.Add(Other); break;
                 case PickleOpcode.Long1: stack.Add(Long1(Take(ref r, Take(ref r, 1, op, at)[0], op, at))); break;
                 case PickleOpcode.Long4: Take(ref r, Signed(BinaryPrimitives.ReadInt32LittleEndian(Take(ref r, 4, op, at)), op, at), op, at); stack.Add(Other); break;
-                case PickleOpcode.BinBytes: Take(ref r, Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(ref r, 4, op, at)), ref r, op, at), op, at); stack.Add(Other); break;
-                case PickleOpcode.ShortBinBytes: Take(ref r, Take(ref r, 1, op, at)[0], op, at); stack.Add(Other); break;
+                // Bytes are kept as where they lie: pickle.loads(b) or torch.load(io.BytesIO(b)) makes them a nested pickle.
+                case PickleOpcode.BinBytes: stack.Add(Bytes(ref r, Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(ref r, 4, op, at)), ref r, op, at), op, at)); break;
+                case PickleOpcode.ShortBinBytes: stack.Add(Bytes(ref r, Take(ref r, 1, op, at)[0], op, at)); break;
                 case PickleOpcode.BinBytes8: case PickleOpcode.ByteArray8:
-                    Take(ref r, Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(ref r, 8, op, at)), ref r, op, at), op, at); stack.Add(Other); break;
+                    stack.Add(Bytes(ref r, Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(ref r, 8, op, at)), ref r, op, at), op, at)); break;
                 case PickleOpcode.NextBuffer: stack.Add(Other); break; // out-of-band data is not in the file; nothing to see
                 case PickleOpcode.ReadOnlyBuffer: Top(stack, op, at); break;
                 case PickleOpcode.None: stack.Add(null); break;
@@ -175,8 +199,9 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                     {
                         var name = Pop(stack, op, at);
                         var module = Pop(stack, op, at);
-                        // Python refuses non-str operands; a scan still records that a global was asked for.
-                        stack.Add(Name(module as string ?? "<not a str>", name as string ?? "<not a str>", "STACK_GLOBAL", at));
+                        // An operand that is not a string the walk can see (the result of a call, say) names a global
+                        // only known at load time: that alone is dangerous.
+                        stack.Add(module is string m && name is string n ? Name(m, n, "STACK_GLOBAL", at) : Computed(module, name, at));
                         break;
                     }
                 case PickleOpcode.Inst:
@@ -184,14 +209,17 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                         string module = Utf8Lenient.GetString(Line(ref r, op, at));
                         string name = Utf8Lenient.GetString(Line(ref r, op, at));
                         var g = (GlobalRef)Name(module, name, "INST", at);
-                        PopMark(ref stack, marks, op, at);
-                        stack.Add(Use(g, "INST", at));
+                        var args = PopMark(ref stack, marks, op, at).ToArray();
+                        stack.Add(Use(g, "INST", at, args));
                         break;
                     }
                 case PickleOpcode.Reduce: case PickleOpcode.NewObj:
                     {
                         var args = Pop(stack, op, at);
-                        stack.Add(Use(Pop(stack, op, at), PickleErrors.Name(op).Split(' ')[0], at, args));
+                        var callee = Pop(stack, op, at);
+                        var result = Use(callee, PickleErrors.Name(op).Split(' ')[0], at, args);
+                        if (op == PickleOpcode.Reduce && callee is GlobalRef g) result = Call(Findings[g.Index], result, args, data, at);
+                        stack.Add(result);
                         break;
                     }
                 case PickleOpcode.NewObjEx:
@@ -202,7 +230,7 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                     {
                         var items = PopMark(ref stack, marks, op, at);
                         if (items.Count == 0) throw _errors.Underflow(op, at);
-                        stack.Add(Use(items[0], "OBJ", at));
+                        stack.Add(Use(items[0], "OBJ", at, items.Skip(1).ToArray()));
                         break;
                     }
                 case PickleOpcode.Build:
@@ -213,14 +241,21 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                         if (built is CallResult c)
                         {
                             c.State = state;
-                            if (JoblibArrays.IsWrapper(c, Findings)) SkipJoblibArray(ref r, data, c, depth, at);
+                            // joblib's NumpyUnpickler.load_build: after the BUILD of a genuine wrapper instance, joblib reads
+                            // the array from the file and puts it where the wrapper was.
+                            if (c.Wrapper is { } attributes)
+                            {
+                                JoblibArrays.SetState(attributes, state);
+                                SkipJoblibArray(ref r, data, attributes, depth, at);
+                                stack[^1] = Other;
+                            }
                         }
                         break;
                     }
 
                 case PickleOpcode.Proto:
-                    protocol = Take(ref r, 1, op, at)[0];
-                    if (protocol > Unpickler.HighestProtocol) throw _errors.Invalid($"unsupported pickle protocol {protocol}", at);
+                    _protocol = Take(ref r, 1, op, at)[0];
+                    if (_protocol > Unpickler.HighestProtocol) throw _errors.Invalid($"unsupported pickle protocol {_protocol}", at);
                     break;
                 case PickleOpcode.Frame:
                     {
@@ -231,7 +266,7 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                 case PickleOpcode.PersId: Line(ref r, op, at); stack.Add(Other); break;
                 case PickleOpcode.BinPersId: Pop(stack, op, at); stack.Add(Other); break;
                 case PickleOpcode.Stop:
-                    Pop(stack, op, at);
+                    if (depth == 0) Result = Pop(stack, op, at); else Pop(stack, op, at);
                     return r.Position;
                 default:
                     throw _errors.UnknownOpcode((byte)op, at);
@@ -243,8 +278,17 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
 
     private object Name(string module, string name, string opcode, long at)
     {
-        var (verdict, reason) = GlobalClassifier.Classify(module, name);
-        Findings.Add(new PickleGlobalFinding(module, name, opcode, at, source, verdict, reason, []));
+        var (m, n) = PythonCompatNames.Resolve(module, name, _protocol);
+        var (verdict, reason) = GlobalClassifier.ClassifyResolved(m, n);
+        string? importedAs = m == module && n == name ? null : $"{m}.{n}";
+        Findings.Add(new PickleGlobalFinding(module, name, opcode, at, source, verdict, reason, [], importedAs));
+        return new GlobalRef(Findings.Count - 1);
+    }
+
+    private GlobalRef Computed(object? module, object? name, long at)
+    {
+        Findings.Add(new PickleGlobalFinding(module as string ?? "<computed>", name as string ?? "<computed>", "STACK_GLOBAL", at, source,
+                                             ScanVerdict.Dangerous, "the module or name is not a constant string: the global is only known when the pickle runs", []));
         return new GlobalRef(Findings.Count - 1);
     }
 
@@ -255,7 +299,7 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
         {
             case GlobalRef g:
                 Findings[g.Index].Uses.Add(new GlobalUse(opcode, at));
-                return new CallResult(g.Index, args);
+                return new CallResult(g.Index, args) { Wrapper = JoblibArrays.NewInstance(Findings, g.Index, opcode, args) };
             case CallResult c:
                 Findings[c.Index].Uses.Add(new GlobalUse(opcode == "BUILD" ? opcode : opcode + " result", at));
                 return c;
@@ -264,11 +308,81 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
         }
     }
 
+    // --- nested pickles -------------------------------------------------------------------------------------
+
+    private object Bytes(ref SpanReader r, int length, PickleOpcode op, long at)
+    {
+        int start = r.Position;
+        Take(ref r, length, op, at);
+        return new BytesValue(start, length, null);
+    }
+
+    // What a call of a global returns, where the walk needs it: bytes made from a string (protocols 0-2 pickle bytes as
+    // _codecs.encode(str, 'latin1')), a BytesIO over bytes, and — for a loader of pickles given bytes — the bytes, kept
+    // as nested content to scan.
+    private object Call(PickleGlobalFinding callee, object result, object? args, ReadOnlySpan<byte> data, long at)
+    {
+        var a = args as object?[] ?? [];
+        string name = callee.ResolvedName;
+        switch (name)
+        {
+            case "_codecs.encode" or "codecs.encode" when a is [string text, string encoding]:
+                return EncodeString(text, encoding) is { } encoded ? new BytesValue(0, encoded.Length, encoded) : result;
+            case "builtins.bytearray" or "builtins.bytes" when a is [BytesValue b]:
+                return b;
+            case "io.BytesIO" or "_io.BytesIO" when a is [BytesValue b]:
+                return new FileLikeValue(b);
+        }
+        if (!NestedLoaders.Contains(name)) return result;
+        foreach (var arg in a)
+        {
+            var bytes = arg switch { BytesValue b => b, FileLikeValue f => f.Bytes, _ => null };
+            if (bytes is null) continue;
+            if (bytes.Length > limits.MaxHeaderBytes)
+                throw _errors.Limit(nameof(ReaderLimits.MaxHeaderBytes), bytes.Length, limits.MaxHeaderBytes, at);
+            var content = bytes.Computed ?? data.Slice(bytes.Start, bytes.Length).ToArray();
+            long offset = bytes.Computed is null ? _walkBase + bytes.Start : 0;
+            Nested.Add(new NestedContent($"{name}(…) at {at}", content, offset, bytes.Computed is null));
+        }
+        return result;
+
+    }
+
+    // Python's str.encode for the encodings pickle and hand-written payloads use; null for anything else (Python would
+    // raise for a character the encoding lacks, and nothing is loaded then).
+    private static byte[]? EncodeString(string text, string encoding)
+    {
+        switch (encoding.ToLowerInvariant().Replace('_', '-'))
+        {
+            case "latin1" or "latin-1" or "iso-8859-1" or "l1":
+                foreach (char ch in text) if (ch > 0xFF) return null;
+                return Encoding.Latin1.GetBytes(text);
+            case "utf-8" or "utf8":
+                return Encoding.UTF8.GetBytes(text);
+            case "ascii":
+                foreach (char ch in text) if (ch > 0x7F) return null;
+                return Encoding.ASCII.GetBytes(text);
+            default:
+                return null;
+        }
+    }
+
+    // Callables that unpickle bytes (or an in-memory file of them) given as an argument: what they load is scanned too.
+    private static readonly HashSet<string> NestedLoaders = new(StringComparer.Ordinal)
+    {
+        "pickle.loads", "pickle._loads", "_pickle.loads", "pickle.load", "pickle._load", "_pickle.load",
+        "dill.loads", "dill._dill.loads", "dill.load", "cloudpickle.loads", "cloudpickle.load",
+        "joblib.externals.cloudpickle.loads", "joblib.externals.cloudpickle.load",
+        "numpy.loads", "numpy.core.numeric.loads", "numpy.load", "numpy.lib.npyio.load",
+        "lib2to3.pgen2.grammar.Grammar.loads", "torch.storage._load_from_bytes", "torch.load", "torch.serialization.load",
+        "joblib.load", "joblib.numpy_pickle.load", "pandas.read_pickle", "pandas.io.pickle.read_pickle",
+    };
+
     // --- joblib -------------------------------------------------------------------------------------------
 
     // joblib's NumpyUnpickler.load_build: right after the wrapper's BUILD come the array's bytes (an alignment byte and its
     // padding first, when the wrapper has numpy_array_alignment_bytes), or for an object array a nested pickle.
-    private void SkipJoblibArray(ref SpanReader r, ReadOnlySpan<byte> data, CallResult wrapper, int depth, long at)
+    private void SkipJoblibArray(ref SpanReader r, ReadOnlySpan<byte> data, DictValue wrapper, int depth, long at)
     {
         var array = JoblibArrays.Describe(wrapper, Findings) ?? throw _errors.Invalid(
             "the state of a joblib NumpyArrayWrapper (shape, dtype) could not be read, so the array bytes that follow it cannot be skipped", at);
@@ -276,7 +390,9 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
         {
             if (depth + 1 >= limits.MaxNestingDepth)
                 throw _errors.Limit(nameof(ReaderLimits.MaxNestingDepth), depth + 1, limits.MaxNestingDepth, r.Offset);
+            (int outer, long outerBase) = (_protocol, _walkBase); // the nested pickle.load has its own protocol
             r.Position += Walk(data[r.Position..], r.Offset, depth + 1);
+            (_protocol, _walkBase) = (outer, outerBase);
             return;
         }
         if (array.Aligned)
@@ -372,3 +488,10 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
 
     private ReadOnlySpan<byte> Line(ref SpanReader r, PickleOpcode op, long at) => PickleArguments.Line(ref r, op, at, _errors);
 }
+
+/// <summary>Bytes a pickle hands to a loader of pickles, found by <see cref="PickleGlobalWalker"/>.</summary>
+/// <param name="Via">The loader and the offset of the call, e.g. <c>pickle.loads(…) at 812</c>.</param>
+/// <param name="Content">The bytes.</param>
+/// <param name="Offset">Where they start in the walked source, when they lie there as they are (else 0).</param>
+/// <param name="InSource">True when the bytes lie in the source as they are (offsets then add up); false when a call computed them.</param>
+internal sealed record NestedContent(string Via, byte[] Content, long Offset, bool InSource);

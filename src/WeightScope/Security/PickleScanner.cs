@@ -1,16 +1,19 @@
-using System.Buffers.Binary;
 using WeightScope.Formats.NumPy;
 using WeightScope.IO;
 
 namespace WeightScope.Security;
 
 /// <summary>
-/// Lists every global named by every pickle inside a file, and classifies it, without executing or building anything:
-/// PyTorch zip archives (every <c>.pkl</c> member: <c>data.pkl</c>, TorchScript <c>constants.pkl</c>…), legacy
-/// PyTorch files (their sequence of pickles), bare pickle files (joblib dumps too: their raw array bytes are skipped as
-/// joblib reads them, and zlib/gzip-compressed dumps are inflated first), NumPy object arrays (<c>.npy</c> of dtype <c>|O</c>),
-/// and the pickle or object-array members of <c>.npz</c> and <c>.keras</c> zips; Keras Lambda layers are flagged in
-/// <c>.keras</c> configs and in the <c>model_config</c> of Keras HDF5 models.
+/// Lists every global named by every pickle a Python loader can reach in a file, and classifies it, without executing or
+/// building anything: PyTorch zip archives (every <c>.pkl</c> member and every member that starts like a pickle:
+/// <c>torch.load(f, pickle_file=…)</c> loads any of them), legacy PyTorch files (their sequence of pickles) and the
+/// pre-0.1.10 tar format (<see cref="TorchTarScan"/>), bare pickle files (joblib dumps too: their raw array bytes are
+/// skipped exactly as joblib reads them, and zlib/gzip-compressed dumps are inflated first), NumPy object arrays
+/// (<c>.npy</c> whose <c>descr</c> numpy parses to a dtype holding objects), the members of <c>.npz</c>, <c>.keras</c>
+/// and other zips read by content whatever their names (an npz or zip inside one is scanned in turn: Keras 3's
+/// <c>model.weights.npz</c>), and the bytes a pickle hands to another loader (<c>pickle.loads</c>,
+/// <c>torch.load(io.BytesIO(…))</c>…). Keras Lambda layers are flagged in <c>.keras</c> configs and in the
+/// <c>model_config</c> of Keras HDF5 models.
 /// </summary>
 public static class PickleScanner
 {
@@ -19,6 +22,9 @@ public static class PickleScanner
 
     // magic number, protocol version, sys info, the object, storage keys: then raw storage bytes, never unpickled.
     private const int LegacyPickles = 5;
+
+    // How many bytes of a member are read to tell what it is (npy magic, zip signature, PROTO).
+    private const int SniffBytes = 8;
 
     /// <summary>Scans the file at <paramref name="path"/>.</summary>
     /// <exception cref="ModelFormatException">The container itself (zip directory, npy header) is unreadable.</exception>
@@ -35,19 +41,30 @@ public static class PickleScanner
     internal static ScanReport Scan(MappedFile file, string path, ReaderLimits limits)
     {
         var head = file.Span(0, (int)Math.Min(file.Length, 64));
-        if (ZipIndex.LooksLikeZip(head)) return ScanZip(file, path, limits);
-        if (NpyPrelude.StartsWithMagic(head))
+        if (Formats.Hdf5.Superblock.Superblock.FindSignature(head) >= 0 && !ZipIndex.LooksLikeZip(head)) return ScanHdf5(path);
+        var report = new ScanReport { Path = path, Container = ContainerName(file, head, limits) };
+        new Scope(report, limits).Content(file, "", 0);
+        return report;
+    }
+
+    private static string ContainerName(MappedFile file, ReadOnlySpan<byte> head, ReaderLimits limits)
+    {
+        if (ZipIndex.LooksLikeZip(head))
         {
-            var report = new ScanReport { Path = path, Container = "npy" };
-            ScanNpy(report, Whole(file), "", limits);
-            return report;
+            try
+            {
+                var zip = ZipIndex.Read(file, limits);
+                bool torch = zip.Entries.Any(e => e.Name == "data.pkl" || e.Name.EndsWith("/data.pkl", StringComparison.Ordinal)
+                                                  || e.Name.EndsWith("/constants.pkl", StringComparison.Ordinal));
+                bool keras = zip.Find("config.json") is not null && zip.Find("metadata.json") is not null;
+                return torch ? "pytorch-zip" : keras ? "keras" : "zip";
+            }
+            catch (ModelFormatException) { return "zip"; } // the scan itself reports why
         }
-        if (Formats.Hdf5.Superblock.Superblock.FindSignature(head) >= 0) return ScanHdf5(path);
-        if (JoblibCompression.Detect(head) is { } compression) return ScanCompressed(file, path, compression, limits);
-        bool legacy = head.StartsWith(LegacyMagicPickle);
-        var r = new ScanReport { Path = path, Container = legacy ? "pytorch-legacy" : "pickle" };
-        ScanPickleSequence(r, Whole(file), legacy ? LegacyPickles : int.MaxValue, limits);
-        return r;
+        if (NpyPrelude.StartsWithMagic(head)) return "npy";
+        if (TorchTarScan.LooksLikeTar(file)) return "pytorch-tar";
+        if (JoblibCompression.Detect(head) is { } compression) return $"joblib ({compression})";
+        return head.StartsWith(LegacyMagicPickle) ? "pytorch-legacy" : "pickle";
     }
 
     // HDF5 holds no pickles; a Keras model's model_config attribute can hold Lambda layers (read by the normal reader,
@@ -69,118 +86,212 @@ public static class PickleScanner
         return report;
     }
 
-    // joblib.dump(…, compress=…) compresses the whole pickle stream (arrays included): inflated in memory, then walked
-    // like a bare pickle file. Offsets are then in the decompressed stream, which a note says.
-    private static ScanReport ScanCompressed(MappedFile file, string path, string compression, ReaderLimits limits)
+    /// <summary>One scan: the report it fills and how deep containers nest (an npz in a zip, bytes loaded by a pickle…).</summary>
+    internal sealed class Scope(ScanReport report, ReaderLimits limits)
     {
-        var report = new ScanReport { Path = path, Container = $"joblib ({compression})" };
-        var data = JoblibCompression.Inflate(file, path, compression, limits);
-        report.Notes.Add($"the file is {compression}-compressed; offsets are in the decompressed stream ({data.Length} bytes)");
-        ScanPickleSequence(report, data.Span, int.MaxValue, limits);
-        return report;
-    }
+        private int _depth;
 
-    private static ReadOnlySpan<byte> Whole(MappedFile file) => file.Span(0, (int)Math.Min(file.Length, Array.MaxLength));
-
-    private static ScanReport ScanZip(MappedFile file, string path, ReaderLimits limits)
-    {
-        var zip = ZipIndex.Read(file, limits);
-        bool torch = zip.Entries.Any(e => e.Name.EndsWith("/data.pkl", StringComparison.Ordinal) || e.Name == "data.pkl"
-                                          || e.Name.EndsWith("/constants.pkl", StringComparison.Ordinal));
-        bool keras = zip.Find("config.json") is not null && zip.Find("metadata.json") is not null;
-        var report = new ScanReport { Path = path, Container = torch ? "pytorch-zip" : keras ? "keras" : "zip" };
-        foreach (var e in zip.Entries)
+        /// <summary>Scans content as a loader would open it: by what it starts with, never by its name.</summary>
+        public void Content(MappedFile file, string source, long baseOffset)
         {
-            if (e.Name.EndsWith('/')) continue;
-            bool pickleName = e.Name.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase) || e.Name.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase);
-            bool npyName = e.Name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
-            bool config = e.Name.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
-            bool sniffed = !pickleName && !npyName && !config;
+            if (++_depth > limits.MaxNestingDepth)
+                throw new ReaderLimitException("pickle-scan", nameof(ReaderLimits.MaxNestingDepth), _depth, limits.MaxNestingDepth, baseOffset);
             try
             {
-                if (sniffed && !LooksLikePickle(zip, e, limits)) continue;
-                var data = zip.ReadAll(e, limits.MaxHeaderBytes);
-                if (config) KerasLambdaScan.Scan(report, data, e.Name);
-                else if (data.AsSpan().StartsWith(NpyPrelude.Magic)) ScanNpy(report, data, e.Name, limits);
-                else if (!ScanPickle(report, data, 0, e.Name, limits, out _, quiet: sniffed))
-                    if (sniffed) report.Notes.Add($"{e.Name} starts like a pickle but is not one (tensor data, probably)");
+                var head = file.Span(0, (int)Math.Min(file.Length, 64));
+                if (ZipIndex.LooksLikeZip(head)) Zip(file, source);
+                else if (NpyPrelude.StartsWithMagic(head)) Npy(file, source, baseOffset);
+                else if (TorchTarScan.LooksLikeTar(file)) TorchTarScan.Scan(this, file, source, limits);
+                else if (JoblibCompression.Detect(head) is { } compression) Compressed(file, source, compression);
+                else if (head.StartsWith(LegacyMagicPickle)) PickleSequence(Whole(file), source, baseOffset, LegacyPickles);
+                else PickleSequence(Whole(file), source, baseOffset, int.MaxValue);
             }
-            catch (ModelFormatException x) { report.Errors.Add((e.Name, x.Message)); }
+            finally { _depth--; }
         }
-        return report;
-    }
 
-    // A member with another name (a pickle hidden as "weights.bin", say) is scanned when it starts like a protocol
-    // 2–5 pickle; tensor bytes can start that way too, so a failed walk of such a member is only a note.
-    private static bool LooksLikePickle(ZipIndex zip, ZipEntry e, ReaderLimits limits)
-    {
-        if (e.UncompressedSize < 3) return false;
-        if (!e.IsStored && e.UncompressedSize > limits.MaxHeaderBytes) return false; // would have to inflate it all to look
-        var b = new byte[2];
-        if (e.IsStored) zip.OpenStorage(e, e.Name).Read(0, b);
-        else zip.ReadAll(e, limits.MaxHeaderBytes).AsSpan(0, 2).CopyTo(b);
-        return b[0] == 0x80 && b[1] is >= 2 and <= 5;
-    }
-
-    private static void ScanNpy(ScanReport report, ReadOnlySpan<byte> data, string source, ReaderLimits limits)
-    {
-        var src = new NpySource("npy", source.Length == 0 ? null : source);
-        var prelude = NpyPrelude.Read(data[..Math.Min(NpyPrelude.MaxSize, data.Length)], data.Length, src, limits);
-        if (prelude.DataOffset > data.Length) throw NpyErrors.Header(src, "the header runs past the end of the file", prelude.Size);
-        var items = PyLiteralParser.ParseDict(data[prelude.Size..(int)prelude.DataOffset], prelude.Size, src, prelude.IsUtf8,
-                                              prelude.AllowsLongSuffix, limits.MaxNestingDepth);
-        // Only object arrays ('|O', 'O', or a structured dtype holding an 'O' field) carry a pickle after the header.
-        bool hasObjects = items.Any(i => i.Key == "descr" && MentionsObject(i.Value));
-        if (!hasObjects) return;
-        ScanPickle(report, data[(int)prelude.DataOffset..], prelude.DataOffset, source, limits, out _);
-    }
-
-    private static bool MentionsObject(object? descr) => descr switch
-    {
-        string s => s.TrimStart('|', '<', '>', '=').StartsWith('O'),
-        System.Collections.IEnumerable e => e.Cast<object?>().Any(MentionsObject),
-        _ => false,
-    };
-
-    private static void ScanPickleSequence(ScanReport report, ReadOnlySpan<byte> data, int maxPickles, ReaderLimits limits)
-    {
-        int at = 0;
-        for (int n = 1; n <= maxPickles && at < data.Length; n++)
+        // joblib.dump(…, compress=…) compresses the whole pickle stream (arrays included): inflated in memory, then walked
+        // like a bare pickle file. Offsets are then in the decompressed stream, which a note says.
+        private void Compressed(MappedFile file, string source, string compression)
         {
-            string source = maxPickles == int.MaxValue && n == 1 ? "" : $"pickle #{n}";
-            bool ok = ScanPickle(report, data[at..], at, source, limits, out int used, quiet: n > 1 && maxPickles == int.MaxValue);
-            if (!ok)
+            var data = JoblibCompression.Inflate(file, report.Path, compression, limits);
+            report.Notes.Add($"{Where(source)} is {compression}-compressed; offsets are in the decompressed stream ({data.Length} bytes)");
+            PickleSequence(data.Span, source, 0, int.MaxValue);
+        }
+
+        // Every member is read by content, as numpy's NpzFile (npy magic → read_array, which unpickles object arrays),
+        // torch.load(pickle_file=…) and zipfile users read them: npy headers are parsed, nested zips scanned, and members
+        // named .pkl/.pickle or starting with PROTO 2-5 walked as pickles. Deflated members are inflated only as far as
+        // needed: a sniff reads a few bytes, an npy header its header, and only an object array or a pickle is inflated
+        // whole, within --max-decompressed-bytes.
+        private void Zip(MappedFile file, string source)
+        {
+            var zip = ZipIndex.Read(file, limits);
+            bool torch = zip.Entries.Any(e => e.Name == "data.pkl" || e.Name.EndsWith("/data.pkl", StringComparison.Ordinal)
+                                              || e.Name.EndsWith("/constants.pkl", StringComparison.Ordinal));
+            foreach (var e in zip.Entries)
             {
-                if (n > 1 && maxPickles == int.MaxValue)
-                    report.Notes.Add($"bytes from offset {at} ({data.Length - at} bytes) are not a pickle; pickle.load stops before them");
+                if (e.Name.EndsWith('/')) continue;
+                string member = Join(source, e.Name);
+                try { Member(zip, file, e, member, torch); }
+                catch (ModelFormatException x) { report.Errors.Add((member, x.Message)); }
+            }
+        }
+
+        private void Member(ZipIndex zip, MappedFile file, ZipEntry e, string member, bool torchZip)
+        {
+            bool pickleName = e.Name.EndsWith(".pkl", StringComparison.OrdinalIgnoreCase) || e.Name.EndsWith(".pickle", StringComparison.OrdinalIgnoreCase);
+            using var content = ZipMemberContent.Open(zip, file, e, member, limits);
+            if (e.Name.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                if (e.UncompressedSize > limits.MaxHeaderBytes)
+                    throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxHeaderBytes), e.UncompressedSize, limits.MaxHeaderBytes, e.LocalHeaderOffset, member);
+                using var json = content.AsFile();
+                KerasLambdaScan.Scan(report, Whole(json).ToArray(), member);
                 return;
             }
-            at += used;
+            var head = content.Head(SniffBytes);
+            if (NpyPrelude.StartsWithMagic(head))
+            {
+                // Only the header is read (inflated) unless numpy would unpickle what follows it.
+                var src = new NpySource("npy", member);
+                var prelude = NpyPrelude.Read(content.Head(NpyPrelude.MaxSize), e.UncompressedSize, src, limits);
+                if (prelude.DataOffset > limits.MaxHeaderBytes)
+                    throw new ReaderLimitException("npy", nameof(ReaderLimits.MaxHeaderBytes), prelude.DataOffset, limits.MaxHeaderBytes, 0, member);
+                var whole = content.Head((int)prelude.DataOffset);
+                if (whole.Length < prelude.DataOffset) throw NpyErrors.Header(src, "the header runs past the end of the member", prelude.Size);
+                if (!HeaderHasObjects(whole, prelude, src)) return;
+                using var npy = content.AsFile();
+                Pickle(Whole(npy)[(int)prelude.DataOffset..], member, prelude.DataOffset, out _);
+                return;
+            }
+            if (ZipIndex.LooksLikeZip(head) || TorchTarScan.LooksLikeTar(content.Head(TorchTarScan.BlockSize)))
+            {
+                using var inner = content.AsFile();
+                Content(inner, member, 0);
+                return;
+            }
+            bool proto = head.Length >= 2 && head[0] == 0x80 && head[1] is >= 2 and <= 5;
+            if (!pickleName && !proto)
+            {
+                // torch.load(f, pickle_file=name) unpickles any record of a torch zip, protocols 0 and 1 too (no PROTO):
+                // every record that is not storage bytes or TorchScript source is walked, and its globals kept only when
+                // it is a whole pickle (through STOP) — text and binary records are not, and say nothing.
+                if (!torchZip || IsRawTorchRecord(e.Name)) return;
+                using var record = content.AsFile();
+                Pickle(Whole(record), member, 0, out _, out _, quiet: true, wholeOnly: true);
+                return;
+            }
+            using var data = content.AsFile();
+            if (!Pickle(Whole(data), member, 0, out _, quiet: !pickleName))
+                report.Notes.Add($"{member} starts like a pickle but is not one (tensor data, probably)");
         }
-        if (maxPickles != int.MaxValue && at < data.Length)
-            report.Notes.Add($"{data.Length - at} bytes of raw storage data after the {maxPickles} pickles of a legacy file (not pickles)");
+
+        // Records of a torch zip that torch reads as raw bytes: storages (data/N; TorchScript's constants/N) and
+        // TorchScript source (code/…, whose .debug_pkl pickles start with PROTO and are walked anyway).
+        private static bool IsRawTorchRecord(string name) =>
+            name.StartsWith("data/", StringComparison.Ordinal) || name.Contains("/data/", StringComparison.Ordinal)
+            || name.Contains("/constants/", StringComparison.Ordinal) || name.Contains("/code/", StringComparison.Ordinal)
+            || name.StartsWith("code/", StringComparison.Ordinal);
+
+        private bool HeaderHasObjects(ReadOnlySpan<byte> npy, NpyPrelude prelude, NpySource src)
+        {
+            var header = npy[prelude.Size..(int)prelude.DataOffset];
+            var items = PyLiteralParser.ParseDict(header, prelude.Size, src, prelude.IsUtf8, prelude.AllowsLongSuffix, limits.MaxNestingDepth);
+            var descr = items.LastOrDefault(i => i.Key == "descr"); // a repeated key: Python's dict keeps the last
+            return descr.Key is not null && NumpyDescr.HasObjects(descr.Value);
+        }
+
+        // numpy.lib.format.read_array: a dtype with objects (descr parsed as numpy parses it) means pickle.load of the
+        // rest of the file; any other dtype is raw data.
+        private void Npy(MappedFile file, string source, long baseOffset)
+        {
+            var src = new NpySource("npy", source.Length == 0 ? null : source);
+            var head = file.Span(0, (int)Math.Min(NpyPrelude.MaxSize, file.Length));
+            var prelude = NpyPrelude.Read(head, file.Length, src, limits);
+            if (prelude.DataOffset > file.Length) throw NpyErrors.Header(src, "the header runs past the end of the file", prelude.Size);
+            if (!HeaderHasObjects(file.Span(0, checked((int)prelude.DataOffset)), prelude, src)) return;
+            var pickle = file.Span(prelude.DataOffset, (int)Math.Min(file.Length - prelude.DataOffset, Array.MaxLength));
+            Pickle(pickle, source, baseOffset + prelude.DataOffset, out _);
+        }
+
+        private void PickleSequence(ReadOnlySpan<byte> data, string source, long baseOffset, int maxPickles)
+        {
+            int at = 0;
+            for (int n = 1; n <= maxPickles && at < data.Length; n++)
+            {
+                string name = maxPickles == int.MaxValue && n == 1 ? source : Join(source, $"pickle #{n}");
+                bool ok = Pickle(data[at..], name, baseOffset + at, out int used, quiet: n > 1 && maxPickles == int.MaxValue);
+                if (!ok)
+                {
+                    if (n > 1 && maxPickles == int.MaxValue)
+                        report.Notes.Add($"{Where(source)}: bytes from offset {baseOffset + at} ({data.Length - at} bytes) are not a pickle; pickle.load stops before them");
+                    return;
+                }
+                at += used;
+            }
+            if (maxPickles != int.MaxValue && at < data.Length)
+                report.Notes.Add($"{data.Length - at} bytes of raw storage data after the {maxPickles} pickles of a legacy file (not pickles)");
+        }
+
+        /// <summary>
+        /// Walks one pickle; findings are kept even when it is corrupt partway (an error is recorded unless quiet), and
+        /// bytes it hands to a loader are scanned in turn.
+        /// </summary>
+        public bool Pickle(ReadOnlySpan<byte> data, string source, long baseOffset, out int used, bool quiet = false) =>
+            Pickle(data, source, baseOffset, out used, out _, quiet);
+
+        /// <summary>
+        /// As <see cref="Pickle(ReadOnlySpan{byte}, string, long, out int, bool)"/>, with what the pickle evaluates to;
+        /// with wholeOnly, nothing (findings, errors) is kept unless the pickle walks through its STOP.
+        /// </summary>
+        public bool Pickle(ReadOnlySpan<byte> data, string source, long baseOffset, out int used, out object? result, bool quiet = false, bool wholeOnly = false)
+        {
+            var walker = new PickleGlobalWalker(source, limits);
+            used = 0;
+            result = null;
+            bool ok;
+            try
+            {
+                used = walker.Walk(data, baseOffset);
+                result = walker.Result;
+                report.Pickles.Add((source, used));
+                ok = true;
+            }
+            catch (ModelFormatException x)
+            {
+                ok = false;
+                if (wholeOnly) return false;
+                if (!quiet || walker.Findings.Count > 0) report.Errors.Add((source, x.Message));
+            }
+            int start = report.Globals.Count;
+            report.Globals.AddRange(walker.Findings);
+            foreach (var nested in walker.Nested)
+            {
+                string where = Join(source, nested.Via) + (nested.InSource ? $", bytes at {nested.Offset}" : ", bytes it computed");
+                using var inner = MappedFile.FromArray(nested.Content);
+                try { Content(inner, where, nested.InSource ? nested.Offset : 0); }
+                catch (ModelFormatException x) { report.Errors.Add((where, x.Message)); }
+            }
+            _lastStart = start;
+            return ok;
+        }
+
+        private int _lastStart;
+
+        /// <summary>The name (as written) of a global in the result of the last <see cref="Pickle(ReadOnlySpan{byte}, string, long, out int, out object?, bool, bool)"/>.</summary>
+        public string? LastGlobalName(PickleGlobalWalker.GlobalRef g) =>
+            _lastStart + g.Index < report.Globals.Count ? report.Globals[_lastStart + g.Index].Name : null;
+
+        public void Note(string note) => report.Notes.Add(note);
+
+        public void Error(string source, string message) => report.Errors.Add((source, message));
+
+        public void Code(string kind, string source, string detail, ScanVerdict verdict) => report.Code.Add(new CodeFinding(kind, source, detail, verdict));
     }
 
-    // Walks one pickle; findings are kept even when it is corrupt partway (an error is recorded unless quiet).
-    private static bool ScanPickle(ScanReport report, ReadOnlySpan<byte> data, long baseOffset, string source, ReaderLimits limits,
-                                   out int used, bool quiet = false)
-    {
-        var walker = new PickleGlobalWalker(source, limits);
-        used = 0;
-        try
-        {
-            used = walker.Walk(data, baseOffset);
-            report.Pickles.Add((source, used));
-            return true;
-        }
-        catch (ModelFormatException x)
-        {
-            if (!quiet || walker.Findings.Count > 0) report.Errors.Add((source, x.Message));
-            return false;
-        }
-        finally
-        {
-            report.Globals.AddRange(walker.Findings);
-        }
-    }
+    internal static string Join(string source, string inner) => source.Length == 0 ? inner : $"{source} > {inner}";
+
+    internal static string Where(string source) => source.Length == 0 ? "the file" : source;
+
+    internal static ReadOnlySpan<byte> Whole(MappedFile file) => file.Span(0, (int)Math.Min(file.Length, Array.MaxLength));
 }

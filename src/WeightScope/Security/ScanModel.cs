@@ -25,11 +25,16 @@ public readonly record struct GlobalUse(string Opcode, long Offset);
 /// <param name="Verdict">Classification.</param>
 /// <param name="Reason">Why (which rule matched).</param>
 /// <param name="Uses">Calls and builds of it (and of what calling it returned), in pickle order.</param>
+/// <param name="ImportedAs">What Python 3 imports for it when that differs from what is written (a Python 2 name renamed by
+/// <c>fix_imports</c>, e.g. <c>__builtin__.getattr</c> → <c>builtins.getattr</c>); null otherwise.</param>
 public sealed record PickleGlobalFinding(string Module, string Name, string Opcode, long Offset, string Source, ScanVerdict Verdict,
-                                         string Reason, List<GlobalUse> Uses)
+                                         string Reason, List<GlobalUse> Uses, string? ImportedAs = null)
 {
-    /// <summary><c>module.name</c>.</summary>
+    /// <summary><c>module.name</c> as written in the pickle.</summary>
     public string FullName => Module.Length == 0 ? Name : $"{Module}.{Name}";
+
+    /// <summary><c>module.name</c> as Python 3 imports it.</summary>
+    public string ResolvedName => ImportedAs ?? FullName;
 }
 
 /// <summary>Something in the file that is not a pickle global but is a code risk (a Keras Lambda layer).</summary>

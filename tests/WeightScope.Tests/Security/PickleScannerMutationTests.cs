@@ -14,6 +14,7 @@ public class PickleScannerMutationTests
         var files = Directory.GetFiles(TestPaths.Fixture("pytorch-crafted"))
             .Where(f => !f.EndsWith(".json", StringComparison.Ordinal))
             .Concat(Directory.GetFiles(TestPaths.Fixture("pytorch"), "*.pt").Where(f => new FileInfo(f).Length < 300_000))
+            .Concat(Directory.GetFiles(TestPaths.Fixture("scan-payloads")).Where(f => !f.EndsWith(".json", StringComparison.Ordinal)))
             .Select(f => Path.GetRelativePath(TestPaths.Fixtures, f)).Order();
         return [.. files];
     }
