@@ -98,6 +98,8 @@ public sealed class ViewerLoadTests(LoadFile file, ITestOutputHelper output) : I
         Assert.True(P(0.99) < LightP99Milliseconds, $"light requests: p99 {P(0.99):F1} ms (p50 {P(0.5):F1}, max {ms[^1]:F1}) over {ms.Length} requests; expected < {LightP99Milliseconds} ms");
         // The heavy phase lasts seconds: the percentile is over a steady stream, not a handful of requests.
         Assert.True(ms.Length >= 100, $"only {ms.Length} light requests were timed");
+        // Twenty distinct computations, each run to its end: the cache absorbed none of them.
+        Assert.Equal(heavy.Count, served.Server.Session.Heavy.Completed);
 
         // What the heavy requests answered is what the library computes.
         using var model = ModelFile.Open(file.Path);
@@ -125,5 +127,35 @@ public sealed class ViewerLoadTests(LoadFile file, ITestOutputHelper output) : I
         using var png = new MemoryStream();
         Plotting.Plot.Heatmap(model.Tensors["big1.weight"]).WritePng(png);
         Assert.Equal(png.ToArray(), results.Single(r => r.Url == ByName("heatmap.png", "big1.weight")).Body);
+    }
+
+    [LoadFact]
+    public void Repeated_and_simultaneous_requests_are_computed_once()
+    {
+        using var served = new Served(file.Path);
+        var (cache, heavy) = (served.Server.Session.Cache, served.Server.Session.Heavy);
+        string url = ByName("hist", "big0.weight", "&bins=33");
+        // Four at once: one computes, three wait for it (or find it kept, if they arrive after it ended).
+        var together = Enumerable.Range(0, 4).Select(_ => served.Http.GetStringAsync(url)).ToArray();
+        var bodies = Task.WhenAll(together).GetAwaiter().GetResult();
+        Assert.Equal(1, cache.Computations);
+        Assert.Equal(3, cache.Joins + cache.Hits);
+        // Then again, one at a time: from the cache, without queueing.
+        for (int k = 0; k < 2; k++)
+        {
+            var t = Stopwatch.StartNew();
+            bodies = [.. bodies, served.Json(url).GetRawText()];
+            output.WriteLine($"cached histogram answered in {t.Elapsed.TotalMilliseconds:F1} ms");
+        }
+        Assert.Equal(1, cache.Computations);
+        Assert.Equal(5, cache.Joins + cache.Hits);
+        Assert.Equal(1, heavy.Started);
+        using var model = ModelFile.Open(file.Path);
+        var expected = Histogram.Compute(model.Tensors["big0.weight"], 33);
+        Assert.All(bodies, b => Assert.Equal(expected.Counts, JsonDocument.Parse(b).RootElement.GetProperty("counts").EnumerateArray().Select(c => c.GetInt64())));
+        // Other options are another result.
+        served.Json(ByName("hist", "big0.weight", "&bins=34"));
+        Assert.Equal(2, cache.Computations);
+        Assert.True(cache.Bytes <= cache.CapacityBytes);
     }
 }
