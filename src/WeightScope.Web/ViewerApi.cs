@@ -29,10 +29,18 @@ namespace WeightScope.Web;
 /// GET /api/diff                                diff --json, each pair with its index in A and B (two files only)
 /// GET /api/diff/pairs/{pair}                   one pair: A's, B's and the delta's (A − B) statistics
 /// </code>
-/// Views take query parameters: <c>hist</c>/<c>hist.svg</c> <c>bins</c> (1–10000, default 50) and <c>log</c> (svg);
-/// <c>values</c> <c>precision threshold edgeitems linewidth sci_mode profile</c> (torch.set_printoptions); <c>hist</c>,
+/// Views take query parameters: <c>hist</c>/<c>hist.svg</c> <c>bins</c> (1–10000, default 50), <c>min</c> and
+/// <c>max</c> (numpy's <c>range</c>; default the finite values' own) and <c>log</c> (svg); <c>values</c>
+/// <c>precision threshold edgeitems linewidth sci_mode profile</c> (torch.set_printoptions); <c>hist</c>,
 /// <c>hist.svg</c>, <c>heatmap.png</c> and <c>values</c> a numpy-style <c>slice</c> (<c>[0,:]</c>). Bad values: 400 with
-/// a JSON error; unknown file, tensor, pair or route: 404.
+/// a JSON error; unknown file, tensor, pair or route: 404; a tensor whose data cannot be decoded: 422 with the reader's
+/// message; more heavy work pending than <see cref="ViewerLimits.MaxPendingHeavy"/>: 503 with Retry-After.
+/// <para>
+/// Every computed view (statistics, histogram, plots, print, comparison, delta) is kept in the session's
+/// <see cref="ResultCache"/> under its tensor and options and computed once however many requests ask at once; one
+/// that reads more than <see cref="ViewerLimits.LightElements"/> values waits on <see cref="HeavyWork"/> and is
+/// cancelled when every client asking for it has disconnected. Everything else is answered at once.
+/// </para>
 /// </remarks>
 internal static class ViewerApi
 {
@@ -59,6 +67,7 @@ internal static class ViewerApi
     {
         var routes = new RouteTable();
         app.Run(ctx => Guard(ctx, s) ?? Dispatch(ctx, routes));
+        // Routes whose handler answers at once (Get) and those that may wait for a computation (GetAsync).
 
         Get(routes, "/", _ => Asset("index.html"));
         Get(routes, "/index.html", _ => Asset("index.html"));
@@ -89,15 +98,15 @@ internal static class ViewerApi
             var file = File(ctx, s);
             return Json(w => ModelJson.TensorList(w, file, file.Tensors, file.Tensors.Totals, t => s.IndexOf(file, t.Name)));
         });
-        Get(routes, "/api/files/{slot}/tensors/{index}/{view}", ctx => TensorView(ctx, s, byName: false));
-        Get(routes, "/api/files/{slot}/tensor/{view}", ctx => TensorView(ctx, s, byName: true));
-        Get(routes, "/api/diff", _ =>
+        GetAsync(routes, "/api/files/{slot}/tensors/{index}/{view}", ctx => TensorView(ctx, s, byName: false));
+        GetAsync(routes, "/api/files/{slot}/tensor/{view}", ctx => TensorView(ctx, s, byName: true));
+        GetAsync(routes, "/api/diff", async ctx =>
         {
             if (!s.Comparing) throw new NotFoundException("only one file is open: start serve with two files to compare them");
-            var r = s.Diff();
+            var r = await s.Diff(ctx.RequestAborted);
             return Json(w => ModelJson.Diff(w, s.Files[0], s.Files[1], r, s.DiffOptions, indexOf: s.IndexOf));
         });
-        Get(routes, "/api/diff/pairs/{pair}", ctx => DiffPair(ctx, s));
+        GetAsync(routes, "/api/diff/pairs/{pair}", ctx => DiffPair(ctx, s));
     }
 
     /// <summary>
@@ -123,15 +132,20 @@ internal static class ViewerApi
     }
 
     /// <summary>Runs the route matching the path; anything else (/x, /../etc/passwd, /api/files/0/../../y) is a JSON 404, never a file.</summary>
-    private static Task Dispatch(HttpContext ctx, RouteTable routes) =>
-        routes.Match(ctx) is { } handler ? Write(ctx, Handle(ctx, handler)) : Write(ctx, Error(StatusCodes.Status404NotFound, "no such page or API route"));
+    private static async Task Dispatch(HttpContext ctx, RouteTable routes)
+    {
+        var reply = routes.Match(ctx) is { } handler ? await Handle(ctx, handler) : Error(StatusCodes.Status404NotFound, "no such page or API route");
+        if (reply is { } r) await Write(ctx, r);
+    }
 
     /// <summary>True when <paramref name="host"/> is <c>127.0.0.1:PORT</c> or <c>localhost:PORT</c> (case-insensitive).</summary>
     internal static bool HostAllowed(string? host, int port) =>
         port > 0 && host is not null &&
         (host.Equals($"127.0.0.1:{port}", StringComparison.OrdinalIgnoreCase) || host.Equals($"localhost:{port}", StringComparison.OrdinalIgnoreCase));
 
-    private static void Get(RouteTable routes, string pattern, Func<HttpContext, Reply> handler) => routes.Add(pattern, handler);
+    private static void Get(RouteTable routes, string pattern, Func<HttpContext, Reply> handler) => routes.Add(pattern, ctx => Task.FromResult(handler(ctx)));
+
+    private static void GetAsync(RouteTable routes, string pattern, Func<HttpContext, Task<Reply>> handler) => routes.Add(pattern, handler);
 
     /// <summary>
     /// The routes: patterns of literal and <c>{name}</c> segments, matched whole against the request path's segments
@@ -141,11 +155,11 @@ internal static class ViewerApi
     /// </summary>
     private sealed class RouteTable
     {
-        private readonly List<(string[] Segments, Func<HttpContext, Reply> Handler)> _routes = [];
+        private readonly List<(string[] Segments, Func<HttpContext, Task<Reply>> Handler)> _routes = [];
 
-        public void Add(string pattern, Func<HttpContext, Reply> handler) => _routes.Add((Split(pattern), handler));
+        public void Add(string pattern, Func<HttpContext, Task<Reply>> handler) => _routes.Add((Split(pattern), handler));
 
-        public Func<HttpContext, Reply>? Match(HttpContext ctx)
+        public Func<HttpContext, Task<Reply>>? Match(HttpContext ctx)
         {
             var path = Split(ctx.Request.Path.Value ?? "");
             foreach (var (segments, handler) in _routes)
@@ -168,18 +182,34 @@ internal static class ViewerApi
         private static string[] Split(string path) => path is "" or "/" ? [] : path[1..].Split('/');
     }
 
-    /// <summary>Runs a handler, turning failures into JSON errors with the status they deserve.</summary>
-    private static Reply Handle(HttpContext ctx, Func<HttpContext, Reply> handler)
+    /// <summary>
+    /// Runs a handler, turning failures into JSON errors with the status they deserve; null when the client has gone
+    /// (nothing is sent).
+    /// </summary>
+    private static async Task<Reply?> Handle(HttpContext ctx, Func<HttpContext, Task<Reply>> handler)
     {
         try
         {
-            return handler(ctx);
+            return await handler(ctx);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return Error(StatusCodes.Status503ServiceUnavailable, "the viewer is stopping");
+        }
+        catch (ViewerBusyException e)
+        {
+            ctx.Response.Headers.RetryAfter = "1";
+            return Error(StatusCodes.Status503ServiceUnavailable, e.Message);
         }
         catch (AggregateException e) when (e.Flatten().InnerExceptions.Count > 0)
         {
             // Parallel work reports through OrderedParallel; anything still wrapped is answered as its first failure.
             var first = e.Flatten().InnerExceptions[0];
-            return Handle(ctx, _ => throw first);
+            return await Handle(ctx, _ => throw first);
         }
         catch (NotFoundException e)
         {
@@ -226,45 +256,49 @@ internal static class ViewerApi
 
     private static string FileName(ModelFile file) => Path.GetFileName((file.Path ?? "the file").TrimEnd('/', '\\'));
 
-    private static Reply TensorView(HttpContext ctx, ViewerSession s, bool byName)
+    private static async Task<Reply> TensorView(HttpContext ctx, ViewerSession s, bool byName)
     {
         var (file, index) = Tensor(ctx, s, byName);
         int slot = s.SlotOf(file);
         var tensor = file.Tensors[index];
+        var aborted = ctx.RequestAborted;
         switch (ctx.Request.RouteValues["view"] as string)
         {
             case "stats":
                 {
-                    var r = s.Stats(file, index);
+                    var r = await s.Stats(file, index, aborted);
                     if (r.Stats is null) throw new NotSupportedException($"{tensor.Name}: {r.Skipped}");
                     return Json(w => ModelJson.Stats(w, r.Stats));
                 }
             case "hist":
                 {
-                    var (t, bins) = (Slice(ctx, tensor), Bins(ctx));
-                    var h = s.Read([slot], () => Histogram.Compute(t, bins));
-                    return Json(w => ModelJson.Histogram(w, h));
+                    var h = await Hist(ctx, s, slot, index, tensor);
+                    return Json(w => ModelJson.Histogram(w, h.Histogram));
                 }
             case "hist.svg":
                 {
-                    var (t, bins, log) = (Slice(ctx, tensor), Bins(ctx), Bool(ctx, "log") ?? false);
-                    var h = s.Read([slot], () => Histogram.Compute(t, bins));
-                    var figure = Plot.Histogram([h], new HistogramPlotOptions { LogScale = log });
-                    return Bytes("image/svg+xml", figure.WriteSvg);
+                    bool log = Bool(ctx, "log") ?? false;
+                    var h = await Hist(ctx, s, slot, index, tensor);
+                    var svg = await s.Compute(new CacheKey(slot, index, "hist.svg", $"{h.Options}|{log}"), 0,
+                        _ => Render(Plot.Histogram([h.Histogram], new HistogramPlotOptions { LogScale = log }).WriteSvg), b => b.Length, aborted);
+                    return new Reply(StatusCodes.Status200OK, "image/svg+xml", svg);
                 }
             case "heatmap.png":
                 {
-                    var t = Slice(ctx, tensor);
-                    var figure = s.Read([slot], () => Plot.Heatmap(t));
-                    return Bytes("image/png", figure.WritePng);
+                    var (t, slice) = Slice(ctx, tensor);
+                    var png = await s.Compute(new CacheKey(slot, index, "heatmap.png", slice), t.ElementCount,
+                        token => Render(Plot.Heatmap(t, cancellationToken: token).WritePng), b => b.Length, aborted);
+                    return new Reply(StatusCodes.Status200OK, "image/png", png);
                 }
             case "values":
                 {
-                    var (t, options) = (Slice(ctx, tensor), PrintOptionsFrom(ctx));
-                    long shown = Printed(t.Shape, options);
+                    var ((t, slice), o) = (Slice(ctx, tensor), PrintOptionsFrom(ctx));
+                    long shown = Printed(t.Shape, o);
                     if (shown > MaxPrintedValues)
                         throw new BadRequestException($"{t.Name}{t.Shape} would print {shown:N0} values (at most {MaxPrintedValues:N0}): lower threshold, or choose a slice");
-                    string text = s.Read([slot], () => TensorFormatter.Format(t, options));
+                    string options = FormattableString.Invariant($"{slice}|{o.Precision}|{o.Threshold:R}|{o.EdgeItems}|{o.LineWidth}|{o.SciMode}");
+                    string text = await s.Compute(new CacheKey(slot, index, "values", options), shown,
+                        _ => TensorFormatter.Format(t, o), x => 2L * x.Length, aborted);
                     return Json(w =>
                     {
                         w.WriteStartObject();
@@ -280,24 +314,42 @@ internal static class ViewerApi
         }
     }
 
-    private static Reply DiffPair(HttpContext ctx, ViewerSession s)
+    /// <summary>A histogram and the options it was computed with (the key its plots are kept under too).</summary>
+    private sealed record HistResult(Histogram Histogram, string Options);
+
+    /// <summary>The histogram the query asks for (<c>slice bins min max</c>), from the cache or computed once.</summary>
+    private static Task<HistResult> Hist(HttpContext ctx, ViewerSession s, int slot, int index, TensorEntry tensor)
+    {
+        var ((t, slice), bins, min, max) = (Slice(ctx, tensor), Bins(ctx), Finite(ctx, "min"), Finite(ctx, "max"));
+        if (min > max) throw new BadRequestException($"min ({min}) must not exceed max ({max})");
+        string options = FormattableString.Invariant($"{slice}|{bins}|{min:R}|{max:R}");
+        return s.Compute(new CacheKey(slot, index, "hist", options), t.ElementCount,
+            token => new HistResult(Histogram.Compute(t, bins, min, max, token), options),
+            h => 16L * h.Histogram.Edges.Count + 256, ctx.RequestAborted);
+    }
+
+    private static async Task<Reply> DiffPair(HttpContext ctx, ViewerSession s)
     {
         if (!s.Comparing) throw new NotFoundException("only one file is open: start serve with two files to compare them");
-        var r = s.Diff();
+        var aborted = ctx.RequestAborted;
+        var r = await s.Diff(aborted);
         var text = ctx.Request.RouteValues["pair"] as string;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int p) || p >= r.Pairs.Count)
             throw new NotFoundException($"no pair number '{text}' (the comparison has {r.Pairs.Count}, numbered from 0)");
         var c = r.Pairs[p];
         var (a, b) = (s.Files[0], s.Files[1]);
         int ia = s.IndexOf(a, c.NameA), ib = s.IndexOf(b, c.NameB);
-        var sa = s.Stats(a, ia);
-        var sb = s.Stats(b, ib);
+        // A's and B's statistics are queued together, then the delta's.
+        var statsA = s.Stats(a, ia, aborted);
+        var statsB = s.Stats(b, ib, aborted);
         TensorStatistics? delta = null;
         string? deltaNote = null;
         if (!c.Compared) deltaNote = "shapes differ: no element-wise delta";
         else if (c.BytesOnly) deltaNote = "complex tensors are compared byte for byte: no delta statistics";
         else if (c.Elements > MaxDeltaElements) deltaNote = $"{c.Elements:N0} elements: too large for delta statistics here (max |Δ| and mean |Δ| are above)";
-        else delta = s.Read([0, 1], () => DeltaStats(a.Tensors[ia], b.Tensors[ib]));
+        else delta = await s.Compute(new CacheKey(-1, p, "delta", ""), c.Elements,
+            token => DeltaStats(a.Tensors[ia], b.Tensors[ib], token), _ => StatsResult.Bytes, aborted);
+        var (sa, sb) = (await statsA, await statsB);
         return Json(w =>
         {
             w.WriteStartObject();
@@ -323,17 +375,20 @@ internal static class ViewerApi
 
     /// <summary>
     /// Statistics of A − B, element by element, each value read as float32 as <see cref="Diff"/> reads them, the
-    /// difference taken in float64 (what max |Δ| and mean |Δ| are computed from).
+    /// difference taken in float64 (what max |Δ| and mean |Δ| are computed from) and, as every statistic reads values,
+    /// as float32: so the delta is kept as float32, 4 bytes an element, streamed from A and B a chunk at a time.
     /// </summary>
-    private static TensorStatistics DeltaStats(TensorEntry a, TensorEntry b)
+    private static TensorStatistics DeltaStats(TensorEntry a, TensorEntry b, CancellationToken token)
     {
-        var x = a.ToFloat32();
-        var y = b.ToFloat32();
-        var d = new double[x.Length];
-        for (int i = 0; i < d.Length; i++) d[i] = (double)x[i] - y[i];
-        var bytes = MemoryMarshal.AsBytes(d.AsSpan()).ToArray();
-        var delta = new TensorEntry($"{a.Name} − {b.Name}", DType.Float64, a.Shape, new ArrayStorage(bytes, "delta"));
-        return Analysis.Stats.Compute([delta]).Tensors[0];
+        var bytes = new byte[checked(a.ElementCount * sizeof(float))];
+        TensorChunks.ForEachPair(a, b, (x, y, first) =>
+        {
+            var d = MemoryMarshal.Cast<byte, float>(bytes.AsSpan(checked((int)(first * sizeof(float))), x.Length * sizeof(float)));
+            for (int i = 0; i < d.Length; i++) d[i] = (float)((double)x[i] - y[i]);
+        }, cancellationToken: token);
+        var delta = new TensorEntry($"{a.Name} − {b.Name}", DType.Float32, a.Shape, new ArrayStorage(bytes, "delta"));
+        // The difference was taken in float64: that is the dtype the page shows for it.
+        return Analysis.Stats.Compute([delta], cancellationToken: token).Tensors[0] with { DType = DType.Float64.Name() };
     }
 
     /// <summary>How many values a print shows: all, or edgeitems at each end of each dimension when summarized.</summary>
@@ -373,8 +428,16 @@ internal static class ViewerApi
 
     private static int Bins(HttpContext ctx) => Int(ctx, "bins", 1, MaxBins) ?? 50;
 
-    private static TensorEntry Slice(HttpContext ctx, TensorEntry t) =>
-        Single(ctx, "slice") is { Length: > 0 } index ? t.Slice(index) : t;
+    private static double? Finite(HttpContext ctx, string name) => Single(ctx, name) switch
+    {
+        null => null,
+        var text => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v
+            : throw new BadRequestException($"{name}: '{text}' is not a finite number"),
+    };
+
+    /// <summary>The tensor or the view the <c>slice</c> parameter asks for, and the slice's text ("" for none).</summary>
+    private static (TensorEntry Tensor, string Slice) Slice(HttpContext ctx, TensorEntry t) =>
+        Single(ctx, "slice") is { Length: > 0 } index ? (t.Slice(index), index) : (t, "");
 
     /// <summary>
     /// torch.set_printoptions from the query: <c>profile</c> (default, short, full) first, then <c>precision</c> (0–30),
@@ -425,11 +488,11 @@ internal static class ViewerApi
         return new Reply(status, "application/json; charset=utf-8", ms.ToArray());
     }
 
-    private static Reply Bytes(string contentType, Action<Stream> body)
+    private static byte[] Render(Action<Stream> write)
     {
         using var ms = new MemoryStream();
-        body(ms);
-        return new Reply(StatusCodes.Status200OK, contentType, ms.ToArray());
+        write(ms);
+        return ms.ToArray();
     }
 
     private static Reply Error(int status, string message) => Json(w =>

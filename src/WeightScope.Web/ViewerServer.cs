@@ -38,6 +38,9 @@ public sealed class ViewerServer : IAsyncDisposable, IDisposable
     /// <summary>The page's address, <c>http://127.0.0.1:PORT/</c>.</summary>
     public string Url => $"http://127.0.0.1:{Port}/";
 
+    /// <summary>The files, results and queue being served (tests read its counters).</summary>
+    internal ViewerSession Session => _session;
+
     /// <summary>
     /// Opens <paramref name="files"/> (one to view, two to compare: headers and indexes only, no tensor data) and starts
     /// serving them on 127.0.0.1:<paramref name="port"/> (0: a free port chosen by the system).
@@ -68,9 +71,9 @@ public sealed class ViewerServer : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Serves models already open (tests build them in memory); they are disposed with the server, or on failure.</summary>
-    internal static ViewerServer Start(IReadOnlyList<ModelFile> models, int port, DiffOptions? diff = null)
+    internal static ViewerServer Start(IReadOnlyList<ModelFile> models, int port, DiffOptions? diff = null, ViewerLimits? limits = null)
     {
-        var session = new ViewerSession(models, diff ?? new DiffOptions());
+        var session = new ViewerSession(models, diff ?? new DiffOptions(), limits);
         try
         {
             return Start(session, port);
@@ -135,6 +138,8 @@ public sealed class ViewerServer : IAsyncDisposable, IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
+            // Computations first: requests waiting for them answer 503 at once instead of holding the shutdown.
+            _session.CancelWork();
             await _app.StopAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
         }

@@ -112,6 +112,26 @@ public sealed class ViewerApiTests
         Assert.Equal(HttpStatusCode.OK, s.Get("/api/files/0/tensors/0/stats").Status);
     }
 
+    [Fact]
+    public void A_tensor_that_cannot_be_decoded_is_never_cached_as_a_result()
+    {
+        // Each request for b's statistics reads it again and answers the reader's error again; a's are computed once.
+        var path = F("analysis", "corrupt_chunks.h5");
+        using var s = new Served(path);
+        var cache = s.Server.Session.Cache;
+        string[] errors = [.. Enumerable.Range(0, 2).Select(_ =>
+        {
+            var r = s.Get("/api/files/0/tensors/1/stats");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, r.Status);
+            return r.Json.GetProperty("error").GetString()!;
+        })];
+        Assert.StartsWith($"{path}, hdf5, entry 'b', offset ", errors[0], StringComparison.Ordinal);
+        Assert.Equal(errors[0], errors[1]);
+        Assert.Equal((2, 2, 0), (cache.Computations, cache.Failures, cache.Count));
+        for (int k = 0; k < 2; k++) Assert.Equal(HttpStatusCode.OK, s.Get("/api/files/0/tensors/0/stats").Status);
+        Assert.Equal((3, 1, 1), (cache.Computations, cache.Hits, cache.Count));
+    }
+
     [Theory]
     [InlineData("analysis", "stats_mixed.pt")]
     [InlineData("pytorch", "special_values.pt")]

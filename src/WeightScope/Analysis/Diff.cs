@@ -15,9 +15,14 @@ public static class Diff
     /// and, unless disabled, an automatically detected prefix) and compares each pair of equal shape. Values of different
     /// dtypes (float32 against float16) are compared as float64 and the pair is also reported as a dtype mismatch.
     /// </summary>
+    /// <param name="a">File A.</param>
+    /// <param name="b">File B.</param>
+    /// <param name="options">Pairing and tolerances; defaults when null.</param>
+    /// <param name="cancellationToken">Checked before each chunk of each pair.</param>
     /// <exception cref="ArgumentException">Rename rules map two tensors of one file to the same name.</exception>
     /// <exception cref="ModelFormatException">A tensor's data cannot be read.</exception>
-    public static DiffResult Compare(ModelFile a, ModelFile b, DiffOptions? options = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static DiffResult Compare(ModelFile a, ModelFile b, DiffOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -42,7 +47,7 @@ public static class Diff
                 continue;
             }
             matchedB[j] = true;
-            pairs.Add(ComparePair(tensorsA[i], tensorsB[j], options));
+            pairs.Add(ComparePair(tensorsA[i], tensorsB[j], options, cancellationToken));
             options.Progress?.Invoke(tensorsA[i].ByteSize);
         }
         bool sole = false;
@@ -51,14 +56,19 @@ public static class Diff
             // Two single-array files (.npy, whose tensor is named after the file): the arrays are what is compared.
             onlyInA.Clear();
             matchedB[0] = sole = true;
-            pairs.Add(ComparePair(tensorsA[0], tensorsB[0], options));
+            pairs.Add(ComparePair(tensorsA[0], tensorsB[0], options, cancellationToken));
         }
         var onlyInB = tensorsB.Where((_, j) => !matchedB[j]).Select(t => t.Name).ToList();
         return new DiffResult(onlyInA, onlyInB, pairs, prefixA, prefixB) { PairedSoleTensors = sole };
     }
 
     /// <summary>Compares two tensors of any dtypes (see <see cref="TensorComparison"/> for the metrics' definitions).</summary>
-    public static TensorComparison ComparePair(TensorEntry a, TensorEntry b, DiffOptions? options = null)
+    /// <param name="a">The tensor of file A.</param>
+    /// <param name="b">The tensor of file B.</param>
+    /// <param name="options">Tolerances; defaults when null.</param>
+    /// <param name="cancellationToken">Checked before each chunk.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static TensorComparison ComparePair(TensorEntry a, TensorEntry b, DiffOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -66,9 +76,10 @@ public static class Diff
         var result = new TensorComparison { NameA = a.Name, NameB = b.Name, DTypeA = a.DType, DTypeB = b.DType, ShapeA = a.Shape, ShapeB = b.Shape };
         if (result.ShapeMismatch)
             return result with { MaxAbsDiff = double.NaN, MeanAbsDiff = double.NaN, RelativeL2 = double.NaN, Cosine = double.NaN };
+        cancellationToken.ThrowIfCancellationRequested();
         if (a.DType.IsComplex() || b.DType.IsComplex()) return CompareBytes(a, b, result);
         var acc = new Accumulator(options.Atol, options.Rtol, options.EqualNan);
-        TensorChunks.ForEachPair(a, b, (x, y, _) => acc.Add(x, y));
+        TensorChunks.ForEachPair(a, b, (x, y, _) => acc.Add(x, y), cancellationToken: cancellationToken);
         return acc.Result(result);
     }
 

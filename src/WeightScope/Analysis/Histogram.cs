@@ -52,9 +52,15 @@ public sealed class Histogram
     /// [<paramref name="min"/>, <paramref name="max"/>] (default: the finite values' own range, as numpy). Values
     /// outside an explicit range are not counted, as in numpy.
     /// </summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="bins">Number of bins (numpy's <c>bins</c>).</param>
+    /// <param name="min">Lower end of the range (numpy's <c>range[0]</c>); null for the smallest finite value.</param>
+    /// <param name="max">Upper end of the range (numpy's <c>range[1]</c>); null for the largest finite value.</param>
+    /// <param name="cancellationToken">Checked before each chunk of either pass (range, then bins).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="bins"/> is below 1.</exception>
     /// <exception cref="ArgumentException">The range is not finite, or <paramref name="min"/> exceeds <paramref name="max"/>.</exception>
-    public static Histogram Compute(TensorEntry tensor, int bins = 50, double? min = null, double? max = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Histogram Compute(TensorEntry tensor, int bins = 50, double? min = null, double? max = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentOutOfRangeException.ThrowIfLessThan(bins, 1);
@@ -63,7 +69,7 @@ public sealed class Histogram
         if (min is not null || max is not null)
         {
             // numpy: an explicit range is Python floats, so the edges' span is computed in float64.
-            var (lo, hi) = min is not null && max is not null ? (min.Value, max.Value) : FiniteRange(tensor, round);
+            var (lo, hi) = min is not null && max is not null ? (min.Value, max.Value) : FiniteRange(tensor, round, cancellationToken);
             first = min ?? lo;
             last = max ?? hi;
             if (!double.IsFinite(first) || !double.IsFinite(last)) throw new ArgumentException($"histogram range [{first}, {last}] is not finite");
@@ -72,7 +78,7 @@ public sealed class Histogram
         }
         else
         {
-            (first, last) = FiniteRange(tensor, round);
+            (first, last) = FiniteRange(tensor, round, cancellationToken);
             denom = round(last - first);
         }
         if (first == last)
@@ -105,7 +111,7 @@ public sealed class Histogram
                 posInf += lPos;
                 negInf += lNeg;
             }
-        });
+        }, cancellationToken: cancellationToken);
         return new Histogram(tensor.Name, edges, counts, nan, posInf, negInf);
     }
 
@@ -135,7 +141,7 @@ public sealed class Histogram
     }
 
     // The smallest and largest finite values (numpy's a.min(), a.max() over the finite values); (0, 1) when there are none.
-    private static (double Min, double Max) FiniteRange(TensorEntry tensor, Func<double, double> round)
+    private static (double Min, double Max) FiniteRange(TensorEntry tensor, Func<double, double> round, CancellationToken cancellationToken)
     {
         float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
         bool any = false;
@@ -158,7 +164,7 @@ public sealed class Histogram
                 if (l < lo) lo = l;
                 if (h > hi) hi = h;
             }
-        });
+        }, cancellationToken: cancellationToken);
         return any ? (round(lo), round(hi)) : (0, 1);
     }
 

@@ -36,7 +36,7 @@ public sealed record TensorStatistics(
     }
 }
 
-/// <summary>What <see cref="Stats.Compute(IEnumerable{TensorEntry}, float, Action{long}?, int)"/> found: one entry per tensor, the overall figures, and what it skipped.</summary>
+/// <summary>What <see cref="Stats.Compute(IEnumerable{TensorEntry}, float, Action{long}?, int, CancellationToken)"/> found: one entry per tensor, the overall figures, and what it skipped.</summary>
 /// <param name="Tensors">Per tensor, in the order given.</param>
 /// <param name="Overall">All values of all those tensors together.</param>
 /// <param name="Skipped">Tensors without real values (complex), with the reason.</param>
@@ -58,11 +58,15 @@ public static class Stats
     /// <param name="eps">Near-zero threshold.</param>
     /// <param name="progress">Called with the bytes of each chunk done (from several threads).</param>
     /// <param name="maxThreads">Threads to use (default: one per core).</param>
-    public static StatsReport Compute(IEnumerable<TensorEntry> tensors, float eps = DefaultEps, Action<long>? progress = null, int maxThreads = -1) =>
-        Compute(tensors, eps, progress, maxThreads, TensorChunks.DefaultChunkElements);
+    /// <param name="cancellationToken">Checked before each chunk: once cancelled, no new chunk is read.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static StatsReport Compute(IEnumerable<TensorEntry> tensors, float eps = DefaultEps, Action<long>? progress = null, int maxThreads = -1,
+        CancellationToken cancellationToken = default) =>
+        Compute(tensors, eps, progress, maxThreads, TensorChunks.DefaultChunkElements, cancellationToken);
 
-    /// <summary>As <see cref="Compute(IEnumerable{TensorEntry}, float, Action{long}?, int)"/> with a chosen chunk size (tests use small ones to cross chunk edges).</summary>
-    internal static StatsReport Compute(IEnumerable<TensorEntry> tensors, float eps, Action<long>? progress, int maxThreads, int chunkElements)
+    /// <summary>As <see cref="Compute(IEnumerable{TensorEntry}, float, Action{long}?, int, CancellationToken)"/> with a chosen chunk size (tests use small ones to cross chunk edges).</summary>
+    internal static StatsReport Compute(IEnumerable<TensorEntry> tensors, float eps, Action<long>? progress, int maxThreads, int chunkElements,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var list = new List<TensorEntry>();
@@ -88,7 +92,7 @@ public static class Stats
             partial[w] = acc;
             progress?.Invoke((long)length * list[ti].DType.ItemSize());
             return buffer;
-        }, group: w => work[w].Tensor);
+        }, group: w => work[w].Tensor, cancellationToken: cancellationToken);
 
         var perTensor = new StatsAccumulator[list.Count];
         for (int i = 0; i < perTensor.Length; i++) perTensor[i] = StatsAccumulator.Empty;

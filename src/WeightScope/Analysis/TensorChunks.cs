@@ -18,13 +18,19 @@ public static class TensorChunks
     /// Calls <paramref name="body"/> with consecutive chunks of <paramref name="tensor"/>'s values and the index of each
     /// chunk's first element. The span is only valid during the call.
     /// </summary>
-    public static void ForEach(TensorEntry tensor, ChunkAction body, int chunkElements = DefaultChunkElements)
+    /// <param name="tensor">The tensor to read.</param>
+    /// <param name="body">Receives each chunk.</param>
+    /// <param name="chunkElements">Elements per chunk.</param>
+    /// <param name="cancellationToken">Checked before each chunk (a strided view is one chunk).</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; no further chunk is read.</exception>
+    public static void ForEach(TensorEntry tensor, ChunkAction body, int chunkElements = DefaultChunkElements, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentNullException.ThrowIfNull(body);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkElements, 1);
         long count = tensor.ElementCount;
         if (count == 0) return;
+        cancellationToken.ThrowIfCancellationRequested();
         if (!IsFlat(tensor))
         {
             body(tensor.ToFloat32(), 0);
@@ -32,21 +38,31 @@ public static class TensorChunks
         }
         float[]? buffer = null;
         foreach (var (start, length) in Ranges(count, chunkElements))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             Read(tensor, start, length, ref buffer, body);
+        }
     }
 
     /// <summary>
     /// Like <see cref="ForEach"/>, with chunks handed to up to <paramref name="maxThreads"/> threads at once (default: one
     /// per core); <paramref name="body"/> must be safe to call concurrently. Chunk order across threads is not defined.
     /// </summary>
-    public static void ForEachParallel(TensorEntry tensor, ChunkAction body, int chunkElements = DefaultChunkElements, int maxThreads = -1)
+    /// <param name="tensor">The tensor to read.</param>
+    /// <param name="body">Receives each chunk, from several threads.</param>
+    /// <param name="chunkElements">Elements per chunk.</param>
+    /// <param name="maxThreads">Most threads at once; -1 for one per core.</param>
+    /// <param name="cancellationToken">Checked before each chunk: once cancelled, no new chunk starts.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static void ForEachParallel(TensorEntry tensor, ChunkAction body, int chunkElements = DefaultChunkElements, int maxThreads = -1,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentNullException.ThrowIfNull(body);
         long count = tensor.ElementCount;
         if (count <= chunkElements || Environment.ProcessorCount == 1 || maxThreads == 1 || !IsFlat(tensor))
         {
-            ForEach(tensor, body, chunkElements);
+            ForEach(tensor, body, chunkElements, cancellationToken);
             return;
         }
         var ranges = Ranges(count, chunkElements).ToArray();
@@ -55,15 +71,22 @@ public static class TensorChunks
         {
             Read(tensor, ranges[i].Start, ranges[i].Length, ref buffer, body);
             return buffer;
-        });
+        }, cancellationToken: cancellationToken);
     }
 
     /// <summary>
     /// Calls <paramref name="body"/> with aligned chunks of two tensors of the same element count: the same row-major
     /// element range of each (what a diff reads), zero-copy where each side allows, converted per chunk otherwise.
     /// </summary>
+    /// <param name="a">The first tensor.</param>
+    /// <param name="b">The second tensor, of as many elements.</param>
+    /// <param name="body">Receives each pair of chunks.</param>
+    /// <param name="chunkElements">Elements per chunk.</param>
+    /// <param name="cancellationToken">Checked before each pair of chunks.</param>
     /// <exception cref="ArgumentException">The tensors hold different numbers of elements.</exception>
-    public static void ForEachPair(TensorEntry a, TensorEntry b, PairAction body, int chunkElements = DefaultChunkElements)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static void ForEachPair(TensorEntry a, TensorEntry b, PairAction body, int chunkElements = DefaultChunkElements,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -73,6 +96,7 @@ public static class TensorChunks
             throw new ArgumentException($"{a.Name} has {a.ElementCount} elements and {b.Name} {b.ElementCount}; chunks cannot be aligned");
         long count = a.ElementCount;
         if (count == 0) return;
+        cancellationToken.ThrowIfCancellationRequested();
         if (!IsFlat(a) || !IsFlat(b))
         {
             body(a.ToFloat32(), b.ToFloat32(), 0);
@@ -80,7 +104,10 @@ public static class TensorChunks
         }
         float[]? bufferA = null, bufferB = null;
         foreach (var (start, length) in Ranges(count, chunkElements))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             body(Values(a, start, length, ref bufferA), Values(b, start, length, ref bufferB), start);
+        }
     }
 
     /// <summary>Receives the same element range of two tensors and the row-major index of its first element.</summary>

@@ -18,7 +18,11 @@ public static partial class Plot
     /// column per input channel (up to 64 × 16), wrapped into side-by-side blocks when tall and narrow; higher ranks
     /// are shown as [dim0, rest]. NaN cells are grey.
     /// </summary>
-    public static Figure Heatmap(TensorEntry tensor, string? title = null)
+    /// <param name="tensor">The tensor to draw.</param>
+    /// <param name="title">The title; the tensor's name when null.</param>
+    /// <param name="cancellationToken">Checked before each chunk of values read.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Figure Heatmap(TensorEntry tensor, string? title = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         if (tensor.ElementCount == 0) throw new ArgumentException($"{tensor.Name} has no elements to draw");
@@ -29,6 +33,7 @@ public static partial class Plot
         if (shape.Length is 3 or 4)
         {
             long o = shape[0], i = shape[1], kh = shape.Length == 4 ? shape[2] : 1, kw = shape[^1];
+            cancellationToken.ThrowIfCancellationRequested();
             cells = ConvGrid(tensor.ToFloat32(), o, i, kh, kw, out var shown);
             subtitle += shown;
             (xLabel, yLabel) = ("input channel (dim 1)", "output channel (dim 0)");
@@ -37,7 +42,7 @@ public static partial class Plot
         {
             long rows = shape.Length <= 1 ? 1 : shape[0];
             long cols = tensor.ElementCount / rows;
-            cells = BlockAverage(tensor, rows, cols, out var fy, out var fx);
+            cells = BlockAverage(tensor, rows, cols, out var fy, out var fx, cancellationToken);
             if (fy > 1 || fx > 1) subtitle += $", mean of {fy}x{fx} blocks";
             xLabel = shape.Length <= 1 ? $"index (0-{cols - 1})" : $"dim 1 (0-{cols - 1})";
             yLabel = shape.Length <= 1 ? "" : $"dim 0 (0-{rows - 1})";
@@ -47,7 +52,7 @@ public static partial class Plot
 
     // Mean of each fy × fx block (NaN when a block has no finite value), streaming the values a chunk at a time. Each
     // axis is reduced on its own, so a wide [32, 11616] matrix keeps its 32 rows.
-    private static double[,] BlockAverage(TensorEntry t, long rows, long cols, out long fy, out long fx)
+    private static double[,] BlockAverage(TensorEntry t, long rows, long cols, out long fy, out long fx, CancellationToken cancellationToken)
     {
         long factorY = fy = Math.Max(1, (rows + MaxHeatmapCells - 1) / MaxHeatmapCells);
         long factorX = fx = Math.Max(1, (cols + MaxHeatmapCells - 1) / MaxHeatmapCells);
@@ -65,7 +70,7 @@ public static partial class Plot
                 sums[y, x] += v;
                 counts[y, x]++;
             }
-        });
+        }, cancellationToken: cancellationToken);
         for (int y = 0; y < r; y++)
             for (int x = 0; x < c; x++) sums[y, x] = counts[y, x] > 0 ? sums[y, x] / counts[y, x] : double.NaN;
         return sums;

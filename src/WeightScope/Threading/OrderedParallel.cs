@@ -23,17 +23,30 @@ internal static class OrderedParallel
     /// <param name="body">Runs item <c>i</c> with the thread's state and returns the state for the next item.</param>
     /// <param name="group">The group of item <c>i</c> (its tensor) for counting failures; null counts nothing.</param>
     /// <param name="groupNoun">What a group is called in the message ("tensor").</param>
+    /// <param name="cancellationToken">Checked before each item: once it is cancelled no new item starts, and the loop
+    /// throws <see cref="OperationCanceledException"/> (not a failure of any item).</param>
+    /// <remarks>
+    /// The threads come from <see cref="TaskScheduler.Current"/> (the thread pool unless the caller runs as a task on a
+    /// scheduler of its own): a caller that runs the loop on a scheduler of limited concurrency bounds the loop's
+    /// threads too.
+    /// </remarks>
     public static void For<TState>(int count, int maxThreads, Func<TState> init, Func<int, TState, TState> body,
-        Func<int, int>? group = null, string groupNoun = "tensor")
+        Func<int, int>? group = null, string groupNoun = "tensor", CancellationToken cancellationToken = default)
     {
         if (count <= 0) return;
         var failures = new ConcurrentBag<(int Index, Exception Error)>();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxThreads > 0 ? maxThreads : Environment.ProcessorCount };
+        var options = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = maxThreads > 0 ? maxThreads : Environment.ProcessorCount,
+            CancellationToken = cancellationToken,
+            TaskScheduler = TaskScheduler.Current, // see remarks
+        };
         Parallel.ForEach(Partitioner.Create(0, count, 1), options, init,
             (range, _, state) =>
             {
                 for (int i = range.Item1; i < range.Item2; i++)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     try { state = body(i, state); }
                     catch (Exception e) when (e is not OperationCanceledException) { failures.Add((i, e)); }
                 }
