@@ -62,21 +62,26 @@ internal sealed class HeavyWork : IDisposable
                 return;
             }
             Interlocked.Increment(ref _started);
+            // Counted before the task ends, so whoever sees the task end sees the counters too.
+            T result;
             try
             {
-                done.TrySetResult(work(cancellationToken));
-                Interlocked.Increment(ref _completed);
+                result = work(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _stopped);
                 done.TrySetCanceled(cancellationToken);
+                return;
             }
             catch (Exception e)
             {
                 Interlocked.Increment(ref _completed);
                 done.TrySetException(e);
+                return;
             }
+            Interlocked.Increment(ref _completed);
+            done.TrySetResult(result);
         }, TaskCreationOptions.DenyChildAttach);
         _pending.TryAdd(done.Task, 0);
         var unqueue = cancellationToken.Register(() =>
