@@ -5,10 +5,10 @@ using System.Text.Json;
 namespace WeightScope.Security;
 
 /// <summary>
-/// Flags Keras <c>Lambda</c> layers in a model config (<c>config.json</c> of a <c>.keras</c> zip, <c>model_config</c> of an HDF5 model). A Lambda layer stores
-/// its function as marshalled Python bytecode (or a module.function name) that Keras runs when the model is loaded
-/// with <c>safe_mode=False</c> — and tf.keras before 2.13 ran it with no opt-in. It is arbitrary code by construction,
-/// so it is reported as dangerous.
+/// Reads a Keras config (<c>config.json</c> of a <c>.keras</c> zip, <c>model_config</c>/<c>training_config</c> of an
+/// HDF5 model, a <c>model.to_json()</c> file, a TF.js topology) as Python's <c>json.loads</c> reads the bytes Keras hands
+/// it, at any depth Python accepts, and hands it to <see cref="KerasConfigRules"/>, which flags what runs code when
+/// Keras deserialises it: Lambda layers (marshalled Python bytecode), and code named by module path.
 /// </summary>
 internal static class KerasLambdaScan
 {
