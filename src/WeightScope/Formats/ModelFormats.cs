@@ -52,6 +52,7 @@ internal static class ModelFormats
     /// <summary>Opens a path with the first format that recognises it.</summary>
     public static ModelFile Open(string path, ReaderOptions options)
     {
+        path = Target(path);
         if (Directory.Exists(path))
         {
             var ctx = new DetectionContext(path, null, null, isDirectory: true, options.Limits);
@@ -59,11 +60,6 @@ internal static class ModelFormats
             model.Path = path;
             return model;
         }
-        // A TensorFlow checkpoint is named by its prefix ("model.ckpt-100"), which is no file: open its index.
-        if (!System.IO.File.Exists(path) && System.IO.File.Exists(path + ".index")) path += ".index";
-        if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"no such file: {path}", path);
-        // Any file of a SavedModel or checkpoint (saved_model.pb, a data shard, X.meta) opens the model it belongs to.
-        if (TfCompanionFiles.Redirect(path) is { } owner) return Open(owner, options);
         var file = MappedFile.Open(path);
         try
         {
@@ -75,6 +71,23 @@ internal static class ModelFormats
             throw;
         }
     }
+
+    /// <summary>
+    /// The file or folder <see cref="Open(string, ReaderOptions)"/> reads for <paramref name="path"/>: a TensorFlow
+    /// checkpoint prefix ("model.ckpt-100", no file) names its index, and any file of a SavedModel or checkpoint
+    /// (saved_model.pb, a data shard, X.meta) names the model it belongs to.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing at <paramref name="path"/>.</exception>
+    internal static string Target(string path)
+    {
+        if (Directory.Exists(path)) return path;
+        if (!System.IO.File.Exists(path) && System.IO.File.Exists(path + ".index")) path += ".index";
+        if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"no such file: {path}", path);
+        return TfCompanionFiles.Redirect(path) is { } owner ? Target(owner) : path;
+    }
+
+    /// <summary>The first format, in detection order, that recognises the context (what <see cref="Open(string, ReaderOptions)"/> reads it as); null for none.</summary>
+    internal static IModelFormat? Detect(DetectionContext ctx) => All.FirstOrDefault(f => f.TryDetect(ctx));
 
     /// <summary>Opens mapped bytes; the model takes ownership of <paramref name="file"/> on success.</summary>
     internal static ModelFile Open(MappedFile file, string? path, ReaderOptions options)
@@ -96,9 +109,8 @@ internal static class ModelFormats
 
     private static ModelFile Dispatch(DetectionContext ctx, ReaderOptions options, string? path)
     {
-        foreach (var format in All)
+        if (Detect(ctx) is { } format)
         {
-            if (!format.TryDetect(ctx)) continue;
             try
             {
                 var model = format.Read(ctx, options);
@@ -124,7 +136,8 @@ internal static class ModelFormats
         throw new UnknownModelFormatException(Describe(ctx)) { FilePath = path };
     }
 
-    private static string Describe(DetectionContext ctx)
+    /// <summary>Why no format recognises the context: what it looks like, and which formats were tried.</summary>
+    internal static string Describe(DetectionContext ctx)
     {
         if (ctx.IsDirectory) return "no known model format in this folder (looked for *.safetensors.index.json, *.safetensors, saved_model.pb, a TensorFlow 'checkpoint' state file, *.index)";
         if (ctx.Zip is { } z)

@@ -146,6 +146,30 @@ internal sealed class ZipIndex
         return (long)value;
     }
 
+    /// <summary>
+    /// How many bytes precede the archive, found as CPython's <c>zipfile</c> finds it (<c>_EndRecData</c> searches the
+    /// end-of-central-directory record from the end; <c>_RealGetContents</c> takes <c>concat</c> = its position − the
+    /// central directory's size − its offset, less the zip64 records): a zip with bytes prepended (a self-extracting stub,
+    /// a polyglot) still opens in <c>zipfile.ZipFile</c>. Null when there is no such record, or the central directory is
+    /// not where it then says (zipfile raises <c>BadZipFile</c>).
+    /// </summary>
+    public static long? PrependedBytes(MappedFile file)
+    {
+        long eocd;
+        try { eocd = FindEocd(file); }
+        catch (ModelFormatException) { return null; }
+        var r = new SpanReader(file.Span(eocd, EocdSize), eocd);
+        r.Position = 12; // signature, disk numbers, entry counts
+        long cdSize = r.ReadUInt32(), cdOffset = r.ReadUInt32();
+        long concat = eocd - cdSize - cdOffset;
+        if (eocd >= Zip64LocatorSize && BinaryPrimitives.ReadUInt32LittleEndian(file.Span(eocd - Zip64LocatorSize, 4)) == Zip64LocatorSignature)
+            concat -= Zip64EocdMinSize + Zip64LocatorSize;
+        if (concat < 0) return null;
+        if (cdSize == 0) return concat;
+        return file.Contains(cdOffset + concat, 4) && BinaryPrimitives.ReadUInt32LittleEndian(file.Span(cdOffset + concat, 4)) == CentralSignature
+            ? concat : null;
+    }
+
     private static long FindEocd(MappedFile file)
     {
         if (file.Length < EocdSize) throw Error($"file of {file.Length} bytes is too short to be a zip archive", 0);

@@ -5,16 +5,31 @@ using System.Text.Json;
 namespace WeightScope.Security;
 
 /// <summary>
-/// Flags Keras <c>Lambda</c> layers in a model config (<c>config.json</c> of a <c>.keras</c> zip, <c>model_config</c> of an HDF5 model). A Lambda layer stores
-/// its function as marshalled Python bytecode (or a module.function name) that Keras runs when the model is loaded
-/// with <c>safe_mode=False</c> — and tf.keras before 2.13 ran it with no opt-in. It is arbitrary code by construction,
-/// so it is reported as dangerous.
+/// Reads a Keras config (<c>config.json</c> of a <c>.keras</c> zip, <c>model_config</c>/<c>training_config</c> of an
+/// HDF5 model, a <c>model.to_json()</c> file, a TF.js topology) as Python's <c>json.loads</c> reads the bytes Keras hands
+/// it, at any depth Python accepts, and hands it to <see cref="KerasConfigRules"/>, which flags what runs code when
+/// Keras deserialises it: Lambda layers (marshalled Python bytecode), and code named by module path.
 /// </summary>
 internal static class KerasLambdaScan
 {
+    /// <summary>Python's json module gives up on deeper nesting long before this (its C scanner's recursion limit, about
+    /// 1000 levels); System.Text.Json keeps depth in a bit stack, and the walk below uses an explicit stack, so no config
+    /// Python accepts is refused or skipped for depth.</summary>
+    private const int MaxJsonDepth = 100_000;
+
     /// <exception cref="InvalidModelContentException">The config is not text Python's json module would decode, so it cannot be checked.</exception>
     public static void Scan(ScanReport report, byte[] json, string source)
     {
+        if (!TryScan(report, json, source, out var error))
+            // Python's json refuses it too, so Keras cannot load it: nothing it would run. Said, not silently skipped.
+            report.Notes.Add($"{source} is not JSON ({error}); Keras cannot load it, so it was not checked further");
+    }
+
+    /// <summary>Checks a config; false (with the parser's message) when the bytes are not JSON at all.</summary>
+    /// <exception cref="InvalidModelContentException">The config is not text Python's json module would decode, so it cannot be checked.</exception>
+    public static bool TryScan(ScanReport report, byte[] json, string source, out string? error)
+    {
+        error = null;
         // Keras hands config.json's bytes to json.loads, which also takes UTF-16 and UTF-32 (json.detect_encoding): a
         // config in those must be read as Python reads it, or its Lambda layers would pass unseen.
         json = AsUtf8(json, source);
@@ -24,14 +39,14 @@ internal static class KerasLambdaScan
         if (FirstInvalidUtf8(json) is int bad)
             throw new InvalidModelContentException("keras", $"the config is not UTF-8 text (invalid byte 0x{json[bad]:X2}): it cannot be checked for Lambda layers", bad, source);
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(WithPythonConstantsAsNumbers(json), new JsonDocumentOptions { MaxDepth = 256 }); }
+        try { doc = JsonDocument.Parse(WithPythonConstantsAsNumbers(json), new JsonDocumentOptions { MaxDepth = MaxJsonDepth }); }
         catch (JsonException x)
         {
-            // Python's json refuses it too, so Keras cannot load it: nothing it would run. Said, not silently skipped.
-            report.Notes.Add($"{source} is not JSON ({x.Message}); Keras cannot load it, so it was not checked further");
-            return;
+            error = x.Message;
+            return false;
         }
-        using (doc) Visit(doc.RootElement, report, source, 0);
+        using (doc) KerasConfigRules.Walk(doc.RootElement, report, source);
+        return true;
     }
 
     // CPython's json.detect_encoding: a BOM, or the pattern of zero bytes in the first four, picks UTF-32/16 BE/LE.
@@ -91,25 +106,5 @@ internal static class KerasLambdaScan
             i += used;
         }
         return null;
-    }
-
-    private static void Visit(JsonElement e, ScanReport report, string source, int depth)
-    {
-        if (depth > 256) return;
-        if (e.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var item in e.EnumerateArray()) Visit(item, report, source, depth + 1);
-            return;
-        }
-        if (e.ValueKind != JsonValueKind.Object) return;
-        if (e.TryGetProperty("class_name", out var cls) && cls.ValueKind == JsonValueKind.String
-            && cls.GetString() is "Lambda" or "keras.layers.Lambda")
-        {
-            string name = e.TryGetProperty("config", out var cfg) && cfg.ValueKind == JsonValueKind.Object
-                          && cfg.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "?";
-            report.Code.Add(new CodeFinding("keras-lambda", source, $"Lambda layer '{name}': its function is Python code Keras runs on load",
-                                            ScanVerdict.Dangerous));
-        }
-        foreach (var p in e.EnumerateObject()) Visit(p.Value, report, source, depth + 1);
     }
 }

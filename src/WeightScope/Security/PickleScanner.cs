@@ -30,6 +30,7 @@ public static class PickleScanner
     /// <exception cref="ModelFormatException">The container itself (zip directory, npy header) is unreadable.</exception>
     public static ScanReport Scan(string path, ReaderLimits? limits = null)
     {
+        if (ScanRouter.Route(path, limits ?? ReaderLimits.Default) is { } other) return other; // not a pickle-bearing format
         // A SavedModel (its folder or its saved_model.pb) has graphs, not pickles: their ops are checked instead.
         var savedModelPb = Directory.Exists(path) ? Path.Combine(path, "saved_model.pb") : path;
         if (Path.GetFileName(savedModelPb) == "saved_model.pb" && File.Exists(savedModelPb))
