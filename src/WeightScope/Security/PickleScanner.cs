@@ -92,11 +92,20 @@ public static class PickleScanner
     {
         private int _depth;
 
+        // True while the members of a TorchScript archive are walked: torch.load hands such an archive to
+        // torch.jit.load, whose C++ unpickler never imports Python — it resolves __torch__.* names to classes the
+        // TorchScript compiler builds from the archive's own code/ folder (TorchScript source, interpreted by
+        // TorchScript: no imports, no Python builtins). Those names are safe there; every other global is judged as
+        // anywhere else.
+        private bool _torchScript;
+
         /// <summary>Scans content as a loader would open it: by what it starts with, never by its name.</summary>
         public void Content(MappedFile file, string source, long baseOffset)
         {
             if (++_depth > limits.MaxNestingDepth)
                 throw new ReaderLimitException("pickle-scan", nameof(ReaderLimits.MaxNestingDepth), _depth, limits.MaxNestingDepth, baseOffset);
+            bool torchScript = _torchScript;
+            _torchScript = false;
             try
             {
                 var head = file.Span(0, (int)Math.Min(file.Length, 64));
@@ -107,7 +116,11 @@ public static class PickleScanner
                 else if (head.StartsWith(LegacyMagicPickle)) PickleSequence(Whole(file), source, baseOffset, LegacyPickles);
                 else PickleSequence(Whole(file), source, baseOffset, int.MaxValue);
             }
-            finally { _depth--; }
+            finally
+            {
+                _depth--;
+                _torchScript = torchScript;
+            }
         }
 
         // joblib.dump(…, compress=…) compresses the whole pickle stream (arrays included): inflated in memory, then walked
@@ -129,6 +142,10 @@ public static class PickleScanner
             var zip = ZipIndex.Read(file, limits);
             bool torch = zip.Entries.Any(e => e.Name == "data.pkl" || e.Name.EndsWith("/data.pkl", StringComparison.Ordinal)
                                               || e.Name.EndsWith("/constants.pkl", StringComparison.Ordinal));
+            _torchScript = IsTorchScriptArchive(zip);
+            if (_torchScript)
+                report.Notes.Add($"{Where(source)} is a TorchScript archive: torch.load hands it to torch.jit.load, which compiles its code/ "
+                                 + "(TorchScript, not Python) and resolves __torch__ classes from it without importing anything");
             foreach (var e in zip.Entries)
             {
                 if (e.Name.EndsWith('/')) continue;
@@ -137,6 +154,11 @@ public static class PickleScanner
                 catch (ModelFormatException x) { report.Errors.Add((member, x.Message)); }
             }
         }
+
+        // torch.serialization._is_torchscript_zip: a record named constants.pkl (records are named without the
+        // archive's top folder).
+        private static bool IsTorchScriptArchive(ZipIndex zip) =>
+            zip.Entries.Any(e => e.Name == "constants.pkl" || e.Name.EndsWith("/constants.pkl", StringComparison.Ordinal) && e.Name.IndexOf('/') == e.Name.Length - "/constants.pkl".Length);
 
         private void Member(ZipIndex zip, MappedFile file, ZipEntry e, string member, bool torchZip)
         {
@@ -265,7 +287,10 @@ public static class PickleScanner
                 if (!quiet || walker.Findings.Count > 0) report.Errors.Add((source, x.Message));
             }
             int start = report.Globals.Count;
-            report.Globals.AddRange(walker.Findings);
+            foreach (var f in walker.Findings)
+                report.Globals.Add(_torchScript && f.Verdict == ScanVerdict.Suspicious && f.ResolvedName.StartsWith("__torch__.", StringComparison.Ordinal)
+                    ? f with { Verdict = ScanVerdict.Safe, Reason = "a TorchScript class of this archive: torch.jit.load compiles it from the archive's code/ (TorchScript, no Python imports)" }
+                    : f);
             foreach (var nested in walker.Nested)
             {
                 string where = Join(source, nested.Via) + (nested.InSource ? $", bytes at {nested.Offset}" : ", bytes it computed");
