@@ -37,7 +37,7 @@ internal static class ScanCommand
             int dangerous = Count(report, ScanVerdict.Dangerous), suspicious = Count(report, ScanVerdict.Suspicious);
             foreach (var (source, message) in report.Errors)
                 Console.Error.WriteLine($"weightscope: {Where(source)}: {message}");
-            if (suspicious > 0)
+            if (report.Globals.Any(g => g.Verdict == ScanVerdict.Suspicious))
             {
                 var names = report.Globals.Where(g => g.Verdict == ScanVerdict.Suspicious).Select(g => g.ResolvedName).Distinct().ToList();
                 Console.Error.WriteLine($"weightscope: {names.Count} global(s) outside the allow-list ({string.Join(", ", names.Take(8))}{(names.Count > 8 ? ", …" : "")}): " +
@@ -78,8 +78,25 @@ internal static class ScanCommand
             o.WriteLine($"  {Verdict(c.Verdict),-10} {c.Kind,-48} in {Where(c.Source)}: {c.Detail}");
         foreach (var n in r.Notes) o.WriteLine($"note: {n}");
         int d = Count(r, ScanVerdict.Dangerous), s = Count(r, ScanVerdict.Suspicious), ok = Count(r, ScanVerdict.Safe);
-        o.WriteLine($"summary:   {d} dangerous, {s} suspicious, {ok} safe" + (r.Errors.Count > 0 ? $", {r.Errors.Count} unreadable pickle(s)" : "")
-                    + $" — {(d > 0 ? (r.Container == "tf-savedmodel" ? "DO NOT load and call this model: its graph touches files or runs Python" : "DO NOT load this file with pickle or torch.load(weights_only=False)") : s > 0 ? "DO NOT load this file with pickle or torch.load(weights_only=False) unless you trust it: loading runs the code of the globals outside the allow-list" : r.Pickles.Count == 0 && r.Errors.Count == 0 ? "no pickles in this file" : "nothing outside the allow-list")}");
+        o.WriteLine($"summary:   {d} dangerous, {s} suspicious, {ok} safe" + (r.Errors.Count > 0 ? $", {r.Errors.Count} unreadable part(s)" : "")
+                    + $" — {Advice(r)}");
+    }
+
+    // What to do, worded for what was found: pickle globals, or code-bearing content of another format (a Keras Lambda,
+    // a TF graph's file ops, an ONNX custom op, an escaping external-data path).
+    private static string Advice(ScanReport r)
+    {
+        bool Globals(ScanVerdict v) => r.Globals.Any(g => g.Verdict == v);
+        bool Code(ScanVerdict v) => r.Code.Any(c => c.Verdict == v);
+        if (Globals(ScanVerdict.Dangerous)) return "DO NOT load this file with pickle or torch.load(weights_only=False)";
+        if (Code(ScanVerdict.Dangerous))
+            return r.Container == "tf-savedmodel" ? "DO NOT load and call this model: its graph touches files or runs Python"
+                                                  : "DO NOT load or run this model: see the dangerous findings above";
+        if (Globals(ScanVerdict.Suspicious))
+            return "DO NOT load this file with pickle or torch.load(weights_only=False) unless you trust it: loading runs the code of the globals outside the allow-list";
+        if (Code(ScanVerdict.Suspicious)) return "review the suspicious findings above before loading or running this model";
+        if (r.Errors.Count > 0) return "nothing outside the allow-list in what could be read";
+        return r.Pickles.Count == 0 ? "no code-bearing content" : "every global is on the allow-list";
     }
 
     private static void WriteJson(ScanReport r) => Json.Write(w =>
