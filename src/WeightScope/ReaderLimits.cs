@@ -19,6 +19,7 @@ namespace WeightScope;
 /// <item><term><see cref="MaxDecompressedBytes"/></term><description>64 GiB — <c>--max-decompressed-bytes</c></description></item>
 /// <item><term><see cref="MaxZipEntries"/></term><description>2,000,000 — <c>--max-zip-entries</c></description></item>
 /// <item><term><see cref="MaxHdf5Objects"/></term><description>4,000,000 — <c>--max-hdf5-objects</c></description></item>
+/// <item><term><see cref="MaxDimensions"/></term><description>64 — <c>--max-dims</c></description></item>
 /// </list>
 /// <para>A crossed limit raises <see cref="ReaderLimitException"/>, whose message names the file, the value found,
 /// the limit and the flag (see <see cref="All"/>) that raises it.</para>
@@ -59,6 +60,13 @@ public sealed record ReaderLimits
     /// </summary>
     public int MaxHdf5Objects { get; init; } = 4_000_000;
 
+    /// <summary>
+    /// Most dimensions one tensor may have. Default 64, numpy 2's <c>NPY_MAXDIMS</c> (numpy 1.x allows 32; torch has no
+    /// cap, so a torch tensor of more dimensions needs the flag); CLI <c>--max-dims</c>. Applied to every tensor of every
+    /// format when the file is opened: printing and indexing cost grows with the rank.
+    /// </summary>
+    public int MaxDimensions { get; init; } = 64;
+
     /// <summary>Every limit: its property name, CLI flag, what it counts, and how to read and set it.</summary>
     public static IReadOnlyList<ReaderLimitInfo> All { get; } =
     [
@@ -70,6 +78,7 @@ public sealed record ReaderLimits
         new(nameof(MaxDecompressedBytes), "--max-decompressed-bytes", "decompressed size", true, l => l.MaxDecompressedBytes, (l, v) => l with { MaxDecompressedBytes = v }),
         new(nameof(MaxZipEntries), "--max-zip-entries", "number of zip entries", false, l => l.MaxZipEntries, (l, v) => l with { MaxZipEntries = ToInt(v) }),
         new(nameof(MaxHdf5Objects), "--max-hdf5-objects", "number of HDF5 objects and links visited", false, l => l.MaxHdf5Objects, (l, v) => l with { MaxHdf5Objects = ToInt(v) }),
+        new(nameof(MaxDimensions), "--max-dims", "number of dimensions of a tensor", false, l => l.MaxDimensions, (l, v) => l with { MaxDimensions = ToInt(v) }),
     ];
 
     /// <summary>

@@ -10,6 +10,12 @@ internal sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint C
 {
     /// <summary>Stored without compression (method 0): its bytes can be mapped as they are.</summary>
     public bool IsStored => Method == ZipIndex.MethodStored;
+
+    /// <summary>
+    /// Where the member's data must end: the next local header by offset, or the central directory (CPython 3.12
+    /// <c>zipfile</c>'s <c>_end_offset</c>). Data running past it overlaps another member.
+    /// </summary>
+    public long EndOffset { get; init; } = long.MaxValue;
 }
 
 /// <summary>
@@ -99,7 +105,23 @@ internal sealed class ZipIndex
         {
             throw Error("central directory is truncated", e.Offset);
         }
-        return new ZipIndex(file, entries, limits);
+        return new ZipIndex(file, WithEndOffsets(entries, cdOffset), limits);
+    }
+
+    // CPython 3.12 zipfile (_RealGetContents): walking the members by local header offset, highest first (a stable
+    // sort: members sharing an offset keep directory order), each one ends where the one above it starts, the highest
+    // at the central directory. A member whose data then runs past its end overlaps the next one, or shares its local
+    // header with another: a zip bomb's way of inflating the same bytes many times ("Overlapped entries").
+    private static List<ZipEntry> WithEndOffsets(List<ZipEntry> entries, long centralDirectory)
+    {
+        var order = Enumerable.Range(0, entries.Count).OrderByDescending(i => entries[i].LocalHeaderOffset).ToList();
+        long end = centralDirectory;
+        foreach (int i in order)
+        {
+            entries[i] = entries[i] with { EndOffset = end };
+            end = entries[i].LocalHeaderOffset;
+        }
+        return entries;
     }
 
     private static ZipEntry ReadCentralHeader(ref SpanReader r, MappedFile file)
@@ -166,6 +188,9 @@ internal sealed class ZipIndex
         long data = e.LocalHeaderOffset + LocalHeaderSize + nameLen + extraLen;
         if (!_file.Contains(data, e.CompressedSize))
             throw MemberError($"member data ({e.CompressedSize} bytes at {data}) runs past the end of the file ({_file.Length} bytes)", e.LocalHeaderOffset, e.Name);
+        if (data + e.CompressedSize > e.EndOffset)
+            throw MemberError($"overlapped entries: the member's data ({e.CompressedSize} bytes at {data}) runs past {e.EndOffset}, where the next "
+                              + "member or the central directory starts (possible zip bomb; Python's zipfile refuses it too)", e.LocalHeaderOffset, e.Name);
         return data;
     }
 
