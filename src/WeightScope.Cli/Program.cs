@@ -54,4 +54,6 @@ if (parse.Errors.Count > 0)
 }
 Common.UseLimitsFrom(parse);
 // Exceptions are mapped to exit codes by each verb (Common.Run), never by System.CommandLine's handler (exit 1).
-return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+// On a thread with a known, large stack: readers and printers of nested values recurse once per level, up to the
+// largest --max-depth / --max-dims accepted (ReaderLimits.DepthCeiling), and a stack overflow would end the process.
+return WeightScope.Threading.LargeStack.Run(() => parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
