@@ -17,6 +17,7 @@ namespace WeightScope;
 /// <item><term><see cref="MaxPickleMemo"/></term><description>10,000,000 — <c>--max-pickle-memo</c></description></item>
 /// <item><term><see cref="MaxPickleOps"/></term><description>200,000,000 — <c>--max-pickle-ops</c></description></item>
 /// <item><term><see cref="MaxDecompressedBytes"/></term><description>64 GiB — <c>--max-decompressed-bytes</c></description></item>
+/// <item><term><see cref="MaxDecompressionRatio"/></term><description>100 — <c>--max-decompression-ratio</c></description></item>
 /// <item><term><see cref="MaxZipEntries"/></term><description>2,000,000 — <c>--max-zip-entries</c></description></item>
 /// <item><term><see cref="MaxHdf5Objects"/></term><description>4,000,000 — <c>--max-hdf5-objects</c></description></item>
 /// <item><term><see cref="MaxDimensions"/></term><description>64 (at most 100,000) — <c>--max-dims</c></description></item>
@@ -61,6 +62,17 @@ public sealed record ReaderLimits
     /// <summary>Largest size a compressed member (zip entry, HDF5 chunk) may inflate to. Default 64 GiB; CLI <c>--max-decompressed-bytes</c>.</summary>
     public long MaxDecompressedBytes { get; init; } = 64L << 30;
 
+    /// <summary>
+    /// Most a deflated zip member may inflate to, as a multiple of its compressed size (beyond a first
+    /// <see cref="DecompressionAllowance"/> any member may reach): real weights deflate to a few times less, while a deflate bomb
+    /// reaches 1000 (a 1.8 MB <c>.keras</c> declaring 1.9 GB). Checked on the declared size before inflating; a member is
+    /// never inflated past its declared size. Default 100; CLI <c>--max-decompression-ratio</c>.
+    /// </summary>
+    public int MaxDecompressionRatio { get; init; } = 100;
+
+    /// <summary>What any deflated member may inflate to whatever its ratio (1 MiB): small, highly regular members (JSON, HDF5 headers).</summary>
+    public const long DecompressionAllowance = 1 << 20;
+
     /// <summary>Most entries in a zip archive. Default 2,000,000; CLI <c>--max-zip-entries</c>.</summary>
     public int MaxZipEntries { get; init; } = 2_000_000;
 
@@ -87,6 +99,7 @@ public sealed record ReaderLimits
         new(nameof(MaxPickleMemo), "--max-pickle-memo", "number of pickle memo entries", false, l => l.MaxPickleMemo, (l, v) => l with { MaxPickleMemo = ToInt(v) }),
         new(nameof(MaxPickleOps), "--max-pickle-ops", "number of pickle opcodes executed", false, l => l.MaxPickleOps, (l, v) => l with { MaxPickleOps = v }),
         new(nameof(MaxDecompressedBytes), "--max-decompressed-bytes", "decompressed size", true, l => l.MaxDecompressedBytes, (l, v) => l with { MaxDecompressedBytes = v }),
+        new(nameof(MaxDecompressionRatio), "--max-decompression-ratio", "decompression ratio (inflated to compressed size)", false, l => l.MaxDecompressionRatio, (l, v) => l with { MaxDecompressionRatio = ToInt(v) }),
         new(nameof(MaxZipEntries), "--max-zip-entries", "number of zip entries", false, l => l.MaxZipEntries, (l, v) => l with { MaxZipEntries = ToInt(v) }),
         new(nameof(MaxHdf5Objects), "--max-hdf5-objects", "number of HDF5 objects and links visited", false, l => l.MaxHdf5Objects, (l, v) => l with { MaxHdf5Objects = ToInt(v) }),
         new(nameof(MaxDimensions), "--max-dims", "number of dimensions of a tensor", false, l => l.MaxDimensions, (l, v) => l with { MaxDimensions = ToInt(v) }, DepthCeiling),
