@@ -14,7 +14,8 @@ namespace WeightScope;
 /// <item><term><see cref="MaxHeaderBytes"/></term><description>100,000,000 bytes — <c>--max-header-bytes</c></description></item>
 /// <item><term><see cref="MaxTensorCount"/></term><description>1,000,000 — <c>--max-tensors</c></description></item>
 /// <item><term><see cref="MaxNestingDepth"/></term><description>1,000 (at most 100,000) — <c>--max-depth</c></description></item>
-/// <item><term><see cref="MaxPickleMemo"/></term><description>10,000,000 — <c>--max-pickle-memo</c></description></item>
+/// <item><term><see cref="MaxPickleMemo"/></term><description>2,000,000 — <c>--max-pickle-memo</c></description></item>
+/// <item><term><see cref="MaxPickleStack"/></term><description>1,000,000 — <c>--max-pickle-stack</c></description></item>
 /// <item><term><see cref="MaxPickleOps"/></term><description>200,000,000 — <c>--max-pickle-ops</c></description></item>
 /// <item><term><see cref="MaxDecompressedBytes"/></term><description>64 GiB — <c>--max-decompressed-bytes</c></description></item>
 /// <item><term><see cref="MaxDecompressionRatio"/></term><description>100 — <c>--max-decompression-ratio</c></description></item>
@@ -53,8 +54,19 @@ public sealed record ReaderLimits
     /// </summary>
     public const int DepthCeiling = 100_000;
 
-    /// <summary>Most entries in a pickle memo. Default 10,000,000; CLI <c>--max-pickle-memo</c>.</summary>
-    public int MaxPickleMemo { get; init; } = 10_000_000;
+    /// <summary>
+    /// Most entries in a pickle memo. Default 2,000,000 (torch.save memoizes a few objects per tensor, so a million tensors,
+    /// <see cref="MaxTensorCount"/>'s default, may need the flag; a 10 MB pickle of MEMOIZE opcodes would hold 10 million
+    /// entries, ~1 GB); CLI <c>--max-pickle-memo</c>.
+    /// </summary>
+    public int MaxPickleMemo { get; init; } = 2_000_000;
+
+    /// <summary>
+    /// Most items a pickle's stack holds at once, counting those under its MARKs. Default 1,000,000: picklers batch
+    /// APPENDS/SETITEMS by 1,000, so real pickles hold about that many per nesting level; a 10 MB run of NONE opcodes
+    /// would hold 10 million. CLI <c>--max-pickle-stack</c>.
+    /// </summary>
+    public int MaxPickleStack { get; init; } = 1_000_000;
 
     /// <summary>Most pickle opcodes executed in one pickle (a guard against pathological inputs). Default 200,000,000; CLI <c>--max-pickle-ops</c>.</summary>
     public long MaxPickleOps { get; init; } = 200_000_000;
@@ -97,6 +109,7 @@ public sealed record ReaderLimits
         new(nameof(MaxTensorCount), "--max-tensors", "number of tensors", false, l => l.MaxTensorCount, (l, v) => l with { MaxTensorCount = ToInt(v) }),
         new(nameof(MaxNestingDepth), "--max-depth", "nesting depth", false, l => l.MaxNestingDepth, (l, v) => l with { MaxNestingDepth = ToInt(v) }, DepthCeiling),
         new(nameof(MaxPickleMemo), "--max-pickle-memo", "number of pickle memo entries", false, l => l.MaxPickleMemo, (l, v) => l with { MaxPickleMemo = ToInt(v) }),
+        new(nameof(MaxPickleStack), "--max-pickle-stack", "number of items on a pickle's stack", false, l => l.MaxPickleStack, (l, v) => l with { MaxPickleStack = ToInt(v) }),
         new(nameof(MaxPickleOps), "--max-pickle-ops", "number of pickle opcodes executed", false, l => l.MaxPickleOps, (l, v) => l with { MaxPickleOps = v }),
         new(nameof(MaxDecompressedBytes), "--max-decompressed-bytes", "decompressed size", true, l => l.MaxDecompressedBytes, (l, v) => l with { MaxDecompressedBytes = v }),
         new(nameof(MaxDecompressionRatio), "--max-decompression-ratio", "decompression ratio (inflated to compressed size)", false, l => l.MaxDecompressionRatio, (l, v) => l with { MaxDecompressionRatio = ToInt(v) }),
