@@ -64,6 +64,8 @@ foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSig
     catch (PlatformNotSupportedException) { }
 }
 // Exceptions are mapped to exit codes by each verb (Common.Run), never by System.CommandLine's handler (exit 1).
-int exitCode = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+// On a thread with a known, large stack: readers and printers of nested values recurse once per level, up to the
+// largest --max-depth / --max-dims accepted (ReaderLimits.DepthCeiling), and a stack overflow would end the process.
+int exitCode = WeightScope.Threading.LargeStack.Run(() => parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
 GC.KeepAlive(interruptions);  // a collected registration would unregister its handler mid-write
 return exitCode;

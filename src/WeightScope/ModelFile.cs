@@ -117,7 +117,12 @@ public sealed class ModelFile : IDisposable
     /// <summary>Opens a weight file or folder, detecting the format from its content.</summary>
     /// <exception cref="ModelFormatException">The content is not a known format, or is corrupt; the message names file, format and offset.</exception>
     /// <exception cref="FileNotFoundException">The path does not exist.</exception>
-    public static ModelFile Open(string path, ReaderOptions? options = null) => ModelFormats.Open(path, options ?? ReaderOptions.Default);
+    /// <remarks>Limits raised past their defaults (nesting, dimensions) are read on a <see cref="Threading.LargeStack"/> thread.</remarks>
+    public static ModelFile Open(string path, ReaderOptions? options = null)
+    {
+        options ??= ReaderOptions.Default;
+        return Threading.LargeStack.RunFor(options.Limits, () => ModelFormats.Open(path, options));
+    }
 
     /// <summary>Opens a weight file from a stream (read fully into memory).</summary>
     public static ModelFile Open(Stream stream, ReaderOptions? options = null)
@@ -134,7 +139,8 @@ public sealed class ModelFile : IDisposable
             stream.CopyTo(ms);
             bytes = ms.ToArray();
         }
-        return ModelFormats.Open(MappedFile.FromArray(bytes), null, options ?? ReaderOptions.Default);
+        options ??= ReaderOptions.Default;
+        return Threading.LargeStack.RunFor(options.Limits, () => ModelFormats.Open(MappedFile.FromArray(bytes), null, options));
     }
 
     /// <summary>

@@ -13,12 +13,15 @@ namespace WeightScope;
 /// <listheader><term>Limit</term><description>Default — CLI flag</description></listheader>
 /// <item><term><see cref="MaxHeaderBytes"/></term><description>100,000,000 bytes — <c>--max-header-bytes</c></description></item>
 /// <item><term><see cref="MaxTensorCount"/></term><description>1,000,000 — <c>--max-tensors</c></description></item>
-/// <item><term><see cref="MaxNestingDepth"/></term><description>1,000 — <c>--max-depth</c></description></item>
-/// <item><term><see cref="MaxPickleMemo"/></term><description>10,000,000 — <c>--max-pickle-memo</c></description></item>
+/// <item><term><see cref="MaxNestingDepth"/></term><description>1,000 (at most 100,000) — <c>--max-depth</c></description></item>
+/// <item><term><see cref="MaxPickleMemo"/></term><description>2,000,000 — <c>--max-pickle-memo</c></description></item>
+/// <item><term><see cref="MaxPickleStack"/></term><description>1,000,000 — <c>--max-pickle-stack</c></description></item>
 /// <item><term><see cref="MaxPickleOps"/></term><description>200,000,000 — <c>--max-pickle-ops</c></description></item>
 /// <item><term><see cref="MaxDecompressedBytes"/></term><description>64 GiB — <c>--max-decompressed-bytes</c></description></item>
+/// <item><term><see cref="MaxDecompressionRatio"/></term><description>100 — <c>--max-decompression-ratio</c></description></item>
 /// <item><term><see cref="MaxZipEntries"/></term><description>2,000,000 — <c>--max-zip-entries</c></description></item>
 /// <item><term><see cref="MaxHdf5Objects"/></term><description>4,000,000 — <c>--max-hdf5-objects</c></description></item>
+/// <item><term><see cref="MaxDimensions"/></term><description>64 (at most 100,000) — <c>--max-dims</c></description></item>
 /// </list>
 /// <para>A crossed limit raises <see cref="ReaderLimitException"/>, whose message names the file, the value found,
 /// the limit and the flag (see <see cref="All"/>) that raises it.</para>
@@ -38,17 +41,49 @@ public sealed record ReaderLimits
     /// <summary>Most tensors one file may declare (or values a pickle tree may visit). Default 1,000,000; CLI <c>--max-tensors</c>.</summary>
     public int MaxTensorCount { get; init; } = 1_000_000;
 
-    /// <summary>Deepest nesting of containers (pickle stack/containers, JSON, module tree, HDF5 groups, GGUF arrays). Default 1,000; CLI <c>--max-depth</c>.</summary>
-    public int MaxNestingDepth { get; init; } = 1000;
+    /// <summary>
+    /// Deepest nesting of containers (pickle stack/containers, JSON, module tree, HDF5 groups, GGUF arrays). Default 1,000;
+    /// at most <see cref="DepthCeiling"/>; CLI <c>--max-depth</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1 or more than <see cref="DepthCeiling"/>.</exception>
+    public int MaxNestingDepth { get; init => field = InRange(value, DepthCeiling); } = 1000;
 
-    /// <summary>Most entries in a pickle memo. Default 10,000,000; CLI <c>--max-pickle-memo</c>.</summary>
-    public int MaxPickleMemo { get; init; } = 10_000_000;
+    /// <summary>
+    /// The most <see cref="MaxNestingDepth"/> and <see cref="MaxDimensions"/> accept, 100,000: recursive readers and
+    /// printers run on a <see cref="Threading.LargeStack"/> thread sized for that many levels when either is raised.
+    /// </summary>
+    public const int DepthCeiling = 100_000;
+
+    /// <summary>
+    /// Most entries in a pickle memo. Default 2,000,000 (torch.save memoizes a few objects per tensor, so a million tensors,
+    /// <see cref="MaxTensorCount"/>'s default, may need the flag; a 10 MB pickle of MEMOIZE opcodes would hold 10 million
+    /// entries, ~1 GB); CLI <c>--max-pickle-memo</c>.
+    /// </summary>
+    public int MaxPickleMemo { get; init; } = 2_000_000;
+
+    /// <summary>
+    /// Most items a pickle's stack holds at once, counting those under its MARKs. Default 1,000,000: picklers batch
+    /// APPENDS/SETITEMS by 1,000, so real pickles hold about that many per nesting level; a 10 MB run of NONE opcodes
+    /// would hold 10 million. CLI <c>--max-pickle-stack</c>.
+    /// </summary>
+    public int MaxPickleStack { get; init; } = 1_000_000;
 
     /// <summary>Most pickle opcodes executed in one pickle (a guard against pathological inputs). Default 200,000,000; CLI <c>--max-pickle-ops</c>.</summary>
     public long MaxPickleOps { get; init; } = 200_000_000;
 
     /// <summary>Largest size a compressed member (zip entry, HDF5 chunk) may inflate to. Default 64 GiB; CLI <c>--max-decompressed-bytes</c>.</summary>
     public long MaxDecompressedBytes { get; init; } = 64L << 30;
+
+    /// <summary>
+    /// Most a deflated zip member may inflate to, as a multiple of its compressed size (beyond a first
+    /// <see cref="DecompressionAllowance"/> any member may reach): real weights deflate to a few times less, while a deflate bomb
+    /// reaches 1000 (a 1.8 MB <c>.keras</c> declaring 1.9 GB). Checked on the declared size before inflating; a member is
+    /// never inflated past its declared size. Default 100; CLI <c>--max-decompression-ratio</c>.
+    /// </summary>
+    public int MaxDecompressionRatio { get; init; } = 100;
+
+    /// <summary>What any deflated member may inflate to whatever its ratio (1 MiB): small, highly regular members (JSON, HDF5 headers).</summary>
+    public const long DecompressionAllowance = 1 << 20;
 
     /// <summary>Most entries in a zip archive. Default 2,000,000; CLI <c>--max-zip-entries</c>.</summary>
     public int MaxZipEntries { get; init; } = 2_000_000;
@@ -59,17 +94,28 @@ public sealed record ReaderLimits
     /// </summary>
     public int MaxHdf5Objects { get; init; } = 4_000_000;
 
+    /// <summary>
+    /// Most dimensions one tensor may have. Default 64, numpy 2's <c>NPY_MAXDIMS</c> (numpy 1.x allows 32; torch has no
+    /// cap, so a torch tensor of more dimensions needs the flag); CLI <c>--max-dims</c>. Applied to every tensor of every
+    /// format when the file is opened: printing and indexing cost grows with the rank.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1 or more than <see cref="DepthCeiling"/>.</exception>
+    public int MaxDimensions { get; init => field = InRange(value, DepthCeiling); } = 64;
+
     /// <summary>Every limit: its property name, CLI flag, what it counts, and how to read and set it.</summary>
     public static IReadOnlyList<ReaderLimitInfo> All { get; } =
     [
         new(nameof(MaxHeaderBytes), "--max-header-bytes", "header or record size", true, l => l.MaxHeaderBytes, (l, v) => l with { MaxHeaderBytes = v }),
         new(nameof(MaxTensorCount), "--max-tensors", "number of tensors", false, l => l.MaxTensorCount, (l, v) => l with { MaxTensorCount = ToInt(v) }),
-        new(nameof(MaxNestingDepth), "--max-depth", "nesting depth", false, l => l.MaxNestingDepth, (l, v) => l with { MaxNestingDepth = ToInt(v) }),
+        new(nameof(MaxNestingDepth), "--max-depth", "nesting depth", false, l => l.MaxNestingDepth, (l, v) => l with { MaxNestingDepth = ToInt(v) }, DepthCeiling),
         new(nameof(MaxPickleMemo), "--max-pickle-memo", "number of pickle memo entries", false, l => l.MaxPickleMemo, (l, v) => l with { MaxPickleMemo = ToInt(v) }),
+        new(nameof(MaxPickleStack), "--max-pickle-stack", "number of items on a pickle's stack", false, l => l.MaxPickleStack, (l, v) => l with { MaxPickleStack = ToInt(v) }),
         new(nameof(MaxPickleOps), "--max-pickle-ops", "number of pickle opcodes executed", false, l => l.MaxPickleOps, (l, v) => l with { MaxPickleOps = v }),
         new(nameof(MaxDecompressedBytes), "--max-decompressed-bytes", "decompressed size", true, l => l.MaxDecompressedBytes, (l, v) => l with { MaxDecompressedBytes = v }),
+        new(nameof(MaxDecompressionRatio), "--max-decompression-ratio", "decompression ratio (inflated to compressed size)", false, l => l.MaxDecompressionRatio, (l, v) => l with { MaxDecompressionRatio = ToInt(v) }),
         new(nameof(MaxZipEntries), "--max-zip-entries", "number of zip entries", false, l => l.MaxZipEntries, (l, v) => l with { MaxZipEntries = ToInt(v) }),
         new(nameof(MaxHdf5Objects), "--max-hdf5-objects", "number of HDF5 objects and links visited", false, l => l.MaxHdf5Objects, (l, v) => l with { MaxHdf5Objects = ToInt(v) }),
+        new(nameof(MaxDimensions), "--max-dims", "number of dimensions of a tensor", false, l => l.MaxDimensions, (l, v) => l with { MaxDimensions = ToInt(v) }, DepthCeiling),
     ];
 
     /// <summary>
@@ -88,6 +134,9 @@ public sealed record ReaderLimits
     /// <summary>The limit named <paramref name="name"/> (a property name such as <c>MaxTensorCount</c>), or null.</summary>
     public static ReaderLimitInfo? Find(string name) => All.FirstOrDefault(i => i.Name == name);
 
+    private static int InRange(int value, int ceiling, [System.Runtime.CompilerServices.CallerMemberName] string name = "") =>
+        value is >= 1 && value <= ceiling ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be between 1 and {ceiling:N0}");
+
     // Counts held in an int: a larger value asked for means "no practical limit".
     private static int ToInt(long v) => v > int.MaxValue ? int.MaxValue : checked((int)v);
 }
@@ -99,8 +148,10 @@ public sealed record ReaderLimits
 /// <param name="IsBytes">True when the value is a size in bytes (the CLI accepts suffixes such as <c>MB</c>, <c>GiB</c>).</param>
 /// <param name="Get">Reads the limit's value.</param>
 /// <param name="With">A copy of the limits with this one set.</param>
+/// <param name="Ceiling">The largest value the limit accepts (<see cref="ReaderLimits.DepthCeiling"/> for depths, whose
+/// walks recurse; no ceiling otherwise).</param>
 public sealed record ReaderLimitInfo(string Name, string Flag, string What, bool IsBytes,
-    Func<ReaderLimits, long> Get, Func<ReaderLimits, long, ReaderLimits> With)
+    Func<ReaderLimits, long> Get, Func<ReaderLimits, long, ReaderLimits> With, long Ceiling = long.MaxValue)
 {
     /// <summary>A value formatted for a message: digits grouped, and " bytes" for sizes.</summary>
     public string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture) + (IsBytes ? " bytes" : "");

@@ -108,7 +108,12 @@ internal static class Common
         CustomParser = r =>
         {
             string text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-            if (Sizes.TryParse(text, info.IsBytes, out long value) && value > 0) return value;
+            if (Sizes.TryParse(text, info.IsBytes, out long value) && value > 0)
+            {
+                if (value <= info.Ceiling) return value;
+                r.AddError($"{info.Flag}: {info.Format(value)} is more than the largest accepted, {info.Format(info.Ceiling)}");
+                return 0;
+            }
             r.AddError($"{info.Flag}: '{text}' is not a positive {(info.IsBytes ? "size (e.g. 200MB, 4GiB, 1048576)" : "whole number")}");
             return 0;
         },

@@ -81,7 +81,7 @@ internal static class InfoCommand
         {
             string str => str,
             System.Collections.ICollection c when c.Count > 8 => $"{(v is object?[]? "tuple" : v is System.Collections.IDictionary ? "dict" : "list")} of {c.Count}",
-            _ => Printing.PythonRepr.Of(v),
+            _ => Printing.PythonRepr.Of(v, 121), // only what the cut below keeps: a deep or shared value costs no more
         };
         return s.Length > 120 ? s[..117] + "…" : s;
     }

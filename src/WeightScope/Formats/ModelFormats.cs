@@ -114,6 +114,7 @@ internal static class ModelFormats
             try
             {
                 var model = format.Read(ctx, options);
+                CheckDimensions(model, format, options.Limits);
                 // Values are decoded later; a failure then names the file too (companion files, shards and external
                 // data already named their own).
                 if (path is not null)
@@ -134,6 +135,18 @@ internal static class ModelFormats
             }
         }
         throw new UnknownModelFormatException(Describe(ctx)) { FilePath = path };
+    }
+
+    // One place for every reader: a rank of 100,000 parses in linear time, but printing, indexing and strides then cost
+    // as much per element; numpy refuses such arrays on creation.
+    private static void CheckDimensions(ModelFile model, IModelFormat format, ReaderLimits limits)
+    {
+        foreach (var t in model.Tensors)
+        {
+            if (t.Shape.Rank <= limits.MaxDimensions) continue;
+            model.Dispose();
+            throw new ReaderLimitException(format.Name, nameof(ReaderLimits.MaxDimensions), t.Shape.Rank, limits.MaxDimensions, null, t.Name);
+        }
     }
 
     /// <summary>Why no format recognises the context: what it looks like, and which formats were tried.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using WeightScope.Tensors;
@@ -10,6 +11,12 @@ internal sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint C
 {
     /// <summary>Stored without compression (method 0): its bytes can be mapped as they are.</summary>
     public bool IsStored => Method == ZipIndex.MethodStored;
+
+    /// <summary>
+    /// Where the member's data must end: the next local header by offset, or the central directory (CPython 3.12
+    /// <c>zipfile</c>'s <c>_end_offset</c>). Data running past it overlaps another member.
+    /// </summary>
+    public long EndOffset { get; init; } = long.MaxValue;
 }
 
 /// <summary>
@@ -99,7 +106,23 @@ internal sealed class ZipIndex
         {
             throw Error("central directory is truncated", e.Offset);
         }
-        return new ZipIndex(file, entries, limits);
+        return new ZipIndex(file, WithEndOffsets(entries, cdOffset), limits);
+    }
+
+    // CPython 3.12 zipfile (_RealGetContents): walking the members by local header offset, highest first (a stable
+    // sort: members sharing an offset keep directory order), each one ends where the one above it starts, the highest
+    // at the central directory. A member whose data then runs past its end overlaps the next one, or shares its local
+    // header with another: a zip bomb's way of inflating the same bytes many times ("Overlapped entries").
+    private static List<ZipEntry> WithEndOffsets(List<ZipEntry> entries, long centralDirectory)
+    {
+        var order = Enumerable.Range(0, entries.Count).OrderByDescending(i => entries[i].LocalHeaderOffset).ToList();
+        long end = centralDirectory;
+        foreach (int i in order)
+        {
+            entries[i] = entries[i] with { EndOffset = end };
+            end = entries[i].LocalHeaderOffset;
+        }
+        return entries;
     }
 
     private static ZipEntry ReadCentralHeader(ref SpanReader r, MappedFile file)
@@ -190,6 +213,9 @@ internal sealed class ZipIndex
         long data = e.LocalHeaderOffset + LocalHeaderSize + nameLen + extraLen;
         if (!_file.Contains(data, e.CompressedSize))
             throw MemberError($"member data ({e.CompressedSize} bytes at {data}) runs past the end of the file ({_file.Length} bytes)", e.LocalHeaderOffset, e.Name);
+        if (data + e.CompressedSize > e.EndOffset)
+            throw MemberError($"overlapped entries: the member's data ({e.CompressedSize} bytes at {data}) runs past {e.EndOffset}, where the next "
+                              + "member or the central directory starts (possible zip bomb; Python's zipfile refuses it too)", e.LocalHeaderOffset, e.Name);
         return data;
     }
 
@@ -206,14 +232,38 @@ internal sealed class ZipIndex
                     throw Error($"stored member has compressed size {e.CompressedSize} but uncompressed size {e.UncompressedSize}", e.LocalHeaderOffset, e.Name);
                 return new ZipMemberStorage(e.UncompressedSize, () => new MappedStorage(_file, DataOffset(e), e.UncompressedSize, key), key);
             case MethodDeflate:
-                if (e.UncompressedSize > _limits.MaxDecompressedBytes)
-                    throw new ReaderLimitException("zip", nameof(ReaderLimits.MaxDecompressedBytes), e.UncompressedSize, _limits.MaxDecompressedBytes, e.LocalHeaderOffset, e.Name);
+                CheckDeclaredSize(e, _limits, "zip", e.LocalHeaderOffset);
                 if (e.UncompressedSize > MaxInflatedSize(e))
                     throw Error($"deflated member declares {e.UncompressedSize} uncompressed bytes, more than its {e.CompressedSize} compressed bytes can inflate to", e.LocalHeaderOffset, e.Name);
+                CheckRatio(e, _limits, "zip", e.LocalHeaderOffset);
+                if (e.UncompressedSize > Array.MaxLength)
+                    throw new UnsupportedModelFeatureException("zip", $"a deflated member of {e.UncompressedSize} bytes (inflated members are held in memory, at most 2 GB each)", e.LocalHeaderOffset, e.Name);
                 return new DecodedStorage(e.UncompressedSize, () => Inflate(e, DataOffset(e)), key);
             default:
                 throw new UnsupportedModelFeatureException("zip", $"compression method {e.Method} (only stored and deflate are read)", e.LocalHeaderOffset, e.Name);
         }
+    }
+
+    // Before a byte is inflated, a deflated member's declared size is checked against MaxDecompressedBytes, then (once it is
+    // known to be one deflate can produce at all) against MaxDecompressionRatio. Inflating stops at the declared size and a
+    // stream that goes on is refused, so what a member really inflates to is bounded by the same limits.
+
+    /// <summary>Refuses a deflated member declaring more than <see cref="ReaderLimits.MaxDecompressedBytes"/>.</summary>
+    internal static void CheckDeclaredSize(ZipEntry e, ReaderLimits limits, string format, long offset)
+    {
+        if (e.UncompressedSize > limits.MaxDecompressedBytes)
+            throw new ReaderLimitException(format, nameof(ReaderLimits.MaxDecompressedBytes), e.UncompressedSize, limits.MaxDecompressedBytes, offset, e.Name);
+    }
+
+    /// <summary>Refuses a deflated member declaring more than <see cref="ReaderLimits.MaxDecompressionRatio"/> times its compressed size.</summary>
+    internal static void CheckRatio(ZipEntry e, ReaderLimits limits, string format, long offset)
+    {
+        if (e.UncompressedSize <= ReaderLimits.DecompressionAllowance) return;
+        long ratio = e.CompressedSize == 0 ? long.MaxValue : (e.UncompressedSize + e.CompressedSize - 1) / e.CompressedSize;
+        if (ratio > limits.MaxDecompressionRatio)
+            throw new ReaderLimitException(format, nameof(ReaderLimits.MaxDecompressionRatio), ratio, limits.MaxDecompressionRatio, offset, e.Name,
+                $"decompression ratio ({e.UncompressedSize.ToString("N0", CultureInfo.InvariantCulture)} bytes declared from "
+                + $"{e.CompressedSize.ToString("N0", CultureInfo.InvariantCulture)} compressed; a possible zip bomb)");
     }
 
     /// <summary>The most bytes a deflated member of its compressed size can inflate to (saturating, never overflowing).</summary>
@@ -237,6 +287,8 @@ internal sealed class ZipIndex
         return b;
     }
 
+    // The declared size was checked against the limits (MaxDecompressionRatio bounds it by the bytes the file holds), so
+    // it can be allocated at once; inflating stops there, and a stream that goes on is refused.
     private byte[] Inflate(ZipEntry e, long data)
     {
         var result = new byte[e.UncompressedSize];

@@ -18,7 +18,64 @@ internal static class PythonValue
     public static string Str(object? value) => value is string s ? s : Repr(value);
 
     /// <summary><c>repr(value)</c>.</summary>
-    public static string Repr(object? value) => value switch
+    public static string Repr(object? value) => ReprPrefix(value, int.MaxValue);
+
+    /// <summary>
+    /// At least the first <paramref name="maxLength"/> characters of <c>repr(value)</c> (all of it when shorter), written
+    /// once into one buffer: nesting costs linear time, and values shared many times over (a pickle memo DAG, 2^n
+    /// leaves from n bytes) cost only the characters kept.
+    /// </summary>
+    public static string ReprPrefix(object? value, int maxLength)
+    {
+        var sb = new StringBuilder();
+        Append(sb, value, maxLength);
+        return sb.ToString();
+    }
+
+    private static void Append(StringBuilder sb, object? value, int maxLength)
+    {
+        switch (value)
+        {
+            case object?[] tuple:
+                sb.Append('(');
+                AppendItems(sb, tuple, maxLength);
+                sb.Append(tuple.Length == 1 ? ",)" : ")");
+                break;
+            case OrderedDictionary<string, object?> dict:
+                sb.Append('{');
+                bool first = true;
+                foreach (var (k, v) in dict)
+                {
+                    if (sb.Length > maxLength) return;
+                    if (!first) sb.Append(", ");
+                    first = false;
+                    sb.Append(StringRepr(k)).Append(": ");
+                    Append(sb, v, maxLength);
+                }
+                sb.Append('}');
+                break;
+            case IList list and not byte[]:
+                sb.Append('[');
+                AppendItems(sb, list, maxLength);
+                sb.Append(']');
+                break;
+            default:
+                sb.Append(ScalarRepr(value));
+                break;
+        }
+    }
+
+    private static void AppendItems(StringBuilder sb, IList items, int maxLength)
+    {
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (sb.Length > maxLength) return;
+            if (i > 0) sb.Append(", ");
+            Append(sb, items[i], maxLength);
+        }
+    }
+
+    private static string ScalarRepr(object? value) => value switch
     {
         null => "None",
         bool b => b ? "True" : "False",
@@ -28,9 +85,6 @@ internal static class PythonValue
         long or int or short or sbyte or byte or ushort or uint or ulong or BigInteger
             => Convert.ToString(value, CultureInfo.InvariantCulture)!,
         byte[] bytes => BytesRepr(bytes),
-        object?[] tuple => tuple.Length == 1 ? "(" + Repr(tuple[0]) + ",)" : "(" + string.Join(", ", tuple.Select(Repr)) + ")",
-        OrderedDictionary<string, object?> dict => "{" + string.Join(", ", dict.Select(kv => StringRepr(kv.Key) + ": " + Repr(kv.Value))) + "}",
-        IList list => "[" + string.Join(", ", list.Cast<object?>().Select(Repr)) + "]",
         TensorEntry t => $"<tensor {t.DType.Name()}{t.Shape}>",
         OpaqueObject o => o.ToString(),
         _ => value.ToString() ?? "",

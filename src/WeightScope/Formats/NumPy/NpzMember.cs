@@ -43,12 +43,11 @@ internal sealed class NpzMember
                                                     + $"but uncompressed size {entry.UncompressedSize}", 0);
                 break;
             case ZipIndex.MethodDeflate:
-                if (entry.UncompressedSize > limits.MaxDecompressedBytes)
-                    throw new ReaderLimitException(source.Format, nameof(ReaderLimits.MaxDecompressedBytes), entry.UncompressedSize,
-                        limits.MaxDecompressedBytes, 0, entry.Name);
+                ZipIndex.CheckDeclaredSize(entry, limits, source.Format, 0);
                 if (entry.UncompressedSize > ZipIndex.MaxInflatedSize(entry))
                     throw NpyErrors.Invalid(source, $"deflated member declares {entry.UncompressedSize} uncompressed bytes, more than "
                                                     + $"{entry.CompressedSize} compressed bytes can inflate to", 0);
+                ZipIndex.CheckRatio(entry, limits, source.Format, 0);
                 break;
             default:
                 throw NpyErrors.Unsupported(source, $"zip compression method {entry.Method} (np.savez writes stored (0) and "

@@ -58,7 +58,14 @@ internal static class NumPyBytes
     /// A zip archive (APPNOTE §4.3): per member a local file header (30 bytes + name) and its data, then the central
     /// directory (46 bytes + name per member), then the end of central directory record (22 bytes). CRCs are left 0.
     /// </summary>
-    public static byte[] Zip(params Member[] members)
+    public static byte[] Zip(params Member[] members) => Zip(members, members.Select((m, i) => (m.Name, i)).ToArray());
+
+    /// <summary>
+    /// A zip of <paramref name="members"/> whose central directory lists <paramref name="entries"/>: each a name and the
+    /// index of the member whose local header it points at. Entries sharing a member make the "overlapped entries" zip
+    /// bomb (each one inflates the same bytes again), which Python 3.12's zipfile refuses.
+    /// </summary>
+    public static byte[] Zip(Member[] members, (string Name, int Member)[] entries)
     {
         var ms = new MemoryStream();
         var w = new BinaryWriter(ms);
@@ -81,10 +88,10 @@ internal static class NumPyBytes
             w.Write(m.Data);
         }
         long cd = ms.Position;
-        for (int i = 0; i < members.Length; i++)
+        foreach (var (entryName, index) in entries)
         {
-            var m = members[i];
-            var name = Encoding.UTF8.GetBytes(m.Name);
+            var m = members[index];
+            var name = Encoding.UTF8.GetBytes(entryName);
             w.Write(0x02014b50u);          // central directory header signature "PK\1\2"
             w.Write((ushort)20);           // version made by
             w.Write((ushort)20);           // version needed
@@ -100,15 +107,15 @@ internal static class NumPyBytes
             w.Write((ushort)0);            // disk number start
             w.Write((ushort)0);            // internal attributes
             w.Write(0u);                   // external attributes
-            w.Write((uint)offsets[i]);     // local header offset
+            w.Write((uint)offsets[index]); // local header offset
             w.Write(name);
         }
         long cdSize = ms.Position - cd;
         w.Write(0x06054b50u);              // end of central directory signature "PK\5\6"
         w.Write((ushort)0);                // this disk
         w.Write((ushort)0);                // disk with the central directory
-        w.Write((ushort)members.Length);   // entries on this disk
-        w.Write((ushort)members.Length);   // entries in total
+        w.Write((ushort)entries.Length);   // entries on this disk
+        w.Write((ushort)entries.Length);   // entries in total
         w.Write((uint)cdSize);
         w.Write((uint)cd);
         w.Write((ushort)0);                // comment length

@@ -14,7 +14,8 @@ namespace WeightScope.Formats.PyTorch.Pickle;
 /// </summary>
 /// <remarks>
 /// Every error names the offset of the opcode at fault. Limits: <see cref="ReaderLimits.MaxPickleOps"/> opcodes,
-/// <see cref="ReaderLimits.MaxPickleMemo"/> memo entries, <see cref="ReaderLimits.MaxNestingDepth"/> nested marks;
+/// <see cref="ReaderLimits.MaxPickleMemo"/> memo entries, <see cref="ReaderLimits.MaxPickleStack"/> stack items,
+/// <see cref="ReaderLimits.MaxNestingDepth"/> nested marks;
 /// lengths are checked against the bytes that remain before anything is allocated.
 /// </remarks>
 internal sealed class Unpickler
@@ -71,6 +72,7 @@ internal sealed class Unpickler
     {
         public List<object?> Stack = [];
         public readonly List<List<object?>> MetaStack = [];
+        public long Held; // items in the lists of MetaStack: with Stack's, what MaxPickleStack bounds
         public readonly Dictionary<long, object?> Memo = [];
     }
 
@@ -89,6 +91,9 @@ internal sealed class Unpickler
             long at = r.Offset;
             if (r.Remaining == 0) throw Errors.Invalid("pickle ends without a STOP opcode (the file is truncated)", at);
             if (++ops > _limits.MaxPickleOps) throw Errors.Limit(nameof(ReaderLimits.MaxPickleOps), ops, _limits.MaxPickleOps, at);
+            // Checked before each opcode, so the offset is that of the first opcode met with the stack over the limit.
+            if (m.Stack.Count + m.Held > _limits.MaxPickleStack)
+                throw Errors.Limit(nameof(ReaderLimits.MaxPickleStack), m.Stack.Count + m.Held, _limits.MaxPickleStack, at);
             var op = (PickleOpcode)r.ReadByte();
             Trace?.Invoke(op, at);
             switch (op)
@@ -316,6 +321,7 @@ internal sealed class Unpickler
                     if (m.MetaStack.Count >= _limits.MaxNestingDepth)
                         throw Errors.Limit(nameof(ReaderLimits.MaxNestingDepth), m.MetaStack.Count + 1, _limits.MaxNestingDepth, at);
                     m.MetaStack.Add(m.Stack);
+                    m.Held += m.Stack.Count;
                     m.Stack = [];
                     break;
                 case PickleOpcode.PopMark: // '1' POP_MARK
@@ -474,6 +480,7 @@ internal sealed class Unpickler
         var items = m.Stack;
         m.Stack = m.MetaStack[^1];
         m.MetaStack.RemoveAt(m.MetaStack.Count - 1);
+        m.Held -= m.Stack.Count;
         return items;
     }
 
