@@ -375,17 +375,28 @@ public static class ModelJson
     /// <summary>
     /// A metadata or attribute value (see <see cref="ModelFile.Metadata"/> for the conventions) as JSON: dictionaries as
     /// objects, other sequences as arrays, bytes as base64, big integers as bare numbers, anything else as its string;
-    /// nesting deeper than 64 levels is cut to "…".
+    /// nesting deeper than 64 levels is cut to "…", and so is everything after the first <see cref="MaxJsonValues"/>
+    /// values: a pickle's memo lets 221 bytes name one list from a million places (a DAG that unfolds to 2²⁰ leaves), and
+    /// JSON has no way to say "the same object", so the unfolding is cut rather than written out (issue 17 §4).
     /// </summary>
     public static void Value(Utf8JsonWriter w, object? v)
     {
         ArgumentNullException.ThrowIfNull(w);
-        Value(w, v, 0);
+        int budget = MaxJsonValues;
+        Value(w, v, 0, ref budget);
     }
 
-    private static void Value(Utf8JsonWriter w, object? v, int depth)
+    /// <summary>Values (scalars and containers) one metadata value writes before the rest is cut to "…".</summary>
+    public const int MaxJsonValues = 100_000;
+
+    private static void Value(Utf8JsonWriter w, object? v, int depth, ref int budget)
     {
         if (depth > 64) { w.WriteStringValue("…"); return; }
+        if (--budget < 0)
+        {
+            w.WriteStringValue(budget == -1 ? $"… (cut: more than {MaxJsonValues:N0} values)" : "…");
+            return;
+        }
         switch (v)
         {
             case null: w.WriteNullValue(); break;
@@ -402,7 +413,8 @@ public static class ModelJson
                 foreach (System.Collections.DictionaryEntry e in dict)
                 {
                     w.WritePropertyName(e.Key?.ToString() ?? "null");
-                    Value(w, e.Value, depth + 1);
+                    Value(w, e.Value, depth + 1, ref budget);
+                    if (budget < 0) break;
                 }
                 w.WriteEndObject();
                 break;
@@ -411,13 +423,18 @@ public static class ModelJson
                 foreach (var (k, val) in pairs)
                 {
                     w.WritePropertyName(k);
-                    Value(w, val, depth + 1);
+                    Value(w, val, depth + 1, ref budget);
+                    if (budget < 0) break;
                 }
                 w.WriteEndObject();
                 break;
             case System.Collections.IEnumerable list:
                 w.WriteStartArray();
-                foreach (var item in list) Value(w, item, depth + 1);
+                foreach (var item in list)
+                {
+                    Value(w, item, depth + 1, ref budget);
+                    if (budget < 0) break;
+                }
                 w.WriteEndArray();
                 break;
             default: w.WriteStringValue(v.ToString()); break;

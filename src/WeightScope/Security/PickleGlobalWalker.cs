@@ -80,12 +80,16 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
         var marks = new List<List<object?>>();
         var memo = new Dictionary<long, object?>();
         _protocol = 0; // each pickle.load starts a new Unpickler; PROTO sets it (fix_imports applies below 3)
+        _held = 0;
         long ops = 0;
         while (true)
         {
             long at = r.Offset;
             if (r.Remaining == 0) throw _errors.Invalid("pickle ends without a STOP opcode (the file is truncated)", at);
             if (++ops > limits.MaxPickleOps) throw _errors.Limit(nameof(ReaderLimits.MaxPickleOps), ops, limits.MaxPickleOps, at);
+            // As the reader's unpickler bounds it: items under MARKs count too (10 MB of NONE is 10 M items).
+            if (stack.Count + _held > limits.MaxPickleStack)
+                throw _errors.Limit(nameof(ReaderLimits.MaxPickleStack), stack.Count + _held, limits.MaxPickleStack, at);
             var op = (PickleOpcode)r.ReadByte();
             switch (op)
             {
@@ -172,6 +176,7 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
                 case PickleOpcode.Mark:
                     if (marks.Count >= limits.MaxNestingDepth)
                         throw _errors.Limit(nameof(ReaderLimits.MaxNestingDepth), marks.Count + 1, limits.MaxNestingDepth, at);
+                    _held += stack.Count;
                     marks.Add(stack); stack = []; break;
                 case PickleOpcode.PopMark: PopMark(ref stack, marks, op, at); break;
 
@@ -390,9 +395,9 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
         {
             if (depth + 1 >= limits.MaxNestingDepth)
                 throw _errors.Limit(nameof(ReaderLimits.MaxNestingDepth), depth + 1, limits.MaxNestingDepth, r.Offset);
-            (int outer, long outerBase) = (_protocol, _walkBase); // the nested pickle.load has its own protocol
+            (int outer, long outerBase, long outerHeld) = (_protocol, _walkBase, _held); // the nested pickle.load has its own protocol and stack
             r.Position += Walk(data[r.Position..], r.Offset, depth + 1);
-            (_protocol, _walkBase) = (outer, outerBase);
+            (_protocol, _walkBase, _held) = (outer, outerBase, outerHeld);
             return;
         }
         if (array.Aligned)
@@ -455,12 +460,16 @@ internal sealed class PickleGlobalWalker(string source, ReaderLimits limits)
 
     private object? Top(List<object?> stack, PickleOpcode op, long at) => stack.Count == 0 ? throw _errors.Underflow(op, at) : stack[^1];
 
+    // Items held in the lists under the MARKs of the pickle being walked (what MaxPickleStack counts with the stack).
+    private long _held;
+
     private List<object?> PopMark(ref List<object?> stack, List<List<object?>> marks, PickleOpcode op, long at)
     {
         if (marks.Count == 0) throw _errors.Invalid($"{PickleErrors.Name(op)} found no MARK on the stack (corrupt pickle)", at);
         var items = stack;
         stack = marks[^1];
         marks.RemoveAt(marks.Count - 1);
+        _held -= stack.Count;
         return items;
     }
 

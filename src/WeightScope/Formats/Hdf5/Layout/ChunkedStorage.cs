@@ -5,12 +5,16 @@ namespace WeightScope.Formats.Hdf5.Layout;
 /// <summary>
 /// A chunked dataset's bytes, decoded from its chunks when read. A read of the whole dataset (what <c>ToArray</c> and
 /// <c>ReadBytes</c> ask for) is assembled straight into the caller's buffer and not kept, as h5py's <c>ds[()]</c> reads
-/// into a fresh array. Other reads of a dataset that fits one array assemble it once and keep it (partial reads and
-/// zero-copy spans); a dataset larger than that is never assembled whole: each read decodes only the chunks it
-/// overlaps (<see cref="ChunkedDataset.ReadRange"/>), and it offers no spans.
+/// into a fresh array. Other reads of a dataset up to <see cref="KeepWholeBytes"/> assemble it once and keep it (partial
+/// reads and zero-copy spans); a larger dataset is never assembled whole: each read decodes only the chunks it overlaps
+/// (<see cref="ChunkedDataset.ReadRange"/>), and it offers no spans. So printing the edges of a 1.8 GB dataset whose
+/// chunks were never written reads a few fill-value chunks, not 1.8 GB (issue 17 §4).
 /// </summary>
 internal sealed class ChunkedStorage(ChunkedDataset dataset, string key) : TensorStorage(key)
 {
+    /// <summary>Largest dataset assembled whole for a partial read: above it, memory would grow with the dataset.</summary>
+    internal const long KeepWholeBytes = 256L << 20;
+
     private byte[]? _cache;
     private object? _lock;
 
@@ -18,7 +22,7 @@ internal sealed class ChunkedStorage(ChunkedDataset dataset, string key) : Tenso
     public override long ByteLength => dataset.ByteLength;
 
     // Whether the whole dataset may be assembled into one array and kept.
-    private bool FitsOneArray => dataset.ByteLength <= Array.MaxLength;
+    private bool FitsOneArray => dataset.ByteLength <= KeepWholeBytes;
 
     /// <inheritdoc />
     protected override void ReadCore(long offset, Span<byte> destination)
