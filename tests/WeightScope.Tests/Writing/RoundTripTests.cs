@@ -55,7 +55,9 @@ public sealed class RoundTripTests : IDisposable
         try
         {
             using var m = ModelFile.Open(file);
-            return m.Tensors.Count > 0;
+            // A bomb fixture (hdf5/features/unwritten_chunks.h5: 84 KB on disk, 1.2 GB of values) is the limits tests'
+            // to cover; a round trip would write gigabytes.
+            return m.Tensors.Count > 0 && m.Tensors.Sum(t => t.ByteSize) < 1L << 30;
         }
         catch (ModelFormatException)
         {

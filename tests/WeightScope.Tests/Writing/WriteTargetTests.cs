@@ -167,7 +167,8 @@ public sealed class WriteTargetTests : IDisposable
             if (temp is null) Thread.Sleep(2);
         }
         Assert.True(temp is not null, $"the write finished (or failed) before it could be interrupted: {(p.HasExited ? await stderr : "")}");
-        ExternalTools.Run(_dir, "kill", "-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // The shell's own kill: a procps /bin/kill is not on every image.
+        ExternalTools.Run(_dir, "sh", "-c", $"kill -{signal} {p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         Assert.True(p.WaitForExit(30_000), "the interrupted write did not end");
         Assert.NotEqual(0, p.ExitCode);
         Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicFile.TempSuffix));
