@@ -132,6 +132,15 @@ internal static class SavedModelOpsScan
         return byName;
     }
 
+    /// <summary>
+    /// Why an op named without its graph (a TFLite Flex op) touches files, processes or the network, or null. Without the
+    /// graph a path cannot be traced to the saver's constant, so every path-taking op counts.
+    /// </summary>
+    public static string? DangerousOp(string op) =>
+        DangerousOps.TryGetValue(op, out var what) ? what
+        : PathInputs.ContainsKey(op) ? "reads or writes files at a path given when it runs"
+        : op == "PrintV2" ? "may print to a file" : null;
+
     private static void Check(ScanReport report, NodeDef node, IReadOnlyDictionary<string, NodeDef> graph, string where)
     {
         string op = node.Op;

@@ -77,7 +77,8 @@ internal static class ScanRouter
     /// <summary>
     /// Content no reader recognises: a zip with bytes before it (zipfile opens it; torch.load and numpy read the same
     /// bytes as a pickle, so both are scanned), a file another model file names as its raw bytes, a JSON config, a pickle
-    /// of any protocol (joblib, pickle.dump) — or none of these: the reader's own message, exit 3.
+    /// of any protocol (joblib, pickle.dump), a TensorFlow Lite flatbuffer (no reader, but its operator table is checked)
+    /// — or none of these: the reader's own message, exit 3.
     /// </summary>
     private static ScanReport Unrecognised(string path, string target, MappedFile file, DetectionContext ctx, ReaderLimits limits)
     {
@@ -85,6 +86,7 @@ internal static class ScanRouter
             return PrefixedZip(path, file, prefix, limits);
         if (Companions.Owner(target, limits) is { } owner) return owner;
         if (JsonConfigScan.LooksLikeJson(ctx.Header.Span) && JsonConfigScan.Scan(path, file, limits) is { } json) return json;
+        if (TfLiteScan.LooksLikeTfLite(ctx.Header.Span)) return TfLiteScan.Scan(path, file, limits);
         var asPickle = PickleScanner.Scan(file, path, limits);
         if (asPickle.Pickles.Count > 0 || asPickle.Globals.Count > 0) return asPickle;
         throw new UnknownModelFormatException(ModelFormats.Describe(ctx) + "; it is not a pickle either ("
