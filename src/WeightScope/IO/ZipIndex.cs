@@ -235,7 +235,6 @@ internal sealed class ZipIndex
                 CheckDeclaredSize(e, _limits, "zip", e.LocalHeaderOffset);
                 if (e.UncompressedSize > MaxInflatedSize(e))
                     throw Error($"deflated member declares {e.UncompressedSize} uncompressed bytes, more than its {e.CompressedSize} compressed bytes can inflate to", e.LocalHeaderOffset, e.Name);
-                CheckRatio(e, _limits, "zip", e.LocalHeaderOffset);
                 if (e.UncompressedSize > Array.MaxLength)
                     throw new UnsupportedModelFeatureException("zip", $"a deflated member of {e.UncompressedSize} bytes (inflated members are held in memory, at most 2 GB each)", e.LocalHeaderOffset, e.Name);
                 return new DecodedStorage(e.UncompressedSize, () => Inflate(e, DataOffset(e)), key);
@@ -244,9 +243,12 @@ internal sealed class ZipIndex
         }
     }
 
-    // Before a byte is inflated, a deflated member's declared size is checked against MaxDecompressedBytes, then (once it is
-    // known to be one deflate can produce at all) against MaxDecompressionRatio. Inflating stops at the declared size and a
-    // stream that goes on is refused, so what a member really inflates to is bounded by the same limits.
+    // Before a byte is inflated, a deflated member's declared size is checked against MaxDecompressedBytes and against what
+    // deflate can produce at all (about 1032:1). Inflating stops at the declared size and a stream that goes on is refused.
+    // A member read lazily (a tensor's storage) is inflated only when its values are asked for, so it needs no ratio
+    // limit: np.savez_compressed of zeros inflates about 1030:1 too, and reading its values is what the user asked. Only
+    // what a reader inflates eagerly, to open the file (a .keras archive's deflated model.weights.h5, scan's object
+    // arrays), is held to MaxDecompressionRatio.
 
     /// <summary>Refuses a deflated member declaring more than <see cref="ReaderLimits.MaxDecompressedBytes"/>.</summary>
     internal static void CheckDeclaredSize(ZipEntry e, ReaderLimits limits, string format, long offset)

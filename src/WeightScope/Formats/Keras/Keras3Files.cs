@@ -145,6 +145,9 @@ internal static class Keras3Files
                 throw new InvalidModelContentException("zip", $"stored member has compressed size {e.CompressedSize} but uncompressed size {e.UncompressedSize}", e.LocalHeaderOffset, e.Name);
             return (file.Slice(offset, e.UncompressedSize), offset);
         }
+        // Inflated whole to open the archive (the HDF5 reader needs the weights file's structure before any value is
+        // asked for), so this is where a deflate bomb would cost memory at open: held to the ratio limit.
+        ZipIndex.CheckRatio(e, limits, "keras", e.LocalHeaderOffset);
         long max = Math.Min(limits.MaxDecompressedBytes, Array.MaxLength);
         return (MappedFile.FromArray(zip.ReadAll(e, max, nameof(ReaderLimits.MaxDecompressedBytes)), file.Path), 0);
     }

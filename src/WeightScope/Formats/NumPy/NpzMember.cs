@@ -47,8 +47,7 @@ internal sealed class NpzMember
                 if (entry.UncompressedSize > ZipIndex.MaxInflatedSize(entry))
                     throw NpyErrors.Invalid(source, $"deflated member declares {entry.UncompressedSize} uncompressed bytes, more than "
                                                     + $"{entry.CompressedSize} compressed bytes can inflate to", 0);
-                ZipIndex.CheckRatio(entry, limits, source.Format, 0);
-                break;
+                break; // inflated only when the values are read: no ratio limit (see ZipIndex.CheckRatio)
             default:
                 throw NpyErrors.Unsupported(source, $"zip compression method {entry.Method} (np.savez writes stored (0) and "
                                                     + "np.savez_compressed deflate (8) members)", 0);
