@@ -22,7 +22,7 @@ internal sealed class ChunkedStorage(ChunkedDataset dataset, string key) : Tenso
     public override long ByteLength => dataset.ByteLength;
 
     // Whether the whole dataset may be assembled into one array and kept.
-    private bool FitsOneArray => dataset.ByteLength <= KeepWholeBytes;
+    private bool KeptWhole => dataset.ByteLength <= KeepWholeBytes;
 
     /// <inheritdoc />
     protected override void ReadCore(long offset, Span<byte> destination)
@@ -32,7 +32,7 @@ internal sealed class ChunkedStorage(ChunkedDataset dataset, string key) : Tenso
             dataset.AssembleInto(destination);
             return;
         }
-        if (!FitsOneArray)
+        if (!KeptWhole)
         {
             dataset.ReadRange(offset, destination);
             return;
@@ -43,7 +43,7 @@ internal sealed class ChunkedStorage(ChunkedDataset dataset, string key) : Tenso
     /// <inheritdoc />
     protected override bool TryGetSpanCore(long offset, int length, out ReadOnlySpan<byte> span)
     {
-        if (!FitsOneArray)
+        if (!KeptWhole)
         {
             span = default;
             return false;
