@@ -129,11 +129,13 @@ public sealed record TensorTotals(
         long parameters = 0, elements = 0, bytes = 0;
         var byDType = new Dictionary<string, TotalsGroup>(StringComparer.Ordinal);
         var byRole = new Dictionary<string, TotalsGroup>(StringComparer.Ordinal);
-        var storageUsers = new Dictionary<TensorStorage, List<string>>(ReferenceEqualityComparer.Instance);
-        var seenViews = new HashSet<ViewKey>();
+        var storageUsers = new Dictionary<TensorStorage, List<TensorEntry>>(ReferenceEqualityComparer.Instance);
+        // Views are compared only among the tensors of a shared storage (tied weights, TorchScript views): a file of
+        // 600,000 tensors, each over its own storage, builds no view keys at all.
+        HashSet<ViewKey>? seenViews = null;
         foreach (var t in tensors)
         {
-            bool firstView = seenViews.Add(new ViewKey(t.Storage, t.StorageOffset, t.Shape, string.Join(",", t.Strides)));
+            bool firstView = true;
             long storageBytes = 0;
             if (!storageUsers.TryGetValue(t.Storage, out var users))
             {
@@ -141,7 +143,13 @@ public sealed record TensorTotals(
                 storageBytes = t.Storage.ByteLength;
                 bytes += storageBytes;
             }
-            users.Add(t.Name);
+            else
+            {
+                seenViews ??= new HashSet<ViewKey>();
+                if (users.Count == 1) seenViews.Add(ViewKey.Of(users[0]));
+                firstView = seenViews.Add(ViewKey.Of(t));
+            }
+            users.Add(t);
             long n = firstView ? t.ElementCount : 0;
             elements += n;
             if (t.Role != TensorRole.OptimizerState) parameters += n;
@@ -149,7 +157,7 @@ public sealed record TensorTotals(
             Add(byRole, t.Role.ToString(), n, storageBytes);
         }
         var shared = storageUsers.Where(kv => kv.Value.Count > 1)
-            .Select(kv => new SharedStorage(kv.Key.Key, kv.Key.ByteLength, kv.Value)).ToList();
+            .Select(kv => new SharedStorage(kv.Key.Key, kv.Key.ByteLength, kv.Value.Select(t => t.Name).ToList())).ToList();
         var roles = new Dictionary<TensorRole, TotalsGroup>();
         foreach (var role in Enum.GetValues<TensorRole>())
             if (byRole.TryGetValue(role.ToString(), out var g)) roles[role] = g;
@@ -158,6 +166,8 @@ public sealed record TensorTotals(
 
     private sealed record ViewKey(TensorStorage Storage, long Offset, Shape Shape, string Strides)
     {
+        public static ViewKey Of(TensorEntry t) => new(t.Storage, t.StorageOffset, t.Shape, string.Join(",", t.Strides));
+
         public bool Equals(ViewKey? other) => other is not null && ReferenceEquals(Storage, other.Storage) && Offset == other.Offset
                                               && Shape.Equals(other.Shape) && Strides == other.Strides;
 

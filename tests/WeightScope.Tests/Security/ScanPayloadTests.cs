@@ -92,4 +92,27 @@ public class ScanPayloadTests
         Assert.Contains(", bytes at ", inner.Source, StringComparison.Ordinal);
         Assert.Equal(ScanVerdict.Dangerous, inner.Verdict);
     }
+
+    [Fact]
+    public void AMemberPastTheInMemoryBufferIsScannedThroughATemporaryFileThatIsGoneAfterwards()
+    {
+        // 80 MiB inflated, past ZipMemberContent.SpillBytes: the scan reads the object array's pickle from a temporary
+        // file (unlinked once mapped), and finds the payload after the 80 MiB of bytes.
+        Assert.True(new FileInfo(TestPaths.Fixture("scan-payloads", "npz_deflated_spilled_member.npz")).Length < ZipMemberContent.SpillBytes);
+        string tmp = Directory.CreateTempSubdirectory("scan-spill-").FullName;
+        try
+        {
+            var r = CliRunner.RunWithEnvironment(new Dictionary<string, string> { ["TMPDIR"] = tmp + "/" },
+                "scan", TestPaths.Fixture("scan-payloads", "npz_deflated_spilled_member.npz"));
+            Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains("posix.system", r.Stdout, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
+            // And the temporary file is where the bytes went: with nowhere to write, the scan says so (never exit 0).
+            var none = CliRunner.RunWithEnvironment(new Dictionary<string, string> { ["TMPDIR"] = Path.Combine(tmp, "missing") + "/" },
+                "scan", TestPaths.Fixture("scan-payloads", "npz_deflated_spilled_member.npz"));
+            Assert.True(none.ExitCode == 3, $"exit {none.ExitCode}\n{none.Stdout}\n{none.Stderr}");
+            Assert.Contains("TMPDIR", none.Stderr, StringComparison.Ordinal);
+        }
+        finally { Directory.Delete(tmp, recursive: true); }
+    }
 }

@@ -41,8 +41,14 @@ internal static class SafeTensorsReader
     /// </summary>
     public static List<TensorEntry> MapTensors(SafeTensorsHeader header, IO.MappedFile file, string prefixKey)
     {
-        var list = new List<TensorEntry>(header.Tensors.Count);
-        foreach (var t in header.Tensors.OrderBy(t => t.Name, Comparer<string>.Create(SafeTensorsHeader.CompareNames)))
+        var sorted = header.Tensors.ToArray();
+        // Ordinal order is UTF-8 byte order unless a name holds a surrogate pair; the vectorised ordinal comparison
+        // sorts 600,000 names several times faster than the general one.
+        bool surrogates = sorted.Any(t => t.Name.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0);
+        if (surrogates) Array.Sort(sorted, (a, b) => SafeTensorsHeader.CompareNames(a.Name, b.Name));
+        else Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var list = new List<TensorEntry>(sorted.Length);
+        foreach (var t in sorted)
         {
             var storage = new MappedStorage(file, header.DataStart + t.Begin, t.End - t.Begin, prefixKey + t.Name);
             list.Add(new TensorEntry(t.Name, t.DType, new Shape(t.Shape), storage));

@@ -209,6 +209,42 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.False(string.IsNullOrEmpty(name));
     }
 
+    // The header is parsed in one streaming pass; what a document parser would report first stays first.
+    public static TheoryData<string, string> PrecedenceHeaders() => new()
+    {
+        // a syntax error after an entry's content error: the syntax error
+        { """{"a":{"dtype":"Q9","shape":[1],"data_offsets":[0,4]}, "b": [1,}""", "invalid JSON header: " },
+        { """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":1, x}""", "invalid JSON header: " },
+        // no syntax error: the first entry's content error, in header order
+        { """{"a":{"dtype":"Q9"},"b":{"dtype":"Z"}}""", "dtype 'Q9'" },
+        // within an entry: dtype, then shape, then data_offsets, whatever the keys' order
+        { """{"a":{"data_offsets":[0],"shape":["x"],"dtype":"F32"}}""", "shape entry x is not" },
+        { """{"a":{"shape":[1],"data_offsets":[0,4,5],"dtype":"F32"}}""", "missing 'data_offsets'" },
+        // values named as JsonElement.ToString() names them
+        { """{"a":{"dtype":"F32","shape":[ {"k" : 1} ],"data_offsets":[0,4]}}""", """shape entry {"k" : 1} is not""" },
+        { """{"a":{"dtype":"F32","shape":[1],"data_offsets":[false,4]}}""", "data offset False is not" },
+        { """{"__metadata__":{"format":[1]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", "'format' is Array" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PrecedenceHeaders))]
+    public void Errors_keep_the_precedence_of_a_whole_document_parse(string header, string expected)
+    {
+        var file = SafeTensorsBuilder.Write(_dir, "order.safetensors", SafeTensorsBuilder.Build(header, new byte[4], pad: false));
+        var e = Assert.ThrowsAny<ModelFormatException>(() => ModelFile.Open(file));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_key_given_twice_inside_an_entry_counts_its_last_value()
+    {
+        const string header = """{"a":{"dtype":"F64","dtype":"F32","shape":[2],"shape":[1],"data_offsets":[9,9],"data_offsets":[0,4]}}""";
+        var file = SafeTensorsBuilder.Write(_dir, "last.safetensors", SafeTensorsBuilder.Build(header, new byte[4], pad: false));
+        using var model = ModelFile.Open(file);
+        Assert.Equal(DType.Float32, model.Tensors["a"].DType);
+        Assert.Equal([1L], model.Tensors["a"].Shape.ToArray());
+    }
+
     [Fact]
     public void Invalid_utf8_in_a_tensor_name_is_a_header_error()
     {
