@@ -13,6 +13,8 @@ public class NumpyFormatterTests
 
     public static TheoryData<string> Lists => NumpyPrintingFixtures.ListIds();
 
+    public static TheoryData<string> Slices => NumpyPrintingFixtures.SliceIds();
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Str_is_numpys(string id)
@@ -27,6 +29,15 @@ public class NumpyFormatterTests
     {
         var (array, options, _, repr) = NumpyPrintingFixtures.Case(id);
         Assert.Equal(repr, NumpyFormatter.Repr(array, options));
+    }
+
+    [Theory]
+    [MemberData(nameof(Slices))]
+    public void A_view_prints_as_numpy_prints_the_same_index(string id)
+    {
+        var (view, options, str, repr) = NumpyPrintingFixtures.Slice(id);
+        Assert.Equal(str, NumpyFormatter.Str(view, options));
+        Assert.Equal(repr, NumpyFormatter.Repr(view, options));
     }
 
     [Theory]

@@ -59,6 +59,28 @@ internal static class NumpyPrintingFixtures
         throw new KeyNotFoundException(name);
     }
 
+    /// <summary>"array index/options" of the view cases.</summary>
+    public static TheoryData<string> SliceIds()
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in Json.Value.GetProperty("slices").EnumerateArray())
+            data.Add(c.GetProperty("array").GetString() + " " + c.GetProperty("index").GetString() + "/" + c.GetProperty("options").GetString());
+        return data;
+    }
+
+    /// <summary>The view WeightScope makes of the fixture array with the same numpy index, and numpy's str and repr of it.</summary>
+    public static (TensorEntry View, NumpyPrintOptions Options, string Str, string Repr) Slice(string id)
+    {
+        foreach (var c in Json.Value.GetProperty("slices").EnumerateArray())
+        {
+            string index = c.GetProperty("index").GetString()!;
+            if (c.GetProperty("array").GetString() + " " + index + "/" + c.GetProperty("options").GetString() != id) continue;
+            return (Npz.Value.Tensor(c.GetProperty("array").GetString()!).Slice(index), Options(c.GetProperty("options").GetString()!),
+                c.GetProperty("str").GetString()!, c.GetProperty("repr").GetString()!);
+        }
+        throw new KeyNotFoundException(id);
+    }
+
     /// <summary>"index/options" of the list cases.</summary>
     public static TheoryData<string> ListIds()
     {
