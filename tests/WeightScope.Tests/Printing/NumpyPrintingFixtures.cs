@@ -7,7 +7,7 @@ namespace WeightScope.Tests.Printing;
 
 /// <summary>
 /// numpy 1.24's own text (tests/fixtures/generate/numpy_printing_fixtures.py → printing/numpy_prints.json) for the
-/// arrays in printing/numpy_arrays.npz and printing/numpy_bf16.pt, which the tests open through WeightScope.
+/// arrays in printing/numpy_arrays.npz and printing/numpy_torch.pt, which the tests open through WeightScope.
 /// </summary>
 internal static class NumpyPrintingFixtures
 {
@@ -16,7 +16,7 @@ internal static class NumpyPrintingFixtures
 
     // Opened once and kept open for the test run (the tensors map the files lazily).
     private static readonly Lazy<ModelFile> Npz = new(() => ModelFile.Open(TestPaths.Fixture("printing", "numpy_arrays.npz")));
-    private static readonly Lazy<ModelFile> Bf16 = new(() => ModelFile.Open(TestPaths.Fixture("printing", "numpy_bf16.pt")));
+    private static readonly Lazy<ModelFile> Bf16 = new(() => ModelFile.Open(TestPaths.Fixture("printing", "numpy_torch.pt")));
 
     /// <summary>"array/options" of every print case.</summary>
     public static TheoryData<string> CaseIds()
@@ -33,7 +33,7 @@ internal static class NumpyPrintingFixtures
         foreach (var c in Json.Value.GetProperty("cases").EnumerateArray())
         {
             if (c.GetProperty("array").GetString() + "/" + c.GetProperty("options").GetString() != id) continue;
-            var file = c.TryGetProperty("file", out var f) && f.GetString() == "numpy_bf16.pt" ? Bf16.Value : Npz.Value;
+            var file = c.TryGetProperty("file", out var f) && f.GetString() == "numpy_torch.pt" ? Bf16.Value : Npz.Value;
             return (file.Tensor(c.GetProperty("array").GetString()!), Options(c.GetProperty("options").GetString()!),
                 c.GetProperty("str").GetString()!, c.GetProperty("repr").GetString()!);
         }
