@@ -127,7 +127,8 @@ internal sealed class BrowserSession : IAsyncDisposable
     public async Task<string> Screenshot(string name, bool fullPage = true)
     {
         string path = Path.Combine(Screenshots, name);
-        if (fullPage) await Page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        // from the top, the panel's own scroll too (a full-page shot cannot show what a scrolled box hides)
+        if (fullPage) await Page.EvaluateAsync("() => { window.scrollTo(0, 0); document.getElementById('panel').scrollTop = 0; }");
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });
         Assert.True(new FileInfo(path).Length > 1000, $"{path} is empty");
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(path)[..4]);

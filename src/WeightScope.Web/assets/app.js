@@ -82,6 +82,15 @@ const count = (n) => intFormat.format(n);
 
 const shapeText = (s) => `[${s.join(', ')}]`;
 
+// A tensor name that a narrow column breaks after its dots, slashes and underscores (layer1.0.<wbr>conv1.<wbr>weight)
+// before it breaks inside a word.
+function nameText(name) {
+  const parts = name.split(/(?<=[./_])/);
+  const span = el('span', {});
+  parts.forEach((p, i) => { if (i > 0) span.append(el('wbr', {})); span.append(p); });
+  return span;
+}
+
 // Numbers exactly as the JSON gives them: the shortest text that reads back as the same double.
 const num = (v) => (v === null || v === undefined ? '–' : String(v));
 
@@ -205,7 +214,7 @@ async function restore(p) {
     openPair(row);
   } else if (tensor !== null) {
     const t = (await list(slot)).tensors.find((x) => x.name === tensor);
-    if (!t) throw new Error(`no tensor named '${tensor}' in ${state.session.files[slot].file}`);
+    if (!t) throw new Error(`no tensor named '${tensor}' in ${state.session.files[slot].file ?? 'the file'}`);
     openTensor(slot, t.index);
   } else {
     closePanel();
@@ -238,7 +247,7 @@ function renderFiles() {
     const t = f.totals;
     const dtypes = Object.entries(t.by_dtype).map(([k, g]) => `${k} ${count(g.params)}`).join(', ');
     box.append(el('div', { class: 'file', 'data-slot': String(i) },
-      el('strong', {}, (state.session.comparing ? (i === 0 ? 'A: ' : 'B: ') : '') + f.file),
+      el('strong', {}, (state.session.comparing ? (i === 0 ? 'A: ' : 'B: ') : '') + (f.file ?? '(in memory)')),
       ` — ${f.format}${f.version ? ' ' + f.version : ''} · ${count(t.tensors)} tensors · ${count(t.params)} parameters · `,
       el('span', { class: 'size' }, t.size),
       dtypes ? el('span', { class: 'muted' }, ` · ${dtypes}`) : null));
@@ -289,7 +298,7 @@ function renderTable() {
   const shown = rows.slice(0, MAX_ROWS);
   body.replaceChildren(...shown.map((t) => el('tr', { class: 'tensor-row', 'data-index': String(t.index), 'data-name': t.name },
     el('td', { class: 'num col-index' }, String(t.index)),
-    el('td', { class: 'name' }, t.name),
+    el('td', { class: 'name' }, nameText(t.name)),
     el('td', { class: 'shape' }, shapeText(t.shape)),
     el('td', {}, t.stored_as ? `${t.dtype} (${t.stored_as})` : t.dtype),
     el('td', { class: 'col-role' }, t.role),
@@ -564,7 +573,9 @@ function drawHistogram(h) {
   const top = Math.ceil(max / step) * step;
   const ticks = [];
   for (let v = 0; v <= top; v += step) ticks.push(v);
-  const W = 560, H = 240, right = 10, above = 12, below = 34;
+  // As wide as its box (at most 560 px), so that its text keeps its size in a narrow window.
+  const W = Math.max(240, Math.min(560, Math.floor($('hist').clientWidth) || 560));
+  const H = 240, right = 10, above = 20, below = 34;
   const left = 14 + 7 * Math.max(...ticks.map((v) => count(v).length));
   const plot = H - above - below;
   const y = (v) => H - below - (v / top) * plot;
@@ -577,7 +588,7 @@ function drawHistogram(h) {
       svg('text', { class: 'tick-label', x: left - 6, y: y(v) + 4, 'text-anchor': 'end', 'data-value': v }, count(v)));
   }
   axis.append(svg('line', { class: 'axis', x1: left, x2: left, y1: above, y2: H - below }));
-  axis.append(svg('text', { class: 'axis-title', x: 2, y: above - 2 }, 'count'));
+  axis.append(svg('text', { class: 'axis-title', x: 2, y: 11 }, 'count'));
   chart.append(axis);
   const bw = (W - left - right) / n;
   h.counts.forEach((c, i) => {
@@ -659,7 +670,7 @@ async function renderCompare() {
   body.replaceChildren(...rows.map((r) => {
     if (!r.t) {
       const tr = el('tr', { class: `diff-row ${r.status}`, 'data-status': r.status, 'data-name': r.name },
-        el('td', {}, r.status === 'only-a' ? 'only in A' : 'only in B'), el('td', { class: 'name' }, r.name),
+        el('td', {}, r.status === 'only-a' ? 'only in A' : 'only in B'), el('td', { class: 'name' }, nameText(r.name)),
         el('td', { colSpan: 6, class: 'muted' }, ''));
       tr.addEventListener('click', () => select(async () => {
         const t = (await list(r.slot)).tensors.find((x) => x.name === r.name);
@@ -671,7 +682,7 @@ async function renderCompare() {
     const name = t.name_a === t.name_b ? t.name_a : `${t.name_a} ↔ ${t.name_b}`;
     const tr = el('tr', { class: `diff-row ${r.status}`, 'data-status': r.status, 'data-name': t.name_a, 'data-pair': String(t.pair) },
       el('td', {}, r.status === 'mismatch' ? 'shape mismatch' : r.status),
-      el('td', { class: 'name' }, name),
+      el('td', { class: 'name' }, nameText(name)),
       el('td', { class: 'col-shape' }, t.compared ? shapeText(t.shape_a) : `${shapeText(t.shape_a)} → ${shapeText(t.shape_b)}`),
       el('td', { class: 'num', 'data-value': t.compared ? String(t.max_abs_diff) : '', title: t.compared ? num(t.max_abs_diff) : '' }, t.compared ? short(t.max_abs_diff) : '–'),
       el('td', { class: 'num col-minor', title: t.compared ? num(t.mean_abs_diff) : '' }, t.compared ? short(t.mean_abs_diff) : '–'),
