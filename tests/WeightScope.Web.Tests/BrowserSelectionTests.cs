@@ -212,6 +212,7 @@ public sealed class BrowserSelectionTests
             WriteSafetensors(path, [("big.weight", [600, 600]), ("mid.weight", [300]), ("tiny.bias", [3])]);
             using var model = ModelFile.Open(path);
             var cli = Cli("list", path);
+            Assert.DoesNotContain("\"size\"", Cli("list", path, "--json")); // list --json is unchanged: sizes as text are the viewer's
             await using var s = await BrowserSession.OpenFiles(path);
             var page = s.Page;
             await Expect(page.Locator("#tensor-table tbody tr")).ToHaveCountAsync(3);
