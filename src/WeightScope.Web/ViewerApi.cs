@@ -20,7 +20,7 @@ namespace WeightScope.Web;
 /// <remarks>
 /// <code>
 /// GET /                                        the page (also /index.html, /app.js, /app.css)
-/// GET /api/session                             {"comparing","files":[summary…]}
+/// GET /api/session                             {"comparing","light_elements","files":[summary…]}
 /// GET /api/files/{slot}/summary                file, format, totals (tensors, params, bytes, by dtype, by role)
 /// GET /api/files/{slot}/tree                   tree --json, each tensor with its index
 /// GET /api/files/{slot}/tensors                list --json, each tensor with its index
@@ -35,6 +35,12 @@ namespace WeightScope.Web;
 /// <c>hist.svg</c>, <c>heatmap.png</c> and <c>values</c> a numpy-style <c>slice</c> (<c>[0,:]</c>). Bad values: 400 with
 /// a JSON error; unknown file, tensor, pair or route: 404; a tensor whose data cannot be decoded: 422 with the reader's
 /// message; more heavy work pending than <see cref="ViewerLimits.MaxPendingHeavy"/>: 503 with Retry-After.
+/// <para>
+/// Sizes come as numbers (<c>bytes</c>) and, in summaries and lists, as the CLI writes them (<c>size</c>: "1.50 KiB",
+/// from <see cref="Units.Bytes"/>): the page shows the CLI's strings without a second implementation of them.
+/// <c>light_elements</c> is <see cref="ViewerLimits.LightElements"/>: a view of a larger tensor is heavy, and the page
+/// shows a spinner at once for it.
+/// </para>
 /// <para>
 /// Every computed view (statistics, histogram, plots, print, comparison, delta) is kept in the session's
 /// <see cref="ResultCache"/> under its tensor and options and computed once however many requests ask at once; one
@@ -78,15 +84,16 @@ internal static class ViewerApi
         {
             w.WriteStartObject();
             w.WriteBoolean("comparing", s.Comparing);
+            w.WriteNumber("light_elements", s.Limits.LightElements);
             w.WriteStartArray("files");
-            foreach (var f in s.Files) ModelJson.Summary(w, f);
+            foreach (var f in s.Files) ModelJson.Summary(w, f, sizes: true);
             w.WriteEndArray();
             w.WriteEndObject();
         }));
         Get(routes, "/api/files/{slot}/summary", ctx =>
         {
             var file = File(ctx, s);
-            return Json(w => ModelJson.Summary(w, file));
+            return Json(w => ModelJson.Summary(w, file, sizes: true));
         });
         Get(routes, "/api/files/{slot}/tree", ctx =>
         {
@@ -96,7 +103,7 @@ internal static class ViewerApi
         Get(routes, "/api/files/{slot}/tensors", ctx =>
         {
             var file = File(ctx, s);
-            return Json(w => ModelJson.TensorList(w, file, file.Tensors, file.Tensors.Totals, t => s.IndexOf(file, t.Name)));
+            return Json(w => ModelJson.TensorList(w, file, file.Tensors, file.Tensors.Totals, t => s.IndexOf(file, t.Name), sizes: true));
         });
         GetAsync(routes, "/api/files/{slot}/tensors/{index}/{view}", ctx => TensorView(ctx, s, byName: false));
         GetAsync(routes, "/api/files/{slot}/tensor/{view}", ctx => TensorView(ctx, s, byName: true));

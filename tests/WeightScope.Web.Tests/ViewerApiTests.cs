@@ -62,6 +62,25 @@ public sealed class ViewerApiTests
     }
 
     [Fact]
+    public void Sizes_come_as_the_CLI_writes_them_and_light_elements_as_the_limit()
+    {
+        var path = F("pytorch", "resnet_tiny_whole.pth");
+        using var model = ModelFile.Open(path);
+        using var s = new Served(path);
+        var session = s.Json("/api/session");
+        Assert.Equal(s.Server.Session.Limits.LightElements, session.GetProperty("light_elements").GetInt64());
+        var totals = session.GetProperty("files")[0].GetProperty("totals");
+        Assert.Equal(WeightScope.Output.Units.Bytes(model.Tensors.Totals.Bytes), totals.GetProperty("size").GetString());
+        foreach (var (dtype, group) in model.Tensors.Totals.ByDType)
+            Assert.Equal(WeightScope.Output.Units.Bytes(group.Bytes), totals.GetProperty("by_dtype").GetProperty(dtype).GetProperty("size").GetString());
+        var list = s.Json("/api/files/0/tensors");
+        foreach (var t in list.GetProperty("tensors").EnumerateArray())
+            Assert.Equal(WeightScope.Output.Units.Bytes(t.GetProperty("bytes").GetInt64()), t.GetProperty("size").GetString());
+        Assert.Equal(totals.GetProperty("size").GetString(), list.GetProperty("totals").GetProperty("size").GetString());
+        Assert.Contains(list.GetProperty("tensors").EnumerateArray(), t => t.GetProperty("size").GetString()!.EndsWith(" KiB", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Tree_types_and_parameter_counts_are_torchs()
     {
         var path = F("pytorch", "resnet_tiny_whole.pth");

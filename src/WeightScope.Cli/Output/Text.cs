@@ -5,14 +5,8 @@ namespace WeightScope.Cli.Output;
 /// <summary>Plain-text rendering helpers: aligned tables and human sizes.</summary>
 internal static class Text
 {
-    public static string Bytes(long n)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double v = n;
-        int u = 0;
-        while (v >= 1024 && u < units.Length - 1) { v /= 1024; u++; }
-        return u == 0 ? $"{n} B" : v.ToString(v >= 100 ? "0" : v >= 10 ? "0.0" : "0.00", CultureInfo.InvariantCulture) + " " + units[u];
-    }
+    /// <summary>A size as the library writes it for every presenter (the viewer shows the same strings).</summary>
+    public static string Bytes(long n) => global::WeightScope.Output.Units.Bytes(n);
 
     public static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -9,7 +9,7 @@ namespace WeightScope.Output;
 /// The JSON shapes of the CLI's <c>--json</c> outputs (<c>list</c>, <c>tree</c>, <c>stats</c>, <c>hist</c>, <c>diff</c>,
 /// documented as stable in the README) and the viewer's API (<c>weightscope serve</c>), which answers in the same shapes:
 /// one writer per shape, so the two cannot drift. What the viewer adds (each tensor's <c>index</c> in its file, a diff
-/// pair's number) is asked for by a parameter and absent otherwise. Written with <see cref="Utf8JsonWriter"/> only (no
+/// pair's number, sizes as text) is asked for by a parameter and absent otherwise. Written with <see cref="Utf8JsonWriter"/> only (no
 /// reflection: trimming and AOT safe); the caller chooses the writer's options (indentation, escaping).
 /// </summary>
 public static class ModelJson
@@ -22,7 +22,9 @@ public static class ModelJson
     /// <param name="tensors">The tensors to list (all of the file's, or a selection), in order.</param>
     /// <param name="totals">The totals to write (of <paramref name="tensors"/>).</param>
     /// <param name="indexOf">When given, adds each tensor's <c>index</c> (its position in the file's collection) first.</param>
-    public static void TensorList(Utf8JsonWriter w, ModelFile model, IEnumerable<TensorEntry> tensors, TensorTotals totals, Func<TensorEntry, int>? indexOf = null)
+    /// <param name="sizes">When true, adds a <c>size</c> after every <c>bytes</c>: the text <see cref="Units.Bytes"/> makes of it.</param>
+    public static void TensorList(Utf8JsonWriter w, ModelFile model, IEnumerable<TensorEntry> tensors, TensorTotals totals, Func<TensorEntry, int>? indexOf = null,
+        bool sizes = false)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(model);
@@ -42,11 +44,11 @@ public static class ModelJson
             Shape(w, "shape", t.Shape);
             w.WriteString("role", t.Role.ToString());
             w.WriteNumber("params", t.ElementCount);
-            w.WriteNumber("bytes", t.ByteSize);
+            Bytes(w, t.ByteSize, sizes);
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        Totals(w, totals);
+        Totals(w, totals, sizes);
         w.WriteEndObject();
     }
 
@@ -54,7 +56,10 @@ public static class ModelJson
     /// What a file is, without its tensors (the viewer's file header):
     /// <c>{"file" (the file name),"path","format","version","producer","has_module_tree","totals":{…}}</c>.
     /// </summary>
-    public static void Summary(Utf8JsonWriter w, ModelFile model)
+    /// <param name="w">The writer.</param>
+    /// <param name="model">The file.</param>
+    /// <param name="sizes">When true, adds a <c>size</c> after every <c>bytes</c>: the text <see cref="Units.Bytes"/> makes of it.</param>
+    public static void Summary(Utf8JsonWriter w, ModelFile model, bool sizes = false)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(model);
@@ -65,7 +70,7 @@ public static class ModelJson
         w.WriteString("version", model.Format.Version);
         w.WriteString("producer", model.Format.Producer);
         w.WriteBoolean("has_module_tree", model.HasModuleTypes);
-        Totals(w, model.Tensors.Totals);
+        Totals(w, model.Tensors.Totals, sizes);
         w.WriteEndObject();
     }
 
@@ -73,7 +78,10 @@ public static class ModelJson
     /// <c>"totals":{"tensors","params","elements","bytes","by_dtype":{},"by_role":{},"shared_storages":[]}</c>, as
     /// <c>list --json</c> and <c>info --json</c> write it.
     /// </summary>
-    public static void Totals(Utf8JsonWriter w, TensorTotals totals)
+    /// <param name="w">The writer.</param>
+    /// <param name="totals">The totals.</param>
+    /// <param name="sizes">When true, adds a <c>size</c> after every <c>bytes</c>: the text <see cref="Units.Bytes"/> makes of it.</param>
+    public static void Totals(Utf8JsonWriter w, TensorTotals totals, bool sizes = false)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(totals);
@@ -81,15 +89,15 @@ public static class ModelJson
         w.WriteNumber("tensors", totals.Tensors);
         w.WriteNumber("params", totals.Parameters);
         w.WriteNumber("elements", totals.Elements);
-        w.WriteNumber("bytes", totals.Bytes);
-        Groups(w, "by_dtype", totals.ByDType.Select(kv => (kv.Key, kv.Value)));
-        Groups(w, "by_role", totals.ByRole.Select(kv => (kv.Key.ToString(), kv.Value)));
+        Bytes(w, totals.Bytes, sizes);
+        Groups(w, "by_dtype", totals.ByDType.Select(kv => (kv.Key, kv.Value)), sizes);
+        Groups(w, "by_role", totals.ByRole.Select(kv => (kv.Key.ToString(), kv.Value)), sizes);
         w.WriteStartArray("shared_storages");
         foreach (var s in totals.SharedStorages)
         {
             w.WriteStartObject();
             w.WriteString("storage", s.Key);
-            w.WriteNumber("bytes", s.Bytes);
+            Bytes(w, s.Bytes, sizes);
             Strings(w, "tensors", s.TensorNames);
             w.WriteEndObject();
         }
@@ -97,7 +105,7 @@ public static class ModelJson
         w.WriteEndObject();
     }
 
-    private static void Groups(Utf8JsonWriter w, string name, IEnumerable<(string Key, TotalsGroup Group)> groups)
+    private static void Groups(Utf8JsonWriter w, string name, IEnumerable<(string Key, TotalsGroup Group)> groups, bool sizes)
     {
         w.WriteStartObject(name);
         foreach (var (k, g) in groups)
@@ -105,10 +113,17 @@ public static class ModelJson
             w.WriteStartObject(k);
             w.WriteNumber("tensors", g.Tensors);
             w.WriteNumber("params", g.Parameters);
-            w.WriteNumber("bytes", g.Bytes);
+            Bytes(w, g.Bytes, sizes);
             w.WriteEndObject();
         }
         w.WriteEndObject();
+    }
+
+    // "bytes": n, and with sizes "size": "1.50 KiB" after it.
+    private static void Bytes(Utf8JsonWriter w, long bytes, bool sizes)
+    {
+        w.WriteNumber("bytes", bytes);
+        if (sizes) w.WriteString("size", Units.Bytes(bytes));
     }
 
     /// <summary>
