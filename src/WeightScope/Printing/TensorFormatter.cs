@@ -21,7 +21,9 @@ public static class TensorFormatter
     /// </summary>
     /// <param name="t">The tensor.</param>
     /// <param name="options">Print options; null for torch's defaults.</param>
-    public static string Format(TensorEntry t, PrintOptions? options = null)
+    /// <param name="requiresGrad">Add torch's <c>requires_grad=True</c> suffix, as a parameter (a tensor read from a file
+    /// has no <c>grad_fn</c>).</param>
+    public static string Format(TensorEntry t, PrintOptions? options = null, bool requiresGrad = false)
     {
         // Port of _str_intern (plain CPU strided tensor, no grad, no names).
         options ??= PrintOptions.Default;
@@ -62,8 +64,16 @@ public static class TensorFormatter
             if (!HasDefaultDType(t.DType)) suffixes.Add("dtype=torch." + t.DType.Name());
             tensorStr = TensorStr(t, indent, options);
         }
+        if (requiresGrad) suffixes.Add("requires_grad=True");
         return AddSuffixes(Prefix + tensorStr, suffixes, indent, options.LineWidth);
     }
+
+    /// <summary>
+    /// <c>print(param)</c> of a module's parameter: <c>Parameter containing:</c> and the tensor with
+    /// <c>requires_grad=True</c> (<c>Parameter.__repr__</c>).
+    /// </summary>
+    public static string FormatParameter(TensorEntry t, PrintOptions? options = null) =>
+        "Parameter containing:\n" + Format(t, options, requiresGrad: true);
 
     /// <summary>
     /// Only the bracketed values, as torch lays them out (<c>_tensor_str</c>): <c>[[ 0.1234, -1.5000], …]</c>, without
