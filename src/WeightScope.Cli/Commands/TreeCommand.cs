@@ -155,6 +155,13 @@ internal static class TreeCommand
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        WriteTotals(w, s);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The totals of a summary as JSON properties (also in <c>info --json</c>'s <c>summary</c>).</summary>
+    internal static void WriteTotals(Utf8JsonWriter w, ModelSummary s)
+    {
         Count(w, "total", s.Total);
         Count(w, "trainable", s.Trainable);
         Count(w, "non_trainable", s.NonTrainable);
@@ -162,7 +169,6 @@ internal static class TreeCommand
         w.WriteBoolean("optimizer_in_total", s.TotalIncludesOptimizer);
         Count(w, "other", s.Other);
         Count(w, "outside_model", s.OutsideModel);
-        w.WriteEndObject();
     }
 
     private static void Count(Utf8JsonWriter w, string prefix, WeightCount c)
