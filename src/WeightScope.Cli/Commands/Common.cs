@@ -93,12 +93,19 @@ internal static class Common
 
     public static ModelFile Open(string path)
     {
-        // A folder of files (checkpoints, a download) is not one model: say which verb takes folders, rather than the
-        // readers' "not a known format".
+        RequireModelPath(path);
+        return ModelFile.Open(path, ReaderOptions());
+    }
+
+    /// <summary>
+    /// A folder of files (checkpoints, a download) is not one model: a usage error saying which verb takes folders,
+    /// rather than the readers' "not a known format".
+    /// </summary>
+    public static void RequireModelPath(string path)
+    {
         if (Directory.Exists(path) && !ModelFile.IsModelFolder(path, ReaderOptions()))
             throw new UsageException($"{path} is a folder, not a model: this verb reads one model, a file or a model folder (TensorFlow SavedModel or " +
                                      "checkpoint, TF.js, sharded safetensors); 'weightscope scan FOLDER' takes any folder and checks every file in it");
-        return ModelFile.Open(path, ReaderOptions());
     }
 
     private static string DefaultText(ReaderLimitInfo info)

@@ -83,6 +83,7 @@ public sealed class ScanFolderCliTests : IDisposable
     [InlineData("list")]
     [InlineData("info")]
     [InlineData("stats")]
+    [InlineData("serve")]
     public void Single_model_verbs_given_a_folder_name_the_verb_that_takes_one(string verb)
     {
         var r = CliRunner.Run(verb, Dir);
