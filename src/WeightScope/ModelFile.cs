@@ -124,6 +124,19 @@ public sealed class ModelFile : IDisposable
         return Threading.LargeStack.RunFor(options.Limits, () => ModelFormats.Open(path, options));
     }
 
+    /// <summary>
+    /// True when <paramref name="path"/> is a folder that <see cref="Open(string, ReaderOptions?)"/> reads as one model
+    /// (a TensorFlow SavedModel or checkpoint folder, a TF.js model, a sharded safetensors checkpoint), by the readers' own
+    /// detection; false for a file or any other folder (a folder of checkpoints).
+    /// </summary>
+    public static bool IsModelFolder(string path, ReaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!Directory.Exists(path)) return false;
+        var ctx = new Formats.DetectionContext(path, null, null, isDirectory: true, (options ?? ReaderOptions.Default).Limits);
+        return ModelFormats.Detect(ctx) is not null;
+    }
+
     /// <summary>Opens a weight file from a stream (read fully into memory).</summary>
     public static ModelFile Open(Stream stream, ReaderOptions? options = null)
     {

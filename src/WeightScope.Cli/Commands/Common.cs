@@ -91,7 +91,22 @@ internal static class Common
         return new ReaderOptions { Limits = limits, AllowExternalPaths = s_parse.GetValue(AllowExternalPathsOption) };
     }
 
-    public static ModelFile Open(string path) => ModelFile.Open(path, ReaderOptions());
+    public static ModelFile Open(string path)
+    {
+        RequireModelPath(path);
+        return ModelFile.Open(path, ReaderOptions());
+    }
+
+    /// <summary>
+    /// A folder of files (checkpoints, a download) is not one model: a usage error saying which verb takes folders,
+    /// rather than the readers' "not a known format".
+    /// </summary>
+    public static void RequireModelPath(string path)
+    {
+        if (Directory.Exists(path) && !ModelFile.IsModelFolder(path, ReaderOptions()))
+            throw new UsageException($"{path} is a folder, not a model: this verb reads one model, a file or a model folder (TensorFlow SavedModel or " +
+                                     "checkpoint, TF.js, sharded safetensors); 'weightscope scan FOLDER' takes any folder and checks every file in it");
+    }
 
     private static string DefaultText(ReaderLimitInfo info)
     {

@@ -37,9 +37,9 @@ internal static class ExportCommand
         var floatBits = new Option<bool>("--float-bits") { Description = "mem/coe/mif: write float tensors as their raw IEEE-754 bits (otherwise they must be quantized)" };
         var perLine = new Option<string>("--per-line") { Description = "txt/csv: one value or one row (last dimension) per line", DefaultValueFactory = _ => "value" };
         perLine.AcceptOnlyFromAmong("value", "row");
-        var precision = new Option<int?>("--precision") { Description = "txt/csv: digits after the decimal point (torch default 4)" };
-        var sciMode = new Option<bool?>("--sci-mode") { Description = "txt/csv: true: always scientific notation; false: never; unset: torch decides" };
-        var fixedQ = new Option<string?>("--fixed") { Description = "Signed fixed point Qm.n: 1 sign bit + m integer bits + n fraction bits (Q3.12 = 16 bits)" };
+        var precision = new Option<int?>("--precision") { Description = "txt/csv: write floats as print(tensor) does, with this many digits after the decimal point (rounds). Default: the shortest text that reads back exactly (Python's repr for float64, numpy's str for float32/float16)" };
+        var sciMode = new Option<bool?>("--sci-mode") { Description = "txt/csv: torch's notation (as --precision, default precision 4): true: always scientific; false: never" };
+        var fixedQ = new Option<string?>("--fixed") { Description = "Signed fixed point Qm.n: 1 sign bit + m integer bits + n fraction bits (Q3.12 = 16 bits); TI's Qn is Q0.n (Q15 = 16 bits)" };
         var int8 = new Option<bool>("--int8") { Description = "Quantize to int8 with a scale (and zero point)" };
         var int16 = new Option<bool>("--int16") { Description = "Quantize to int16 with a scale (and zero point)" };
         var symmetric = new Option<bool>("--symmetric") { Description = "--int8/--int16: zero point 0, scale = max|x| / (2^(b-1) - 1) (default)" };
@@ -59,6 +59,8 @@ internal static class ExportCommand
             Intel .mif, plain text and CSV; optionally as fixed point (--fixed Qm.n) or int8/int16 with scale and zero point,
             reporting the error each quantization makes (max |error|, RMSE, SNR, saturated values). Stored quantized tensors
             (qint8, quint8, qint32) are written as their integers with their own scale and zero point.
+            txt/csv write each float as the shortest text that reads back to the same value (np.loadtxt gets the exact
+            bits), unless --precision N asks for torch's rounded notation. --fixed takes Qm.n or TI's Qn (Q15 = Q0.15).
 
             Examples:
               weightscope export model.pth --to c --out include/
@@ -68,6 +70,7 @@ internal static class ExportCommand
               weightscope export model.pth fc1.weight --to mif --int16 --asymmetric --out quartus/
               weightscope export model.pth conv.weight --index '[0,0,0,:]' --reshape -1,1 --to txt --precision 6 --out txt/
               weightscope export model.pth fc1.weight --to csv --per-line row --order col --out csv/
+              weightscope export model.pth fc1.weight --to mem --fixed Q15 --out rtl/
               weightscope export model.pth fc1.weight --to mem --float-bits --out rtl/
               weightscope export gru.pt 'gru.*' --split-gates --gate-order z,r,n --to mem --fixed Q3.12 --out bram/
             """)
@@ -157,6 +160,8 @@ internal static class ExportCommand
                 {
                     Csv = target == "csv",
                     PerLine = p.GetValue(perLine) == "row" ? PerLine.Row : PerLine.Value,
+                    // Lossless unless a notation is asked for: np.loadtxt reads back the exact values.
+                    RoundTrip = p.GetValue(precision) is null && p.GetValue(sciMode) is null,
                     Print = PrintOptions.Default with
                     {
                         Precision = p.GetValue(precision) ?? PrintOptions.Default.Precision,

@@ -25,6 +25,9 @@ internal static class InfoCommand
             // On-disk size of everything read: the file, or an index and its shards, or a weights file and its config.
             var sources = model.SourceFiles.Distinct(StringComparer.Ordinal).Where(File.Exists).ToList();
             long fileBytes = sources.Sum(f => new FileInfo(f).Length);
+            // A Keras user counts parameters as model.summary() does (Keras 3 puts optimizer variables in its Total,
+            // Keras 2 leaves them out; metric state is no layer's): info says what tree --summary says.
+            var summary = Modules.LayoutNotes.IsKerasModel(model.Format) ? Modules.ModelSummary.Of(model) : null;
             if (p.GetValue(json))
             {
                 Json.Write(w =>
@@ -40,6 +43,13 @@ internal static class InfoCommand
                     w.WritePropertyName("metadata");
                     ModelJson.Value(w, model.Metadata);
                     ModelJson.Totals(w, totals);
+                    // Keras models: the figures model.summary() prints (tree --summary --json has the same keys).
+                    if (summary is not null)
+                    {
+                        w.WriteStartObject("summary");
+                        TreeCommand.WriteTotals(w, summary);
+                        w.WriteEndObject();
+                    }
                     w.WriteEndObject();
                 });
                 return ExitCode.Ok;
@@ -51,7 +61,13 @@ internal static class InfoCommand
             if (model.Format.Producer is { } prod) o.WriteLine($"producer:   {prod}");
             if (fileBytes > 0) o.WriteLine($"file size:  {Text.Bytes(fileBytes)}" + (sources.Count > 1 ? $" in {sources.Count} files" : ""));
             o.WriteLine($"tensors:    {totals.Tensors}");
-            o.WriteLine($"parameters: {Text.Count(totals.Parameters)}" + (totals.Elements > totals.Parameters ? $" (+ {Text.Count(totals.Elements - totals.Parameters)} optimizer-state values)" : ""));
+            if (summary is not null)
+            {
+                o.WriteLine($"parameters: {Text.Count(summary.Total.Params)} (Total params, as model.summary() counts them)");
+                o.Write(Printing.SummaryPrinter.FormatTotals(summary));
+            }
+            else
+                o.WriteLine($"parameters: {Text.Count(totals.Parameters)}" + (totals.Elements > totals.Parameters ? $" (+ {Text.Count(totals.Elements - totals.Parameters)} optimizer-state values)" : ""));
             o.WriteLine($"data:       {Text.Bytes(totals.Bytes)}");
             foreach (var (k, g) in totals.ByDType) o.WriteLine($"  {k,-14} {g.Tensors,5} tensors {Text.Count(g.Parameters),15} params {Text.Bytes(g.Bytes),10}");
             if (totals.ByRole.Count > 1 || !totals.ByRole.ContainsKey(Tensors.TensorRole.Other))

@@ -46,8 +46,8 @@ internal static class ListCommand
             try { selected = query.Apply(model).ToList(); }
             catch (InvalidOperationException e) { throw new UsageException(e.Message); }
             var totals = selected.Count == model.Tensors.Count ? model.Tensors.Totals : new TensorCollection(selected).Totals;
-            if (roles.Count > 0 && model.Tensors.All(t => t.Role == TensorRole.Other))
-                Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters or buffers");
+            // Said first, and then no table: "0 tensors, 0 parameters" would read as a fact about the model.
+            bool rolesUnrecorded = roles.Count > 0 && NoteRolesUnrecorded(model, p.GetValue(trainable) ? "--trainable" : "--buffers");
             if (query.StateDictOnly && (query with { StateDictOnly = false }).Apply(model).Count(t => t.Role.IsOutsideStateDict()) is > 0 and int hidden)
                 Console.Error.WriteLine($"note: {hidden} more tensor{(hidden == 1 ? "" : "s")} outside state_dict() (packed quantized weights, tensor attributes, constants); --all lists them");
             if (model.Unsupported.Count() is > 0 and int unread)
@@ -55,10 +55,23 @@ internal static class ListCommand
                                         string.Join("; ", model.Unsupported.Take(3).Select(u => $"{u.Name}: {u.Reason}")) + (unread > 3 ? "; …" : "") +
                                         " ('weightscope info' lists them all)");
             if (p.GetValue(json)) WriteJson(model, selected, totals);
-            else WriteText(model, selected, totals);
+            else if (!rolesUnrecorded) WriteText(model, selected, totals);
             return ExitCode.Ok;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// When <paramref name="model"/> records no roles (a bare <c>state_dict()</c>, safetensors, NumPy), says on stderr why
+    /// <paramref name="option"/> selects nothing, and returns true.
+    /// </summary>
+    internal static bool NoteRolesUnrecorded(ModelFile model, string option)
+    {
+        if (model.Tensors.Count == 0 || model.Tensors.Any(t => t.Role != TensorRole.Other)) return false;
+        Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters or buffers " +
+                                $"(a state_dict() or a plain tensor file holds tensors only), so {option} selects none; " +
+                                $"without {option}, 'weightscope list' lists them all");
+        return true;
     }
 
     private static void WriteJson(ModelFile model, List<TensorEntry> tensors, TensorTotals totals) =>

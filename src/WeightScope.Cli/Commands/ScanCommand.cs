@@ -24,14 +24,22 @@ internal static class ScanCommand
             constructors), suspicious (unknown) or dangerous (runs commands or code, imports, opens files). Bytes a
             pickle hands to pickle.loads or torch.load are scanned too. Keras Lambda layers are dangerous. Nothing is executed.
             Exit code: 0 only when everything is safe; 1 when anything is dangerous or suspicious; 3 unreadable.
+            A folder that is not itself a model (a SavedModel, TF.js or sharded safetensors folder is one) is walked: every
+            file whose content is a model format or a pickle is scanned, one line each, then a summary; other files are
+            counted as skipped; symbolic links are not followed. Exit 1 if any file is dangerous or suspicious, else 3
+            if any could not be read; --json gives one object per file (the single-file shape) in an array.
 
             Examples:
               weightscope scan downloaded.pt
               weightscope scan model.keras --json
+              weightscope scan ~/Downloads/checkpoints/
             """) { file, json };
         cmd.SetAction(p => Common.Run(() =>
         {
-            var report = PickleScanner.Scan(p.GetValue(file)!, Common.ReaderOptions().Limits);
+            string path = p.GetValue(file)!;
+            if (Directory.Exists(path) && !ModelFile.IsModelFolder(path, Common.ReaderOptions()))
+                return ScanFolder(path, p.GetValue(json));
+            var report = PickleScanner.Scan(path, Common.ReaderOptions().Limits);
             if (p.GetValue(json)) WriteJson(report);
             else WriteText(report);
             int dangerous = Count(report, ScanVerdict.Dangerous), suspicious = Count(report, ScanVerdict.Suspicious);
@@ -50,6 +58,66 @@ internal static class ScanCommand
         }));
         return cmd;
     }
+
+    // scan DIR: each file's own verdict (its exit status as scan FILE gives it), then the totals.
+    private static int ScanFolder(string path, bool json)
+    {
+        var result = FolderScan.Scan(path, Common.ReaderOptions().Limits);
+        if (json)
+        {
+            Json.Write(w =>
+            {
+                w.WriteStartArray();
+                foreach (var e in result.Entries)
+                {
+                    if (e.Report is { } r) WriteJsonObject(w, r);
+                    else
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("file", e.Path);
+                        w.WriteString("verdict", "unreadable");
+                        w.WriteStartArray("errors");
+                        w.WriteStartObject();
+                        w.WriteString("source", "");
+                        w.WriteString("message", e.Error);
+                        w.WriteEndObject();
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }
+                }
+                w.WriteEndArray();
+            });
+        }
+        else
+        {
+            var o = Console.Out;
+            foreach (var e in result.Entries)
+            {
+                string rel = Path.GetRelativePath(path, e.Path);
+                string detail = e.Report is { } r
+                    ? $"{r.Container}; {Count(r, ScanVerdict.Dangerous)} dangerous, {Count(r, ScanVerdict.Suspicious)} suspicious, {Count(r, ScanVerdict.Safe)} safe"
+                      + (r.Errors.Count > 0 ? $", {r.Errors.Count} unreadable part(s): {r.Errors[0].Message}" : "")
+                    : e.Error!;
+                o.WriteLine($"{Status(e.Status),-11} {rel}  ({detail})");
+            }
+            int links = result.SymlinksNotFollowed.Count;
+            o.WriteLine($"summary: {result.Entries.Count} file(s) scanned, {result.Skipped} skipped (not a model or pickle)"
+                        + (links > 0 ? $", {links} symbolic link(s) not followed" : "")
+                        + $"; {result.Count(FolderScanStatus.Safe)} safe, {result.Count(FolderScanStatus.Suspicious)} suspicious, "
+                        + $"{result.Count(FolderScanStatus.Dangerous)} dangerous, {result.Count(FolderScanStatus.Unreadable)} unreadable"
+                        + (result.Count(FolderScanStatus.Dangerous) > 0 ? " — DO NOT load the dangerous files" : ""));
+        }
+        if (result.Count(FolderScanStatus.Dangerous) > 0 || result.Count(FolderScanStatus.Suspicious) > 0) return ExitCode.Findings;
+        return result.Count(FolderScanStatus.Unreadable) > 0 ? ExitCode.Unreadable : ExitCode.Ok;
+    }
+
+    private static string Status(FolderScanStatus s) => s switch
+    {
+        FolderScanStatus.Safe => "safe",
+        FolderScanStatus.Suspicious => "suspicious",
+        FolderScanStatus.Dangerous => "dangerous",
+        _ => "unreadable",
+    };
 
     private static int Count(ScanReport r, ScanVerdict v) => r.Globals.Count(g => g.Verdict == v) + r.Code.Count(c => c.Verdict == v);
 
@@ -99,7 +167,9 @@ internal static class ScanCommand
         return r.Pickles.Count == 0 ? "no code-bearing content" : "every global is on the allow-list";
     }
 
-    private static void WriteJson(ScanReport r) => Json.Write(w =>
+    private static void WriteJson(ScanReport r) => Json.Write(w => WriteJsonObject(w, r));
+
+    private static void WriteJsonObject(System.Text.Json.Utf8JsonWriter w, ScanReport r)
     {
         w.WriteStartObject();
         w.WriteString("file", r.Path);
@@ -160,5 +230,5 @@ internal static class ScanCommand
         }
         w.WriteEndArray();
         w.WriteEndObject();
-    });
+    }
 }

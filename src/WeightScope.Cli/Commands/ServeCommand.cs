@@ -36,6 +36,7 @@ internal static class ServeCommand
             if (requested is < 0 or > 65535) throw new UsageException($"--port must be from 0 to 65535 (got {requested})");
             var files = new List<string> { p.GetValue(file)! };
             if (p.GetValue(file2) is { } second) files.Add(second);
+            foreach (var f in files) Common.RequireModelPath(f);
             return Serve(files, requested, compare.Read(p));
         }));
         return cmd;

@@ -16,6 +16,7 @@ internal static class StatsCommand
         var file = Common.FileArgument();
         var names = new Argument<string[]>("names") { Description = "Tensors to include: names or globs ('fc1*', '*.weight'); all when omitted", Arity = ArgumentArity.ZeroOrMore };
         var eps = new Option<float>("--eps") { Description = "Near-zero threshold: values with |w| < eps are counted as near zero", DefaultValueFactory = _ => Stats.DefaultEps };
+        var type = new Option<string?>("--type") { Description = "Only tensors of modules that are instances of this type (Linear, nn.Linear, torch.nn.Linear, keras.layers.Dense), where the file records a module tree" };
         var json = Common.JsonOption();
         var cmd = new Command("stats", """
             Statistics of each tensor and of all of them together: count, min, max, mean, std (population, ddof=0),
@@ -25,13 +26,14 @@ internal static class StatsCommand
             Examples:
               weightscope stats model.safetensors
               weightscope stats model.pth 'fc*.weight' --eps 1e-4
+              weightscope stats whole_model.pt --type nn.Linear
               weightscope stats model.gguf --json | jq '.overall.std'
-            """) { file, names, eps, json };
+            """) { file, names, eps, type, json };
         cmd.SetAction(p => Common.Run(() =>
         {
             using var model = Common.Open(p.GetValue(file)!);
             List<TensorEntry> selected;
-            try { selected = new TensorQuery { Globs = p.GetValue(names) ?? [] }.Apply(model).ToList(); }
+            try { selected = new TensorQuery { Globs = p.GetValue(names) ?? [], ModuleType = p.GetValue(type) }.Apply(model).ToList(); }
             catch (InvalidOperationException e) { throw new UsageException(e.Message); }
             if (selected.Count == 0 && (p.GetValue(names)?.Length ?? 0) > 0)
                 throw new UsageException($"no tensor matches {string.Join(", ", p.GetValue(names)!.Select(n => $"'{n}'"))}; see `weightscope list {p.GetValue(file)}`");

@@ -21,6 +21,8 @@ internal static class TreeCommand
         var summary = new Option<bool>("--summary", "-s") { Description = "A model.summary()-style table (layers, weights, Param #, Trainable, totals) for any format" };
         var compact = new Option<bool>("--compact", "-c") { Description = "The compact tree (types, weights, parameter counts) for any format" };
         var expandNested = new Option<bool>("--expand-nested") { Description = "With the summary table: also list the layers inside nested models" };
+        var modules = new Option<bool>("--modules", "-m") { Description = "Each module as print(layer) prints it, in model.modules() order (each module once): the loop 'for layer in model.modules(): print(layer)'. PyTorch whole models and TorchScript" };
+        var type = new Option<string?>("--type") { Description = "With --modules (implied): only modules that are instances of this type: Linear, nn.Linear, torch.nn.Linear, torch.nn.modules.linear.Linear (isinstance: torch.nn and torchvision subclasses count; a user's own subclass only by its own name)" };
         var json = Common.JsonOption();
         var cmd = new Command("tree", """
             Show the model's structure, the way its framework shows it:
@@ -29,6 +31,8 @@ internal static class TreeCommand
               tfjs layers-model)
               anything else (state dicts, …)      a compact tree with module types where known and parameter counts
             --summary and --compact choose a view for any file; --depth implies --compact.
+            --modules prints every module of a PyTorch model as print(layer) does, in model.modules() order;
+            --type keeps those that are isinstance of a type (and implies --modules).
 
             Examples:
               weightscope tree whole_model.pt
@@ -36,7 +40,9 @@ internal static class TreeCommand
               weightscope tree model.safetensors --depth 2
               weightscope tree model.pth --summary
               weightscope tree model.keras --json
-            """) { file, depth, summary, compact, expandNested, json };
+              weightscope tree whole_model.pt --modules
+              weightscope tree whole_model.pt --type nn.Linear
+            """) { file, depth, summary, compact, expandNested, modules, type, json };
         cmd.SetAction(p => Common.Run(() =>
         {
             using var model = Common.Open(p.GetValue(file)!);
@@ -44,6 +50,13 @@ internal static class TreeCommand
             if (d is < 0) throw new UsageException("--depth must be ≥ 0");
             if (p.GetValue(summary) && (p.GetValue(compact) || d is not null))
                 throw new UsageException("--summary cannot be combined with --compact or --depth");
+            string? typeName = p.GetValue(type);
+            if (p.GetValue(modules) || typeName is not null)
+            {
+                if (p.GetValue(summary) || p.GetValue(compact) || d is not null || p.GetValue(expandNested))
+                    throw new UsageException("--modules (and --type) cannot be combined with --summary, --compact, --depth or --expand-nested");
+                return PrintModules(model, typeName, p.GetValue(json));
+            }
             bool asSummary = p.GetValue(summary) || (!p.GetValue(compact) && d is null && IsKeras(model));
             if (asSummary)
             {
@@ -60,6 +73,44 @@ internal static class TreeCommand
             return ExitCode.Ok;
         }));
         return cmd;
+    }
+
+    // for layer in model.modules(): [if isinstance(layer, T):] print(layer) — each print(layer) is the module's repr
+    // and a newline; nothing else separates the blocks.
+    private static int PrintModules(ModelFile model, string? typeName, bool json)
+    {
+        if (!model.HasModuleTypes || !IsPyTorch(model) || model.Modules.Descendants().All(n => n.Type is null))
+            throw new UsageException($"--modules prints the modules of a PyTorch model as print(layer) does; this {model.Format.Name} file records none " +
+                                     "(a whole model saved with torch.save(model), or TorchScript, does); 'weightscope tree' shows its structure");
+        // Nodes without a type are the containers of a checkpoint (a dict holding a model), not modules.
+        var selected = typeName is null
+            ? model.Modules.Descendants().Where(n => n.Type is not null).ToList()
+            : ModuleTypeName.Select(model.Modules, typeName);
+        if (json)
+        {
+            Json.Write(w =>
+            {
+                w.WriteStartArray();
+                foreach (var n in selected)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("path", n.Path);
+                    w.WriteString("type", n.Type);
+                    if (n.QualifiedType is not null) w.WriteString("qualified_type", n.QualifiedType);
+                    w.WriteString("repr", TreePrinter.Format(n));
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            });
+            return ExitCode.Ok;
+        }
+        var o = Console.Out;
+        foreach (var n in selected)
+        {
+            o.Write(TreePrinter.Format(n));
+            o.Write('\n');
+        }
+        return ExitCode.Ok;
     }
 
     // print(model) is PyTorch's own rendering; other frameworks' trees (Keras layers) read better as the compact tree.
@@ -104,6 +155,13 @@ internal static class TreeCommand
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        WriteTotals(w, s);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The totals of a summary as JSON properties (also in <c>info --json</c>'s <c>summary</c>).</summary>
+    internal static void WriteTotals(Utf8JsonWriter w, ModelSummary s)
+    {
         Count(w, "total", s.Total);
         Count(w, "trainable", s.Trainable);
         Count(w, "non_trainable", s.NonTrainable);
@@ -111,7 +169,6 @@ internal static class TreeCommand
         w.WriteBoolean("optimizer_in_total", s.TotalIncludesOptimizer);
         Count(w, "other", s.Other);
         Count(w, "outside_model", s.OutsideModel);
-        w.WriteEndObject();
     }
 
     private static void Count(Utf8JsonWriter w, string prefix, WeightCount c)

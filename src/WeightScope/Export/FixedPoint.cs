@@ -26,6 +26,7 @@ public enum Overflow
 /// <summary>
 /// A signed fixed-point format in the ARM/TI <c>Qm.n</c> notation: one sign bit, <c>m</c> integer bits and <c>n</c>
 /// fraction bits, so <c>1 + m + n</c> bits in all (Q3.12 is a 16-bit word; Q0.7 is an 8-bit word covering [-1, 1)).
+/// TI's <c>Qn</c> (Q15, Q31) is <c>Q0.n</c>.
 /// A value v is stored as the integer <c>round(v · 2^n)</c>.
 /// </summary>
 /// <param name="IntegerBits">m: integer bits, not counting the sign bit.</param>
@@ -47,24 +48,31 @@ public readonly record struct QFormat(int IntegerBits, int FractionBits)
     /// <summary>The value of one step, 2^−n.</summary>
     public double Resolution => Math.ScaleB(1.0, -FractionBits);
 
-    /// <summary>Parses <c>Qm.n</c> (or <c>m.n</c>), e.g. <c>Q3.12</c>.</summary>
+    /// <summary>
+    /// Parses <c>Qm.n</c> (or <c>m.n</c>), e.g. <c>Q3.12</c>, or TI's <c>Qn</c>, e.g. <c>Q15</c>: a sign bit and n
+    /// fraction bits, the same as <c>Q0.n</c> (a 16-bit word for Q15).
+    /// </summary>
     /// <exception cref="FormatException">Not of that form, or more than <see cref="MaxTotalBits"/> bits.</exception>
     public static QFormat Parse(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var s = text.Trim();
-        if (s.StartsWith('Q') || s.StartsWith('q')) s = s[1..];
+        bool prefixed = s.StartsWith('Q') || s.StartsWith('q');
+        if (prefixed) s = s[1..];
         var parts = s.Split('.');
+        // "Q15" is TI's notation for Q0.15; a bare "15" is not a format (it reads like a bit count).
+        if (prefixed && parts.Length == 1) parts = ["0", parts[0]];
         if (parts.Length != 2
             || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int m)
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-            throw new FormatException($"fixed-point format '{text}': expected Qm.n, e.g. Q3.12 (1 sign bit + m integer bits + n fraction bits)");
+            throw new FormatException($"fixed-point format '{text}': expected Qm.n, e.g. Q3.12 (1 sign bit + m integer bits + n fraction bits), or TI's Qn, e.g. Q15 (= Q0.15)");
         var q = new QFormat(m, n);
         if (q.TotalBits > MaxTotalBits)
             throw new FormatException($"fixed-point format '{text}' needs {q.TotalBits} bits (1 sign + {m} + {n}); at most {MaxTotalBits} are supported");
         return q;
     }
 
-    /// <summary><c>Q3.12</c>.</summary>
+    /// <summary><c>Q3.12</c> (always the Qm.n form, Q0.15 for TI's Q15).</summary>
     public override string ToString() => $"Q{IntegerBits}.{FractionBits}";
 }
 

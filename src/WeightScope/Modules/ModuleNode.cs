@@ -47,7 +47,39 @@ public sealed class ModuleNode
     /// <summary>Children in registration order.</summary>
     public List<ModuleNode> Children { get; } = [];
 
-    /// <summary>This node and all below it, depth first (like <c>model.modules()</c>).</summary>
+    private List<(int Position, string Name, ModuleNode Module)>? _shared;
+
+    /// <summary>
+    /// Records that a module already in the tree (first seen elsewhere, so a child of another node or listed before
+    /// among these children) is registered here too, under <paramref name="name"/>, after the children added so far:
+    /// <c>self.dec = self.enc</c>. <c>print(model)</c> shows it at each place; <see cref="Descendants"/> yields it once.
+    /// </summary>
+    public void AddSharedChild(string name, ModuleNode module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        (_shared ??= []).Add((Children.Count, name, module));
+    }
+
+    /// <summary>
+    /// Every child as the module registers it (its <c>_modules</c>, in order): <see cref="Children"/> and, where a module
+    /// is shared, the places it is registered again, each with the name it has at that place.
+    /// </summary>
+    public IReadOnlyList<(string Name, ModuleNode Module)> RegisteredChildren
+    {
+        get
+        {
+            if (_shared is null) return [.. Children.Select(c => (c.Name, c))];
+            var all = new List<(string, ModuleNode)>(Children.Count + _shared.Count);
+            for (int i = 0, s = 0; i <= Children.Count; i++)
+            {
+                for (; s < _shared.Count && _shared[s].Position == i; s++) all.Add((_shared[s].Name, _shared[s].Module));
+                if (i < Children.Count) all.Add((Children[i].Name, Children[i]));
+            }
+            return all;
+        }
+    }
+
+    /// <summary>This node and all below it, depth first, each module once (like <c>model.modules()</c>).</summary>
     public IEnumerable<ModuleNode> Descendants()
     {
         yield return this;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
+using WeightScope.Tensors;
 
 namespace WeightScope.Printing;
 
@@ -67,17 +68,42 @@ internal static class PythonFloat
 
     /// <summary><c>repr(value)</c> (also <c>str(value)</c>): the shortest digits that read back to the same double,
     /// in fixed notation for decimal exponents −4…15 (<c>0.0001</c>, <c>100.0</c>) and scientific otherwise (<c>1e-05</c>, <c>1e+16</c>).</summary>
-    public static string Repr(double value)
+    public static string Repr(double value) => Layout(value, ShortestDigits, ReprScientific);
+
+    // CPython's float_repr_style 'short': scientific when decpt <= -4 or decpt > 16 (pystrtod.c, format_float_short).
+    private static bool ReprScientific(double positive, int decimalPoint) => decimalPoint <= -4 || decimalPoint > 16;
+
+    // numpy's float32/float16 scalar str: positional when 1e-4 <= |v| < 1e16, the value compared, not its digits
+    // (scalartypes.c.src), so float32 1e-4 (9.99999974e-05) prints as 1e-04.
+    private static bool NumpyScientific(double positive, int decimalPoint) => !(positive >= 1e-4 && positive < 1e16);
+
+    /// <summary>
+    /// <see cref="Repr(double)"/> with the shortest digits that read back to the same value of <paramref name="dtype"/>:
+    /// numpy's <c>str(np.float32(v))</c> / <c>str(np.float16(v))</c> (<c>0.1</c> for float32 0.1, not
+    /// <c>0.10000000149011612</c>; scientific below 1e-4 and from 1e16 by value, as numpy decides); float64 is
+    /// <c>repr(v)</c>; bfloat16, which numpy lacks, is <c>repr</c> of its shortest decimal. Other element types (float8)
+    /// are written as float32, whose digits read back exactly too.
+    /// </summary>
+    /// <param name="value">A value of <paramref name="dtype"/>, widened to double.</param>
+    /// <param name="dtype">The element type the text must read back to.</param>
+    public static string Repr(double value, DType dtype) => dtype switch
+    {
+        DType.Float64 => Repr(value),
+        DType.Float16 => Layout(value, v => ParseDigits(((Half)v).ToString("R", CultureInfo.InvariantCulture)), NumpyScientific),
+        DType.BFloat16 => Layout(value, ShortestBFloat16Digits, ReprScientific),
+        _ => Layout(value, v => ParseDigits(((float)v).ToString("R", CultureInfo.InvariantCulture)), NumpyScientific),
+    };
+
+    private static string Layout(double value, Func<double, (string Digits, int DecimalPoint)> shortest, Func<double, int, bool> scientific)
     {
         if (!double.IsFinite(value)) return NonFinite(value);
         bool negative = double.IsNegative(value);
         if (value == 0) return negative ? "-0.0" : "0.0";
         // .NET Core 3.0+ "R" yields the shortest round-tripping digits, as Python's repr does (David Gay's mode 0).
-        var (digits, decimalPoint) = ShortestDigits(Math.Abs(value));
+        var (digits, decimalPoint) = shortest(Math.Abs(value));
         var sb = new StringBuilder(digits.Length + 8);
         if (negative) sb.Append('-');
-        // CPython's float_repr_style 'short': scientific when decpt <= -4 or decpt > 16 (pystrtod.c, format_float_short).
-        if (decimalPoint <= -4 || decimalPoint > 16)
+        if (scientific(Math.Abs(value), decimalPoint))
         {
             sb.Append(digits[0]);
             if (digits.Length > 1) sb.Append('.').Append(digits, 1, digits.Length - 1);
@@ -165,9 +191,37 @@ internal static class PythonFloat
 
     // Shortest round-trip digits (no leading or trailing zeros) and the decimal point position:
     // value = 0.d1d2… × 10^decimalPoint.
-    private static (string Digits, int DecimalPoint) ShortestDigits(double positive)
+    // bfloat16 has no .NET type: the fewest significant digits (1…9; 9 always suffice for its 8-bit significand) whose
+    // decimal rounds back to the same bfloat16, found by trying each; the value is the upper half of a float32.
+    private static (string Digits, int DecimalPoint) ShortestBFloat16Digits(double positive)
     {
-        string s = positive.ToString("R", CultureInfo.InvariantCulture);
+        uint bits = BitConverter.SingleToUInt32Bits((float)positive);
+        for (int p = 1; p < 9; p++)
+        {
+            string text = positive.ToString("E" + (p - 1).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+            if (RoundsToBFloat16(double.Parse(text, CultureInfo.InvariantCulture), bits)) return ParseDigits(text);
+        }
+        return ParseDigits(positive.ToString("E8", CultureInfo.InvariantCulture));
+    }
+
+    // True when x rounds (to nearest, ties to even) to the bfloat16 whose float32 bits are `bits` (positive, finite):
+    // x lies strictly between the midpoints to its neighbours, or on one when `bits` is even.
+    private static bool RoundsToBFloat16(double x, uint bits)
+    {
+        double v = BitConverter.UInt32BitsToSingle(bits);
+        double below = bits == 0 ? 0 : BitConverter.UInt32BitsToSingle(bits - 0x10000);
+        double above = BitConverter.UInt32BitsToSingle(bits + 0x10000);  // +Inf past the largest finite: midpoint Inf
+        double lo = (below + v) / 2, hi = double.IsInfinity(above) ? v + (v - below) / 2 : (v + above) / 2;
+        bool even = (bits & 0x10000) == 0;
+        return even ? x >= lo && x <= hi : x > lo && x < hi;
+    }
+
+    private static (string Digits, int DecimalPoint) ShortestDigits(double positive) =>
+        ParseDigits(positive.ToString("R", CultureInfo.InvariantCulture));
+
+    // The significant digits and decimal point position of .NET's text of a positive number ("1.5E-05", "123.25").
+    private static (string Digits, int DecimalPoint) ParseDigits(string s)
+    {
         int e = s.IndexOf('E');
         int exp10 = e < 0 ? 0 : int.Parse(s.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
         string mantissa = e < 0 ? s : s[..e];

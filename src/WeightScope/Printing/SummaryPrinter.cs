@@ -59,6 +59,19 @@ public static class SummaryPrinter
         }
         Border(sb, widths, '└', '─', '┴', '┘');
 
+        return sb.Append(FormatTotals(summary)).ToString();
+    }
+
+    /// <summary>
+    /// The footer of <see cref="Format"/>: Total / Trainable / Non-trainable params, then optimizer state (in Total or
+    /// not, as the Keras version that wrote the file counts it) and tensors owned by no layer. <c>info</c> prints the same
+    /// lines, so both say one thing.
+    /// </summary>
+    /// <param name="summary">The summary.</param>
+    public static string FormatTotals(ModelSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var sb = new StringBuilder();
         Total(sb, "Total params", summary.Total);
         Total(sb, "Trainable params", summary.Trainable);
         Total(sb, "Non-trainable params", summary.NonTrainable);

@@ -43,7 +43,7 @@ public static class TreePrinter
         }
         // An empty string would split into [''], so it gives no line at all.
         var extraLines = extra.Length > 0 ? extra.Split('\n') : [];
-        var childLines = node.Children.Select(c => "(" + c.Name + "): " + AddIndent(Repr(c), 2)).ToList();
+        var childLines = node.RegisteredChildren.Select(c => "(" + c.Name + "): " + AddIndent(Repr(c.Module), 2)).ToList();
         var lines = extraLines.Concat(childLines).ToList();
 
         var main = new StringBuilder(typeName).Append('(');

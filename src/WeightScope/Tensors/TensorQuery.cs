@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using WeightScope.Modules;
 
 namespace WeightScope.Tensors;
 
@@ -14,7 +15,10 @@ public sealed record TensorQuery
     /// <summary>A regular expression searched in the name, or null.</summary>
     public string? Regex { get; init; }
 
-    /// <summary>Owning module type (<c>Linear</c>, <c>Conv2d</c>; case-insensitive), where the file records a module tree.</summary>
+    /// <summary>
+    /// Owning module type as a Python user writes it (<c>Linear</c>, <c>nn.Linear</c>, <c>torch.nn.Linear</c>,
+    /// <c>keras.layers.Dense</c>; see <see cref="ModuleTypeName"/>), where the file records a module tree.
+    /// </summary>
     public string? ModuleType { get; init; }
 
     /// <summary>Roles to keep; empty = all.</summary>
@@ -29,6 +33,7 @@ public sealed record TensorQuery
 
     /// <summary>The tensors of <paramref name="model"/> that match, in file order.</summary>
     /// <exception cref="InvalidOperationException">A module type is asked for but the file records no module types.</exception>
+    /// <exception cref="ArgumentException">No module of the file is of that type (the message lists the types present).</exception>
     public IEnumerable<TensorEntry> Apply(ModelFile model)
     {
         IEnumerable<TensorEntry> result = model.Tensors;
@@ -48,7 +53,7 @@ public sealed record TensorQuery
                 throw new InvalidOperationException(
                     $"this {model.Format.Name} file records no module types, so '--type {ModuleType}' cannot be answered; filter by name instead");
             var owned = new HashSet<TensorEntry>(ReferenceEqualityComparer.Instance);
-            foreach (var node in model.Modules.Descendants().Where(n => string.Equals(n.Type, ModuleType, StringComparison.OrdinalIgnoreCase)))
+            foreach (var node in ModuleTypeName.Select(model.Modules, ModuleType))
                 foreach (var t in node.Parameters.Values.Concat(node.Buffers.Values))
                     if (t is not null) owned.Add(t);
             result = result.Where(owned.Contains);

@@ -99,6 +99,7 @@ public sealed class ExportCliTests : IDisposable
         {
             Csv = true,
             PerLine = PerLine.Row,
+            RoundTrip = false,
             Print = WeightScope.Printing.PrintOptions.Default with { Precision = 6 },
         });
         Assert.Equal(expected.ToString(), File.ReadAllText(file));
@@ -125,7 +126,8 @@ public sealed class ExportCliTests : IDisposable
     [InlineData("--to mem --float-bits --int16", "--float-bits writes float bits unquantized")]
     [InlineData("--to c --rounding truncate", "--rounding and --overflow apply to --fixed/--int8/--int16")]
     [InlineData("--to mem --int8 --radix dec", "$readmemh/$readmemb files are hex or binary")]
-    [InlineData("--to mem --fixed Q3", "expected Qm.n")]
+    [InlineData("--to mem --fixed 3", "expected Qm.n")]
+    [InlineData("--to mem --fixed Q3.x", "expected Qm.n")]
     [InlineData("--to c --align 12", "--align must be a power of two")]
     [InlineData("--to mem", "fc1.weight is float32; quantize it (--fixed Q3.12, --int8, --int16) or write its raw IEEE bits (--float-bits)")]
     [InlineData("--to mem --int8 --width 4", "does not fit in 4 signed bits")]

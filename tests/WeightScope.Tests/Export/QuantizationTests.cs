@@ -162,7 +162,9 @@ public sealed class QuantizationTests
         Assert.Null(kept.Quantized);
         Assert.Equal(8, kept.WordBits);
         Assert.Equal(ints.ToArray<sbyte>().Select(v => (long)v), kept.Words!);
-        Assert.Throws<FormatException>(() => QFormat.Parse("Q3"));
+        Assert.Throws<FormatException>(() => QFormat.Parse("3"));      // a bare number is not a format; "Q3" is TI's Q0.3
+        Assert.Throws<FormatException>(() => QFormat.Parse("Q3.12.1"));
+        Assert.Equal(new QFormat(0, 3), QFormat.Parse("Q3"));
         Assert.Contains("at most 32", Assert.Throws<FormatException>(() => QFormat.Parse("Q20.20")).Message);
         Assert.Equal(new QFormat(3, 12), QFormat.Parse("q3.12"));
         Assert.Equal(16, QFormat.Parse("Q3.12").TotalBits);

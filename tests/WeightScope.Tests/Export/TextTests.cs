@@ -44,15 +44,15 @@ public sealed class TextTests
         var t = ExportTensor.Create(source);
 
         var txt = new StringWriter { NewLine = "\n" };
-        Text.Write(t, txt, new TextExportOptions { Print = print, PerLine = PerLine.Row });
+        Text.Write(t, txt, new TextExportOptions { RoundTrip = false, Print = print, PerLine = PerLine.Row });
         Assert.Equal(rows.Select(r => string.Join(" ", r)), txt.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
         var csv = new StringWriter { NewLine = "\n" };
-        Text.Write(t, csv, new TextExportOptions { Print = print, PerLine = PerLine.Value, Csv = true });
+        Text.Write(t, csv, new TextExportOptions { RoundTrip = false, Print = print, PerLine = PerLine.Value, Csv = true });
         Assert.Equal(rows.SelectMany(r => r).Select(v => v.Trim()), csv.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
         var csvRows = new StringWriter { NewLine = "\n" };
-        Text.Write(t, csvRows, new TextExportOptions { Print = print, PerLine = PerLine.Row, Csv = true });
+        Text.Write(t, csvRows, new TextExportOptions { RoundTrip = false, Print = print, PerLine = PerLine.Row, Csv = true });
         Assert.Equal(rows.Select(r => string.Join(",", r.Select(v => v.Trim()))), csvRows.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 

@@ -25,7 +25,7 @@ internal sealed partial class TorchObjectMapper(string format, ReaderLimits limi
     private readonly Dictionary<object, bool> _structural = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<object, bool> _scalarSequences = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<object> _onPath = new(ReferenceEqualityComparer.Instance);
-    private readonly HashSet<object> _modulesWithNodes = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<object, ModuleNode?> _modulesWithNodes = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<TorchTensor, QuantizationInfo?> _quantization = new(ReferenceEqualityComparer.Instance);
     private long _visits;
@@ -141,14 +141,17 @@ internal sealed partial class TorchObjectMapper(string format, ReaderLimits limi
         if (!_onPath.Add(module)) return; // a module among its own children
         try
         {
-            bool firstTime = _modulesWithNodes.Add(module);
             ModuleNode? node = null;
-            if (firstTime)
+            if (!_modulesWithNodes.TryGetValue(module, out var seen))
             {
                 var (type, qualified) = schema.TypeOf(module);
                 node = new ModuleNode(slot.Name, path, type) { QualifiedType = qualified };
                 slot.Attach(node);
+                _modulesWithNodes.Add(module, slot.IsDetached ? null : node);
             }
+            // A module registered again (self.dec = self.enc): its tensors are listed under this name too, as
+            // state_dict() does, and print(model) shows it here again.
+            else if (seen is not null) slot.AttachShared(seen);
             var slots = schema.Slots(module);
             // state_dict() order: parameters, then (persistent) buffers, then each child's state_dict.
             foreach (var s in slots.Where(s => s.Kind == SlotKind.Attribute))
@@ -392,6 +395,15 @@ internal sealed partial class TorchObjectMapper(string format, ReaderLimits limi
             Node = new ModuleNode(Name, _path, null);
             AttachToParent(Node);
             return Node;
+        }
+
+        /// <summary>True when nodes placed here are not added to the tree.</summary>
+        public bool IsDetached => _detached;
+
+        // Records a module already in the tree as registered here too (only directly under a module's node).
+        public void AttachShared(ModuleNode node)
+        {
+            if (!_detached && _parentNode is not null) _parentNode.AddSharedChild(Name, node);
         }
 
         // Places a module's node here (the root module becomes the root).
