@@ -11,12 +11,7 @@ internal static class ListCommand
     public static Command Create()
     {
         var file = Common.FileArgument();
-        var filter = new Option<string[]>("--filter", "-f") { Description = "Keep names matching a glob ('fc1*', '*.bias'); a plain word matches names containing it", AllowMultipleArgumentsPerToken = false };
-        var regex = new Option<string?>("--regex") { Description = "Keep names matching a regular expression" };
-        var type = new Option<string?>("--type") { Description = "Keep tensors of modules of this type (Linear, Conv2d…), where the file records a module tree" };
-        var trainable = new Option<bool>("--trainable") { Description = "Only parameters (trainable weights)" };
-        var buffers = new Option<bool>("--buffers") { Description = "Only buffers (running statistics and other saved state)" };
-        var all = new Option<bool>("--all", "-a") { Description = "Also the tensors outside state_dict(): packed quantized weights, tensor attributes, code constants (TorchScript)" };
+        var selection = new TensorSelectionOptions();
         var json = Common.JsonOption();
         var cmd = new Command("list", """
             List the tensors of a weight file: name, dtype, shape, parameters, size, and totals.
@@ -27,27 +22,18 @@ internal static class ListCommand
               weightscope list whole_model.pt --type Linear
               weightscope list checkpoint.tar --json | jq '.totals'
               weightscope list quantized_scripted.pt --all
-            """) { file, filter, regex, type, trainable, buffers, all, json };
+            """) { file, json };
+        selection.AddTo(cmd);
         cmd.SetAction(p => Common.Run(() =>
         {
             using var model = Common.Open(p.GetValue(file)!);
-            var roles = new List<TensorRole>();
-            if (p.GetValue(trainable)) roles.Add(TensorRole.Parameter);
-            if (p.GetValue(buffers)) roles.Add(TensorRole.Buffer);
-            var query = new TensorQuery
-            {
-                Globs = p.GetValue(filter) ?? [],
-                Regex = p.GetValue(regex),
-                ModuleType = p.GetValue(type),
-                Roles = roles,
-                StateDictOnly = !p.GetValue(all),
-            };
+            var query = selection.Query(p);
             List<TensorEntry> selected;
             try { selected = query.Apply(model).ToList(); }
             catch (InvalidOperationException e) { throw new UsageException(e.Message); }
             var totals = selected.Count == model.Tensors.Count ? model.Tensors.Totals : new TensorCollection(selected).Totals;
             // Said first, and then no table: "0 tensors, 0 parameters" would read as a fact about the model.
-            bool rolesUnrecorded = roles.Count > 0 && NoteRolesUnrecorded(model, p.GetValue(trainable) ? "--trainable" : "--buffers");
+            bool rolesUnrecorded = selection.NoteRolesUnrecorded(model, p, "list");
             if (query.StateDictOnly && (query with { StateDictOnly = false }).Apply(model).Count(t => t.Role.IsOutsideStateDict()) is > 0 and int hidden)
                 Console.Error.WriteLine($"note: {hidden} more tensor{(hidden == 1 ? "" : "s")} outside state_dict() (packed quantized weights, tensor attributes, constants); --all lists them");
             if (model.Unsupported.Count() is > 0 and int unread)
@@ -59,19 +45,6 @@ internal static class ListCommand
             return ExitCode.Ok;
         }));
         return cmd;
-    }
-
-    /// <summary>
-    /// When <paramref name="model"/> records no roles (a bare <c>state_dict()</c>, safetensors, NumPy), says on stderr why
-    /// <paramref name="option"/> selects nothing, and returns true.
-    /// </summary>
-    internal static bool NoteRolesUnrecorded(ModelFile model, string option)
-    {
-        if (model.Tensors.Count == 0 || model.Tensors.Any(t => t.Role != TensorRole.Other)) return false;
-        Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters or buffers " +
-                                $"(a state_dict() or a plain tensor file holds tensors only), so {option} selects none; " +
-                                $"without {option}, 'weightscope list' lists them all");
-        return true;
     }
 
     private static void WriteJson(ModelFile model, List<TensorEntry> tensors, TensorTotals totals) =>

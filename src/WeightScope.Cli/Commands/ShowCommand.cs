@@ -87,12 +87,8 @@ internal static class ShowCommand
                 return ExitCode.Ok;
             }
 
-            if (selection.RolesAsked(p) && model.Tensors.All(t => t.Role == TensorRole.Other))
-            {
-                // As list does: say why nothing is shown, and show nothing (exit 0: the file is fine).
-                Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters or buffers, so none is selected by --trainable/--buffers");
-                return ExitCode.Ok;
-            }
+            // As list does: say why nothing is shown, and show nothing (exit 0: the file is fine).
+            if (selection.NoteRolesUnrecorded(model, p, "show")) return ExitCode.Ok;
             var specs = p.GetValue(names) ?? [];
             var (shown, single) = Select(model, specs, selection.Query(p));
             if (p.GetValue(reshape) is { } r)

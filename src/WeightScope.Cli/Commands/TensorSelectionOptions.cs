@@ -38,6 +38,20 @@ internal sealed class TensorSelectionOptions
     public bool IsUsed(ParseResult p) =>
         p.GetValue(Filter) is { Length: > 0 } || p.GetValue(Regex) is not null || p.GetValue(Type) is not null || RolesAsked(p);
 
+    /// <summary>
+    /// When --trainable or --buffers is given and <paramref name="model"/> records no roles (a bare <c>state_dict()</c>,
+    /// safetensors, NumPy), says on stderr why the option selects nothing, and returns true.
+    /// </summary>
+    public bool NoteRolesUnrecorded(ModelFile model, ParseResult p, string verb)
+    {
+        if (!RolesAsked(p) || model.Tensors.Count == 0 || model.Tensors.Any(t => t.Role != TensorRole.Other)) return false;
+        string option = p.GetValue(Trainable) ? "--trainable" : "--buffers";
+        Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters or buffers " +
+                                $"(a state_dict() or a plain tensor file holds tensors only), so {option} selects none; " +
+                                $"without {option}, 'weightscope {verb}' shows them all");
+        return true;
+    }
+
     public TensorQuery Query(ParseResult p)
     {
         var roles = new List<TensorRole>();

@@ -62,6 +62,7 @@ public class ShowCliTests
         Assert.Equal(0, r.ExitCode);
         Assert.Equal("", r.Stdout);
         Assert.Contains("does not record which tensors are parameters", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'weightscope show' shows them all", r.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -83,11 +84,11 @@ public class ShowCliTests
     }
 
     [Fact]
-    public void NumpyOptionValuesAreCheckedWithNumpysMessage()
+    public void NumpyOptionValuesAreCheckedLikeEveryOption()
     {
         var r = CliRunner.RunIn(Folder, "show", "state.pth", "0.bias", "--style", "numpy", "--precision", "-1");
         Assert.Equal(2, r.ExitCode);
-        Assert.Equal("weightscope: --precision: precision must be >= 0", r.Stderr.Trim());
+        Assert.Equal("weightscope: --precision must be at least 0 (got -1)", r.Stderr.Trim());
     }
 
     [Fact]
