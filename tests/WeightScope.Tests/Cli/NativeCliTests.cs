@@ -14,7 +14,7 @@ public sealed class NativeCliTests : IClassFixture<NativeCliTests.NativeBuild>
 
     public NativeCliTests(NativeBuild build) => _build = build;
 
-    /// <summary>Builds the native CLI once through the wrapper (a no-op when it is up to date, as after <c>.ci/run</c>'s first command).</summary>
+    /// <summary>Builds the native CLI once through the wrapper with <c>WEIGHTSCOPE_BUILD=native</c> (a no-op when it is up to date).</summary>
     public sealed class NativeBuild
     {
         public string Exe { get; } = Path.Combine(TestPaths.RepoRoot, "artifacts", "cli", "weightscope");
@@ -25,6 +25,7 @@ public sealed class NativeCliTests : IClassFixture<NativeCliTests.NativeBuild>
             var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             psi.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "weightscope"));
             psi.ArgumentList.Add("--version");
+            psi.Environment["WEIGHTSCOPE_BUILD"] = "native"; // the wrapper's first build is the managed one; this asks for the native one
             using var p = Process.Start(psi)!;
             var stderr = p.StandardError.ReadToEndAsync();
             p.StandardOutput.ReadToEnd();
