@@ -34,7 +34,7 @@ internal static class ShowCommand
             DefaultValueFactory = _ => "torch",
         };
         style.AcceptOnlyFromAmong("torch", "parameter", "numpy");
-        var noHeader = new Option<bool>("--no-header") { Description = "Print only the values, without the 'name  dtype [shape]' line before each tensor" };
+        var noHeader = new Option<bool>("--no-header") { Description = "Print only the values, without the 'name  dtype [shape]' line before each tensor (a single tensor named exactly has none)" };
         var layer = new Option<string?>("--layer") { Description = "Keras: print(layer.get_weights()) of the layer of this name (the list of numpy arrays)" };
         var precision = new Option<int?>("--precision") { Description = "Digits after the decimal point (torch default 4, numpy 8)" };
         var threshold = new Option<long?>("--threshold") { Description = "Elements above which the print is summarized (default 1000)" };
@@ -106,7 +106,8 @@ internal static class ShowCommand
                 else WriteJsonArray(shown.Select(s => s.Tensor).ToList());
                 return ExitCode.Ok;
             }
-            bool header = !p.GetValue(noHeader);
+            // One tensor named exactly prints as print(tensor) always did; a loop (globs, several names, none) gets headers.
+            bool header = !p.GetValue(noHeader) && !single;
             var o = Console.Out;
             foreach (var s in shown)
             {

@@ -96,7 +96,9 @@ public static class FolderScan
             cancellation.ThrowIfCancellationRequested();
             try
             {
-                result.Entries.Add(new FolderScanEntry(file, PickleScanner.Scan(file, limits), null));
+                var report = PickleScanner.Scan(file, limits);
+                if (IsStrayText(file, report)) result.Skipped++;
+                else result.Entries.Add(new FolderScanEntry(file, report, null));
             }
             catch (UnknownModelFormatException)
             {
@@ -110,4 +112,29 @@ public static class FolderScan
         result.Entries.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return result;
     }
+
+    /// <summary>
+    /// A text file that only reads as a protocol-0 pickle by accident (an <c>.editorconfig</c> starting "is_global" is an
+    /// INST opcode): no PROTO, no pickle-like extension, and no global Python could import — <c>find_class</c> of a
+    /// module named "s_global = true" fails before anything runs. Named on its own, such a file is still scanned as a
+    /// pickle; in a folder walk it is passed over like any other file that is not a model. A text file that names an
+    /// importable global (<c>cos\nsystem\n…</c>) is kept, whatever its name: loaders pick files by the caller's name.
+    /// </summary>
+    private static bool IsStrayText(string file, ScanReport report)
+    {
+        if (report.Container != "pickle") return false;
+        Span<byte> head = stackalloc byte[2];
+        using (var f = File.OpenRead(file))
+            if (f.ReadAtLeast(head, 2, throwOnEndOfStream: false) == 2 && head[0] == 0x80) return false;
+        if (PickleExtensions.Contains(Path.GetExtension(file))) return false;
+        return !report.Globals.Any(g => IsDottedIdentifier(g.Module) && IsDottedIdentifier(g.Name));
+    }
+
+    private static readonly HashSet<string> PickleExtensions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ".pkl", ".pickle", ".p", ".pk", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".jl", ".dat", ".data", ".sav", ".model", ".mdl", ".npy", ".tar",
+    };
+
+    private static bool IsDottedIdentifier(string s) =>
+        s.Length > 0 && s.Split('.').All(part => part.Length > 0 && (char.IsLetter(part[0]) || part[0] == '_') && part.All(c => char.IsLetterOrDigit(c) || c == '_'));
 }

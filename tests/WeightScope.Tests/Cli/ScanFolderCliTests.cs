@@ -73,10 +73,31 @@ public sealed class ScanFolderCliTests : IDisposable
     [Fact]
     public void Scan_of_samples_walks_it()
     {
+        // samples/ holds the C# samples too, and once they are built their obj/ folders (JSON assets files, generated
+        // .editorconfig text): whatever is there, the walk must end safe.
         var r = CliRunner.Run("scan", Path.Combine(TestPaths.RepoRoot, "samples"));
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
-        Assert.StartsWith("safe        simple_nn.pth  (", r.Stdout);
-        Assert.Matches(@"\nsummary: 1 file\(s\) scanned, \d+ skipped \(not a model or pickle\); 1 safe, 0 suspicious, 0 dangerous, 0 unreadable\n$", r.Stdout);
+        Assert.Contains("safe        simple_nn.pth  (", r.Stdout);
+        Assert.Matches(@"\nsummary: \d+ file\(s\) scanned, \d+ skipped \(not a model or pickle\); \d+ safe, 0 suspicious, 0 dangerous, 0 unreadable\n$", r.Stdout);
+    }
+
+    [Fact]
+    public void Text_that_reads_as_a_pickle_only_by_accident_is_passed_over_but_an_importable_global_is_not()
+    {
+        // A generated .editorconfig starts "is_global": INST of a module named "s_global = true", which no import finds.
+        File.WriteAllText(Path.Combine(Dir, "sub", "App.GeneratedMSBuildEditorConfig.editorconfig"), "is_global = true\nbuild_property.TargetFramework = net10.0\n");
+        var clean = CliRunner.Run("scan", Dir);
+        Assert.True(clean.ExitCode == 0, clean.Stdout + clean.Stderr);
+        Assert.DoesNotContain("editorconfig", clean.Stdout, StringComparison.Ordinal);
+        Assert.Contains("3 skipped (not a model or pickle)", clean.Stdout, StringComparison.Ordinal);
+        // The same kind of text naming os.system is a protocol-0 pickle that runs a command, whatever the file's name.
+        File.WriteAllText(Path.Combine(Dir, "sub", "notes.txt"), "cos\nsystem\n(S'echo'\ntR.");
+        var evil = CliRunner.Run("scan", Dir);
+        Assert.Equal(1, evil.ExitCode);
+        Assert.Contains($"dangerous   {Path.Combine("sub", "notes.txt")}  (pickle; ", evil.Stdout, StringComparison.Ordinal);
+        // Named on its own, the accidental one is still read as a pickle (the caller chose to load it).
+        var single = CliRunner.Run("scan", Path.Combine(Dir, "sub", "App.GeneratedMSBuildEditorConfig.editorconfig"));
+        Assert.NotEqual(0, single.ExitCode);
     }
 
     [Theory]

@@ -30,6 +30,18 @@ public class ShowCliTests
     }
 
     [Fact]
+    public void OneExactNameIsPrintedWithoutAHeaderAsPrintTensorIs()
+    {
+        var one = CliRunner.RunIn(Folder, "show", "state.pth", "0.bias");
+        var loop = CliRunner.RunIn(Folder, "show", "state.pth", "0.bias", "--no-header");
+        Assert.Equal(0, one.ExitCode);
+        Assert.StartsWith("tensor([", one.Stdout, StringComparison.Ordinal);
+        Assert.Equal(loop.Stdout, one.Stdout);
+        var glob = CliRunner.RunIn(Folder, "show", "state.pth", "0.b*");
+        Assert.Equal("0.bias  float32 [5]\n" + one.Stdout, glob.Stdout);
+    }
+
+    [Fact]
     public void JsonIsOneObjectForOneNameAndAnArrayOtherwise()
     {
         var one = CliRunner.RunIn(Folder, "show", "state.pth", "0.bias", "--json");
@@ -88,7 +100,7 @@ public class ShowCliTests
     {
         var r = CliRunner.RunIn(Folder, "show", "state.pth", "0.bias", "--style", "numpy", "--precision", "-1");
         Assert.Equal(2, r.ExitCode);
-        Assert.Equal("weightscope: --precision must be at least 0 (got -1)", r.Stderr.Trim());
+        Assert.Equal("weightscope: --precision must be at least 0 (got -1)", r.Stderr.Split('\n')[0]);
     }
 
     [Fact]
