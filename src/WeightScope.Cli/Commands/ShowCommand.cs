@@ -97,7 +97,7 @@ internal static class ShowCommand
                 shown[0] = shown[0] with { Tensor = shown[0].Tensor.Reshape(ParseDims(r)) };
             }
             if (p.GetValue(transpose)) shown = [.. shown.Select(s => s with { Tensor = s.Tensor.Transpose(-2, -1) })];
-            if (st == "parameter" && shown.Any(s => s.Whole.Role == TensorRole.Other && Printed(s.Whole)))
+            if (st == "parameter" && shown.Any(s => s.Whole.Role == TensorRole.Other && CanBeParameter(s.Whole)))
                 Console.Error.WriteLine($"note: this {model.Format.Name} file does not record which tensors are parameters; floating-point tensors print as parameters (requires_grad=True), others as tensors");
 
             if (p.GetValue(json))
@@ -132,7 +132,7 @@ internal static class ShowCommand
         $"{t.Name}  {(numpy ? NumpyFormatter.DTypeName(t.DType) : t.DType.Name())} {t.Shape}";
 
     // A Parameter can only be floating point or complex (nn.Parameter of an integer tensor raises in torch).
-    private static bool Printed(TensorEntry t) => t.DType.IsFloatingPoint() || t.DType.IsComplex();
+    private static bool CanBeParameter(TensorEntry t) => t.DType.IsFloatingPoint() || t.DType.IsComplex();
 
     private static Func<Shown, string> TorchPrinter(ParseResult p, bool parameterStyle, Option<int?> precision, Option<long?> threshold,
         Option<int?> edgeItems, Option<int?> lineWidth, Option<bool?> sciMode, Option<string?> profile)
@@ -148,7 +148,7 @@ internal static class ShowCommand
         };
         if (!parameterStyle) return s => TensorFormatter.Format(s.Tensor, o);
         // print(param) for parameters; buffers (and integer tensors of files without roles) are plain tensors.
-        return s => s.Whole.Role == TensorRole.Parameter || s.Whole.Role == TensorRole.Other && Printed(s.Whole)
+        return s => s.Whole.Role == TensorRole.Parameter || s.Whole.Role == TensorRole.Other && CanBeParameter(s.Whole)
             ? TensorFormatter.FormatParameter(s.Tensor, o)
             : TensorFormatter.Format(s.Tensor, o);
     }
@@ -201,7 +201,7 @@ internal static class ShowCommand
         bool single = specs.Length == 1 && !filtered;
         foreach (var spec in specs)
         {
-            if (IsGlob(spec) && !model.Tensors.Contains(spec) && !IsIndexedName(model, spec))
+            if (IsGlob(spec) && !TryFind(model, spec, out _, out _))
             {
                 var regex = TensorCollection.GlobToRegex(spec);
                 var matches = allowed.Where(t => regex.IsMatch(t.Name)).ToList();
@@ -223,17 +223,6 @@ internal static class ShowCommand
 
     private static bool IsGlob(string spec) => spec.AsSpan().IndexOfAny('*', '?') >= 0 || spec.Contains('[') && !spec.EndsWith(']');
 
-    private static bool IsIndexedName(ModelFile model, string spec)
-    {
-        int bracket = spec.LastIndexOf('[');
-        while (bracket > 0 && spec.EndsWith(']'))
-        {
-            if (model.Tensors.Contains(spec[..bracket])) return true;
-            bracket = spec.LastIndexOf('[', bracket - 1);
-        }
-        return false;
-    }
-
     /// <summary>
     /// A Keras layer's weights in the file's order, which is the order Keras saved them in (<c>layer.weights</c>:
     /// kernel, bias; gamma, beta, moving_mean, moving_variance) and the order <c>get_weights()</c> returns.
@@ -252,15 +241,25 @@ internal static class ShowCommand
     /// <summary>"name" or "name[index]": the whole text is tried as a name first, since names may contain brackets.</summary>
     internal static TensorEntry Resolve(ModelFile model, string spec, out TensorEntry whole)
     {
-        if (model.Tensors.TryGet(spec, out whole!)) return whole;
+        if (TryFind(model, spec, out whole, out var index)) return index is null ? whole : whole.Slice(index);
+        whole = model.Tensor(spec); // throws with suggestions, or why the file's entry of that name is not read
+        return whole;
+    }
+
+    /// <summary>The tensor <paramref name="spec"/> names, whole or as "name[index]" (then <paramref name="index"/> is "[index]").</summary>
+    private static bool TryFind(ModelFile model, string spec, out TensorEntry whole, out string? index)
+    {
+        index = null;
+        if (model.Tensors.TryGet(spec, out whole!)) return true;
         int bracket = spec.LastIndexOf('[');
         while (bracket > 0 && spec.EndsWith(']'))
         {
-            if (model.Tensors.TryGet(spec[..bracket], out whole!)) return whole.Slice(spec[bracket..]);
+            index = spec[bracket..];
+            if (model.Tensors.TryGet(spec[..bracket], out whole!)) return true;
             bracket = spec.LastIndexOf('[', bracket - 1);
         }
-        whole = model.Tensor(spec); // throws with suggestions, or why the file's entry of that name is not read
-        return whole;
+        index = null;
+        return false;
     }
 
     private static long[] ParseDims(string s) =>
