@@ -67,4 +67,62 @@ public sealed class SaveWeightsTests : IDisposable
         reloaded.load(path); // TorchSharp's Module.load
         Assert.Equal(Sums(model), Sums(reloaded));
     }
+
+    // What Keras's load_weights would read: the .weights.h5 positions hold, in Keras's layouts, what torch holds in the
+    // .pt saved beside it (converted here in numpy, apart from the library).
+    private const string KerasLayoutCheck = """
+        import sys, h5py, numpy as np, torch
+        sd = {k: v.numpy() for k, v in torch.load(sys.argv[1], weights_only=True).items()}
+        f = h5py.File(sys.argv[2], 'r')
+        h = lambda p: np.array(f[p])
+        swap = lambda m: np.concatenate([m[len(m) // 3:2 * len(m) // 3], m[:len(m) // 3], m[2 * len(m) // 3:]])
+        checks = {
+            'layers/conv2d/vars/0': sd['conv.weight'].transpose(2, 3, 1, 0), 'layers/conv2d/vars/1': sd['conv.bias'],
+            'layers/batch_normalization/vars/0': sd['bn.weight'], 'layers/batch_normalization/vars/1': sd['bn.bias'],
+            'layers/batch_normalization/vars/2': sd['bn.running_mean'], 'layers/batch_normalization/vars/3': sd['bn.running_var'],
+            'layers/lstm/cell/vars/0': sd['lstm.weight_ih_l0'].T, 'layers/lstm/cell/vars/1': sd['lstm.weight_hh_l0'].T,
+            'layers/lstm/cell/vars/2': sd['lstm.bias_ih_l0'] + sd['lstm.bias_hh_l0'],
+            'layers/gru/cell/vars/0': swap(sd['gru.weight_ih_l0']).T, 'layers/gru/cell/vars/1': swap(sd['gru.weight_hh_l0']).T,
+            'layers/gru/cell/vars/2': np.stack([swap(sd['gru.bias_ih_l0']), swap(sd['gru.bias_hh_l0'])]),
+            'layers/dense/vars/0': sd['fc.weight'].T, 'layers/dense/vars/1': sd['fc.bias'],
+        }
+        for path, expected in checks.items():
+            got = h(path)
+            assert got.shape == expected.shape, (path, got.shape, expected.shape)
+            assert np.array_equal(got, expected.astype(np.float32)), path
+        print(len(checks))
+        """;
+
+    [PythonFact("torch", "h5py")]
+    public void Keras_layout_weights_h5_holds_what_keras_layers_hold()
+    {
+        using var model = new Bag(("conv", torch.nn.Conv2d(2, 4, 3)), ("bn", torch.nn.BatchNorm2d(4)), ("lstm", torch.nn.LSTM(3, 2)),
+            ("gru", torch.nn.GRU(2, 3)), ("fc", torch.nn.Linear(3, 2)));
+        using (torch.no_grad())
+            foreach (var (_, b) in model.named_buffers()) if (b.is_floating_point()) b.uniform_(0.5, 1.5);
+        var pt = Path.Combine(_dir.FullName, "m.pt");
+        var h5 = Path.Combine(_dir.FullName, "m.weights.h5");
+        model.SaveWeights(pt);
+        model.SaveWeights(h5, new SaveOptions { KerasLayout = true });
+        Assert.Equal("14", Python.Run(KerasLayoutCheck, pt, h5).Trim());
+
+        // And back: the Keras-layout file loads into the same module (Keras layers paired in order).
+        using var reloaded = new Bag(("conv", torch.nn.Conv2d(2, 4, 3)), ("bn", torch.nn.BatchNorm2d(4)), ("lstm", torch.nn.LSTM(3, 2)),
+            ("gru", torch.nn.GRU(2, 3)), ("fc", torch.nn.Linear(3, 2)));
+        var result = reloaded.LoadWeights(h5);
+        Assert.True(result.IsComplete, result.DescribeProblems());
+        var lstmSum = model.state_dict()["lstm.bias_ih_l0"] + model.state_dict()["lstm.bias_hh_l0"];
+        Assert.True(lstmSum.allclose(reloaded.state_dict()["lstm.bias_ih_l0"]));
+        foreach (var key in new[] { "conv.weight", "bn.running_var", "gru.weight_ih_l0", "gru.bias_hh_l0", "fc.weight" })
+            Assert.True(model.state_dict()[key].eq(reloaded.state_dict()[key]).all().item<bool>(), key);
+    }
+
+    [Fact]
+    public void Keras_layout_refuses_what_keras_has_no_layer_for()
+    {
+        using var model = new Bag(("rnn", torch.nn.LSTM(3, 2, numLayers: 2)));
+        var e = Assert.Throws<NotSupportedException>(() => model.SaveWeights(Path.Combine(_dir.FullName, "x.weights.h5"), new SaveOptions { KerasLayout = true }));
+        Assert.Contains("module 'rnn' (LSTM) is stacked or bidirectional", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir.FullName, "x.weights.h5")));
+    }
 }
