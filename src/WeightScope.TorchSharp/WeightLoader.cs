@@ -87,7 +87,10 @@ internal static class WeightLoader
 
         var result = new LoadResult(source, loaded.Select(l => l.Info).ToList(), missing, unexpected, mismatches, warnings);
         if (options.Strict && !result.IsComplete) throw new WeightLoadException(TorchTypeNames.Of(module), result);
-        foreach (var (_, values, target) in loaded) ValueCopy.Copy(values, target);
+        // A tied tensor (GPT-2's lm_head.weight is wte.weight) is one Parameter under two keys: written once.
+        var written = new HashSet<IntPtr>();
+        foreach (var (_, values, target) in loaded)
+            if (written.Add(target.Handle)) ValueCopy.Copy(values, target);
         return result;
     }
 
@@ -169,6 +172,7 @@ internal static class WeightLoader
     private static void ForgiveTiedAndKerasOnly(List<string> missing, Dictionary<string, torch.Tensor> targets, HashSet<string> loaded,
         bool keras, List<string> warnings)
     {
+        if (missing.Count == 0) return;
         var loadedMemory = loaded.Select(k => LiveTensorStorage.MemoryOf(targets[k])).Where(m => m is not null).ToHashSet();
         missing.RemoveAll(key =>
         {
