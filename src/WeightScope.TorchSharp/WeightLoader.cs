@@ -56,7 +56,11 @@ internal static class WeightLoader
                 warnings.Add($"the file has two tensors named '{c.Key}' after renaming ('{byKey[c.Key].Values.SourceName}' and '{c.Values.SourceName}'); the first is used");
         }
         string TargetName(string key) => renamedTargets.GetValueOrDefault(key, key);
-        if (keras) KerasPairing.Pair(candidates, byKey, targetKeys, TargetName, ModuleTypes(module), warnings);
+        if (keras)
+        {
+            KerasPairing.Pair(candidates, byKey, targetKeys, TargetName, ModuleTypes(module), warnings);
+            KerasPairing.PairPositional(candidates, byKey, targetKeys, TargetName, warnings);
+        }
 
         // 4. Check every pair; nothing is copied yet.
         var loaded = new List<(LoadedTensor Info, SourceTensor Values, torch.Tensor Target)>();

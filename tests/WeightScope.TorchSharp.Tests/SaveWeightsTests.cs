@@ -44,7 +44,8 @@ public sealed class SaveWeightsTests : IDisposable
     public void Npz_and_safetensors_hold_the_same_values()
     {
         using var model = Trained();
-        foreach (var ext in new[] { "npz", "safetensors", "dat" })
+        // (.weights.h5 in torch's layout: Keras files record positions, which pair back with the module's in order.)
+        foreach (var ext in new[] { "npz", "safetensors", "dat", "pt", "weights.h5" })
         {
             var path = Path.Combine(_dir.FullName, "m." + ext);
             model.SaveWeights(path);
