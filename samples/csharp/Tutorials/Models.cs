@@ -1,0 +1,128 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Tutorials;
+
+// The tutorials' networks, field for field: RegisterComponents() names each submodule after its field, so
+// state_dict() keys are the Python ones (fc1.weight, depth_conv.bias, gru.weight_ih_l0…).
+
+/// <summary>First tutorial: <c>SimpleNN(10, 5, 1)</c>, fc1 (Linear), ReLU, fc2 (Linear).</summary>
+internal sealed class SimpleNN : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1;
+    private readonly ReLU relu;
+    private readonly Linear fc2;
+
+    public SimpleNN(int inputSize, int hiddenSize, int outputSize) : base(nameof(SimpleNN))
+    {
+        fc1 = nn.Linear(inputSize, hiddenSize);
+        relu = nn.ReLU();
+        fc2 = nn.Linear(hiddenSize, outputSize);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => fc2.forward(relu.forward(fc1.forward(x)));
+}
+
+/// <summary>"Load and extract" and the second tutorial: <c>MyModel</c>, fc1 (Linear 10→50), fc2 (Linear 50→1).</summary>
+internal sealed class MyModel : nn.Module<Tensor, Tensor>
+{
+    public readonly Linear fc1;
+    public readonly Linear fc2;
+
+    public MyModel() : base(nameof(MyModel))
+    {
+        fc1 = nn.Linear(10, 50);
+        fc2 = nn.Linear(50, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => fc2.forward(nn.functional.relu(fc1.forward(x)));
+}
+
+/// <summary>Third tutorial: <c>PolynomialRegression</c>, two Linear layers and a Conv2d.</summary>
+internal sealed class PolynomialRegression : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear linear1;
+    private readonly Linear linear2;
+    private readonly Conv2d conv;
+
+    public PolynomialRegression() : base(nameof(PolynomialRegression))
+    {
+        linear1 = nn.Linear(3, 4);
+        linear2 = nn.Linear(4, 1);
+        conv = nn.Conv2d(1, 2, kernel_size: 3);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => linear2.forward(nn.functional.relu(linear1.forward(x)));
+}
+
+/// <summary>Fourth tutorial: <c>Net</c>, three Linear layers and a depthwise-separable convolution.</summary>
+internal sealed class Net : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+    private readonly Linear fc3;
+    private readonly Conv2d depth_conv;
+    private readonly Conv2d point_conv;
+
+    public Net() : base(nameof(Net))
+    {
+        fc1 = nn.Linear(96, 96);
+        fc2 = nn.Linear(64, 64);
+        fc3 = nn.Linear(64, 12);
+        depth_conv = nn.Conv2d(4, 4, kernel_size: 3, padding: 1, groups: 4);   // one 3x3 filter per channel
+        point_conv = nn.Conv2d(4, 8, kernel_size: 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => point_conv.forward(depth_conv.forward(x));
+}
+
+/// <summary>Fourth tutorial's recurrent part: a GRU (4 inputs, 3 hidden units) under the name <c>gru</c>.</summary>
+internal sealed class GruNet : nn.Module<Tensor, Tensor>
+{
+    private readonly GRU gru;
+
+    public GruNet() : base(nameof(GruNet))
+    {
+        gru = nn.GRU(4, 3);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => gru.forward(x).Item1;
+}
+
+/// <summary>The torch twin of a Keras <c>GRU(4, reset_after=True)</c> → <c>Dense(2)</c> Sequential over 3 features.</summary>
+internal sealed class KerasGru : nn.Module<Tensor, Tensor>
+{
+    private readonly GRU gru;
+    private readonly Linear dense;
+
+    public KerasGru() : base(nameof(KerasGru))
+    {
+        gru = nn.GRU(3, 4, batchFirst: true);    // Keras takes (batch, time, features)
+        dense = nn.Linear(4, 2);
+        RegisterComponents();
+    }
+
+    // Keras's return_sequences=False: the Dense layer sees the last step's output.
+    public override Tensor forward(Tensor x) => dense.forward(gru.forward(x).Item1.select(1, -1));
+}
+
+/// <summary>The torch twin of hls4ml's keras_1layer.h5: Dense(32, relu) → Dense(1, sigmoid) over 10 inputs.</summary>
+internal sealed class KerasDense : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+
+    public KerasDense() : base(nameof(KerasDense))
+    {
+        fc1 = nn.Linear(10, 32);
+        fc2 = nn.Linear(32, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => nn.functional.sigmoid(fc2.forward(nn.functional.relu(fc1.forward(x))));
+}
