@@ -55,6 +55,25 @@ public sealed class TutorialsTests(TorchSharpSamplesBuild samples) : IDisposable
     }
 
     [Fact]
+    public void Train_trains_the_weights_python_torch_trains()
+    {
+        // Same seed, same draws (libtorch's generator), same initialisation, batches and updates as the Python tutorial
+        // run by torch 1.13; TorchSharp's newer libtorch may round a kernel differently (a few float32 ulps measured).
+        samples.RunOk(Sample, "train", _dir);
+        using var saved = ModelFile.Open(Path.Combine(_dir, "simple_nn_model.pth"));
+        var torch = Answers.GetProperty("train").GetProperty("state_dict").EnumerateObject().ToList();
+        Assert.Equal(torch.Select(p => p.Name), saved.Tensors.Select(t => t.Name));
+        foreach (var p in torch)
+        {
+            var ours = saved.Tensors[p.Name].ToFloat32();
+            var expected = Flatten(p.Value).ToList();
+            Assert.Equal(expected.Count, ours.Length);
+            for (int i = 0; i < ours.Length; i++)
+                Assert.True(Math.Abs(ours[i] - expected[i]) <= 1e-6, $"{p.Name}[{i}]: {ours[i]}, torch {expected[i]}");
+        }
+    }
+
+    [Fact]
     public void Train_is_reproducible()
     {
         // manual_seed(42): the same data, initialisation and batches every run, so the same printed weights.
