@@ -1,5 +1,6 @@
 using System.Globalization;
 using WeightScope;
+using WeightScope.Tensors;
 using WeightScope.TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,8 +8,9 @@ namespace Tutorials;
 
 /// <summary>
 /// A Keras <c>.h5</c> full model loaded into the equivalent TorchSharp module (Dense kernels transposed, GRU gates
-/// reordered, reset_after's biases split), then Keras's <c>count_params()</c>, the size in MB, trainable and
-/// non-trainable parameters, and the forward output for an input read from a <c>.npy</c> file.
+/// reordered, reset_after's biases split, BatchNormalization's moving statistics into running_mean/running_var), then
+/// Keras's <c>count_params()</c> with its trainable and non-trainable weights, the TorchSharp module's parameters,
+/// buffers and size in MB, and the forward output (in eval mode) for an input read from a <c>.npy</c> file.
 /// </summary>
 internal static class KerasIntoTorchSharp
 {
@@ -16,8 +18,9 @@ internal static class KerasIntoTorchSharp
     {
         using var file = ModelFile.Open(path);
         // The twin is chosen by the Keras config's layer types.
-        bool recurrent = file.Modules.Descendants().Any(n => n.Type is "GRU");
-        nn.Module<Tensor, Tensor> model = recurrent ? new KerasGru() : new KerasDense();
+        var types = file.Modules.Descendants().Select(n => n.Type).ToHashSet();
+        nn.Module<Tensor, Tensor> model = types.Contains("GRU") ? new KerasGru()
+            : types.Contains("BatchNormalization") ? new KerasBatchNorm() : new KerasDense();
         using var inputFile = ModelFile.Open(inputPath);
         var input = inputFile.Tensors[0];
         #region readme
@@ -25,12 +28,15 @@ internal static class KerasIntoTorchSharp
         foreach (var t in result.Loaded)
             Console.WriteLine($"{t.Name} <- {t.SourceName}{(t.Transform is null ? "" : $" ({t.Transform})")}");
 
-        Console.WriteLine($"count_params (Keras): {file.Tensors.Totals.Parameters}");
-        long trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-        long all = model.parameters().Sum(p => p.numel()) + model.buffers().Sum(b => b.numel());
-        long bytes = model.parameters().Sum(p => p.numel() * p.element_size()) + model.buffers().Sum(b => b.numel() * b.element_size());
-        Console.WriteLine($"parameters (TorchSharp): {all}, trainable {trainable}, non-trainable {all - trainable}");
-        Console.WriteLine($"size: {bytes / 1024.0 / 1024.0:F6} MB");
+        long kerasTrainable = file.Tensors.Where(t => t.Role == TensorRole.Parameter).Sum(t => t.ElementCount);
+        long kerasFrozen = file.Tensors.Where(t => t.Role == TensorRole.Buffer).Sum(t => t.ElementCount);   // moving statistics
+        Console.WriteLine($"Keras: count_params {kerasTrainable + kerasFrozen}, trainable {kerasTrainable}, non-trainable {kerasFrozen}");
+
+        var parameters = model.parameters().ToList();
+        var buffers = model.buffers().ToList();              // running_mean, running_var, num_batches_tracked
+        long bytes = parameters.Concat(buffers).Sum(t => t.numel() * t.element_size());
+        Console.WriteLine($"TorchSharp: parameters {parameters.Sum(p => p.numel())} (trainable {parameters.Where(p => p.requires_grad).Sum(p => p.numel())}), "
+            + $"buffers {buffers.Sum(b => b.numel())}, {bytes / 1024.0 / 1024.0:F6} MB");
 
         model.eval();
         using (no_grad())

@@ -126,3 +126,43 @@ internal sealed class KerasDense : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => nn.functional.sigmoid(fc2.forward(nn.functional.relu(fc1.forward(x))));
 }
+
+/// <summary>
+/// The torch twin of hls4ml's keras_3layer_batch_norm.h5: (Dense, BatchNormalization(epsilon=1e-6), relu) three times,
+/// then Dense(5), BatchNormalization and softmax, over 16 inputs. Keras's moving statistics are its non-trainable
+/// weights; here they are BatchNorm1d's running_mean and running_var buffers.
+/// </summary>
+internal sealed class KerasBatchNorm : nn.Module<Tensor, Tensor>
+{
+    // Declared in the Python class's order: RegisterComponents() registers fields in declaration order, and that is
+    // the state_dict() order (fc1, bn1, fc2, bn2…).
+    private readonly Linear fc1;
+    private readonly BatchNorm1d bn1;
+    private readonly Linear fc2;
+    private readonly BatchNorm1d bn2;
+    private readonly Linear fc3;
+    private readonly BatchNorm1d bn3;
+    private readonly Linear fc4;
+    private readonly BatchNorm1d bn4;
+
+    public KerasBatchNorm() : base(nameof(KerasBatchNorm))
+    {
+        fc1 = nn.Linear(16, 64);
+        bn1 = nn.BatchNorm1d(64, eps: 1e-6);
+        fc2 = nn.Linear(64, 32);
+        bn2 = nn.BatchNorm1d(32, eps: 1e-6);
+        fc3 = nn.Linear(32, 32);
+        bn3 = nn.BatchNorm1d(32, eps: 1e-6);
+        fc4 = nn.Linear(32, 5);
+        bn4 = nn.BatchNorm1d(5, eps: 1e-6);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        x = nn.functional.relu(bn1.forward(fc1.forward(x)));
+        x = nn.functional.relu(bn2.forward(fc2.forward(x)));
+        x = nn.functional.relu(bn3.forward(fc3.forward(x)));
+        return nn.functional.softmax(bn4.forward(fc4.forward(x)), 1);
+    }
+}

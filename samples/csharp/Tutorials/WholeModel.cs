@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using WeightScope.Modules;
 using WeightScope.Printing;
 using WeightScope.TorchSharp;
 
@@ -17,12 +18,13 @@ internal static class WholeModel
         #region readme
         var model = new PolynomialRegression();
         model.LoadWeights(path);                                      // the pickled module's tensors, by name
-        using var weights = model.AsModelFile();
+        using var live = model.AsModelFile();                         // its module tree: torch's type names and repr attributes
         foreach (var (name, module) in model.named_modules())          // for m in model.modules():
         {
-            if (module is not Linear linear) continue;                 //     if isinstance(m, nn.Linear):
-            Console.WriteLine($"Linear(in_features={linear.in_features}, out_features={linear.out_features}, bias={(linear.bias is null ? "False" : "True")})");
-            Console.WriteLine(TensorFormatter.FormatParameter(weights.Tensors[$"{name}.weight"]));   // print(m.weight)
+            if (module is not Linear) continue;                        //     if isinstance(m, nn.Linear):
+            ModuleNode node = live.Modules.Descendants().First(n => n.Path == name);
+            Console.WriteLine(TreePrinter.Format(node));               //         print(m)
+            Console.WriteLine(TensorFormatter.FormatParameter(node.Parameters["weight"]!));   // print(m.weight)
         }
         #endregion
         return 0;

@@ -186,11 +186,14 @@ public sealed class TutorialsTests(TorchSharpSamplesBuild samples) : IDisposable
     public void Keras_GRU_model_in_TorchSharp_computes_what_torch_computes() =>
         KerasModelComputesWhatTorchComputes(Path.Combine(TorchSharpSamplesBuild.Fixtures, "keras_gru.h5"));
 
-    /// <summary>A real Keras 2.3.1 file (hls4ml's keras_1layer.h5), read in place from the shared corpus; its Dense layers
-    /// (fc1_relu, output_sigmoid) pair in order with the twin's fc1, fc2.</summary>
-    [CorpusFact]
-    public void Keras_Dense_model_from_the_corpus_in_TorchSharp_computes_what_torch_computes() =>
-        KerasModelComputesWhatTorchComputes(TestPaths.CorpusFile("keras-h5/hls4ml/keras_1layer.h5"));
+    /// <summary>Real Keras 2.3.1 files from hls4ml, read in place from the shared corpus: Dense layers named fc1_relu and
+    /// output_sigmoid (paired in order with the twin's fc1, fc2), and Dense/BatchNormalization with moving statistics
+    /// (Keras's non-trainable weights, torch's running_mean/running_var buffers).</summary>
+    [CorpusTheory]
+    [InlineData("keras-h5/hls4ml/keras_1layer.h5")]
+    [InlineData("keras-h5/hls4ml/keras_3layer_batch_norm.h5")]
+    public void Keras_model_from_the_corpus_in_TorchSharp_computes_what_torch_computes(string file) =>
+        KerasModelComputesWhatTorchComputes(TestPaths.CorpusFile(file));
 
     private void KerasModelComputesWhatTorchComputes(string path)
     {
@@ -198,11 +201,12 @@ public sealed class TutorialsTests(TorchSharpSamplesBuild samples) : IDisposable
         string input = Path.Combine(TorchSharpSamplesBuild.Fixtures, answer.GetProperty("input").GetString()!);
         var lines = Lines(samples.RunOk(Sample, "keras", path, input));
 
-        long count = answer.GetProperty("count_params").GetInt64();
-        Assert.Contains($"count_params (Keras): {count}", lines);
-        // reset_after GRU and Dense: torch's parameters are Keras's, one for one, all trainable.
-        Assert.Contains($"parameters (TorchSharp): {count}, trainable {count}, non-trainable 0", lines);
-        Assert.Contains($"size: {answer.GetProperty("bytes").GetInt64() / 1024.0 / 1024.0:F6} MB", lines);
+        var keras = answer.GetProperty("keras");
+        Assert.Contains($"Keras: count_params {keras.GetProperty("count_params")}, trainable {keras.GetProperty("trainable")}, "
+            + $"non-trainable {keras.GetProperty("non_trainable")}", lines);
+        var torch = answer.GetProperty("torch");
+        Assert.Contains($"TorchSharp: parameters {torch.GetProperty("parameters")} (trainable {torch.GetProperty("trainable")}), "
+            + $"buffers {torch.GetProperty("buffers")}, {torch.GetProperty("bytes").GetInt64() / 1024.0 / 1024.0:F6} MB", lines);
 
         var expected = answer.GetProperty("output").EnumerateArray().ToList();
         var outputs = lines.Where(l => l.StartsWith("output[", StringComparison.Ordinal)).ToList();
@@ -210,10 +214,10 @@ public sealed class TutorialsTests(TorchSharpSamplesBuild samples) : IDisposable
         for (int i = 0; i < outputs.Count; i++)
         {
             var ours = outputs[i][(outputs[i].IndexOf(": ", StringComparison.Ordinal) + 2)..].Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList();
-            var torch = expected[i].EnumerateArray().Select(v => v.GetDouble()).ToList();
-            Assert.Equal(torch.Count, ours.Count);
+            var row = expected[i].EnumerateArray().Select(v => v.GetDouble()).ToList();
+            Assert.Equal(row.Count, ours.Count);
             for (int j = 0; j < ours.Count; j++)
-                Assert.True(Math.Abs(ours[j] - torch[j]) <= 1e-5, $"output[{i}][{j}]: {ours[j]}, torch {torch[j]}");
+                Assert.True(Math.Abs(ours[j] - row[j]) <= 1e-5, $"output[{i}][{j}]: {ours[j]}, torch {row[j]}");
         }
     }
 
