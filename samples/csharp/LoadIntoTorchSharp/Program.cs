@@ -2,7 +2,8 @@
 // Python: model = SimpleNN(10, 5, 1); model.load_state_dict(torch.load(path))   (strict: names and shapes must match)
 // Run:    dotnet run --project samples/csharp/LoadIntoTorchSharp -- FILE
 //         FILE: any format WeightScope reads holding fc1.weight [5,10], fc1.bias [5], fc2.weight [1,5], fc2.bias [1]
-//         (.pth, .safetensors, .npz, a Keras .h5 whose Dense kernels are [in, out]: layouts are converted).
+//         (.pth, .safetensors, .npz, .onnx, TorchSharp .dat, a Keras .h5 whose Dense kernels are [in, out]: layouts
+//         are converted).
 // Prints: one line per parameter, "name sum" (the float64 sum of its values rounded to float32, printed "R").
 // Exit:   0 loaded; 3 the file's names or shapes do not match (the strict-load message on stderr);
 //         4 the file cannot be read (missing, not a model, corrupt: the reason on stderr); 2 usage.

@@ -23,6 +23,7 @@ public sealed class LoadIntoTorchSharpTests(TorchSharpSamplesBuild samples)
     [InlineData("simple_nn.safetensors")]
     [InlineData("simple_nn.npz")]          // np.savez
     [InlineData("simple_nn_keras.h5")]     // a Keras full model: Dense kernels [in, out], transposed on load
+    [InlineData("simple_nn.onnx")]         // torch.onnx.export: the Gemm initializers keep the parameters' names
     public void Prints_torchs_sum_of_every_parameter(string file)
     {
         var lines = TorchSharpSamplesBuild.Lines(samples.RunOk(Sample, Fixture(file)));
@@ -33,6 +34,33 @@ public sealed class LoadIntoTorchSharpTests(TorchSharpSamplesBuild samples)
             string text = lines[i].Split(' ')[1];
             Assert.Equal(((float)expected[i].Value.GetDouble()).ToString("R", CultureInfo.InvariantCulture), text); // round-trip form
             Assert.Equal((float)expected[i].Value.GetDouble(), float.Parse(text, CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Every format SaveWeights writes (the Keras one in Keras's layout: kernels [in, out], layers named dense,
+    /// dense_1), read back by the sample: the sums are those TorchSharp computes for the module that was saved.</summary>
+    [Theory]
+    [InlineData("model.pt", false)]
+    [InlineData("model.safetensors", false)]
+    [InlineData("model.npz", false)]
+    [InlineData("model.weights.h5", true)]
+    [InlineData("model.dat", false)]        // TorchSharp's own Module.save format
+    public void Reads_what_SaveWeights_writes_in_every_format(string file, bool kerasLayout)
+    {
+        string dir = Directory.CreateTempSubdirectory("ws-load-").FullName;
+        try
+        {
+            random.manual_seed(7);
+            var module = new SimpleNN();
+            string path = Path.Combine(dir, file);
+            module.SaveWeights(path, new SaveOptions { KerasLayout = kerasLayout });
+            var expected = module.named_parameters().Select(p =>
+                $"{p.name} {((float)p.parameter.detach().to_type(ScalarType.Float64).sum().item<double>()).ToString("R", CultureInfo.InvariantCulture)}");
+            Assert.Equal(expected, TorchSharpSamplesBuild.Lines(samples.RunOk(Sample, path)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 
