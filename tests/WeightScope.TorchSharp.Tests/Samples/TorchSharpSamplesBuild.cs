@@ -16,8 +16,12 @@ public sealed class TorchSharpSamplesBuild
     /// <summary>The fixtures the tutorials load and torch's answers (tests/fixtures/generate/torchsharp_tutorials.py).</summary>
     public static string Fixtures => TestPaths.Fixture("torchsharp-tutorials");
 
+    // BuildProjectReferences=false: the libraries were built with this test project (same configuration), and
+    // `dotnet test` of the solution runs the main suite at the same time, whose SamplesTests builds
+    // samples/csharp/Samples.slnx; not rebuilding src/ here keeps the two builds out of each other's obj/ folders.
     public TorchSharpSamplesBuild() =>
-        Dotnet.Run(TestPaths.RepoRoot, ["build", Path.Combine(SamplesRoot, "TorchSharpSamples.slnx"), "-c", Dotnet.Configuration, "--nologo", "-v", "q", "-nodeReuse:false"]);
+        Dotnet.Run(TestPaths.RepoRoot, ["build", Path.Combine(SamplesRoot, "TorchSharpSamples.slnx"), "-c", Dotnet.Configuration, "--nologo", "-v", "q",
+            "-nodeReuse:false", "-p:BuildProjectReferences=false"]);
 
     /// <summary>Runs a built sample; returns its exit code and output whatever the exit code.</summary>
     public Dotnet.Result Run(string sample, params string[] args)
