@@ -25,9 +25,9 @@ internal static class TrainAndPrint
         var criterion = nn.MSELoss();
         for (int epoch = 0; epoch < 10; epoch++)
         {
-            for (long start = 0; start < x.shape[0]; start += 10)       // DataLoader(TensorDataset(x, y), batch_size=10)
+            for (long start = 0; start < x.shape[0]; start += 10)    // DataLoader(TensorDataset(x, y), batch_size=10)
             {
-                using var scope = NewDisposeScope();
+                using var scope = NewDisposeScope();                  // frees each batch's tensors
                 optimizer.zero_grad();
                 var loss = criterion.forward(model.forward(x.narrow(0, start, 10)), y.narrow(0, start, 10));
                 loss.backward();
@@ -35,18 +35,18 @@ internal static class TrainAndPrint
             }
         }
 
-        using var weights = model.AsModelFile();                          // a live view: no copy of the module
+        using var weights = model.AsModelFile();                      // the live parameters, seen as a file's tensors
         foreach (var (name, param) in model.named_parameters())
         {
-            Console.WriteLine($"{name} {Printed.TorchSize(param.shape)}");      // print(name, param.shape)
-            Console.WriteLine(TensorFormatter.FormatParameter(weights.Tensors[name]));   // print(param)
+            Console.WriteLine($"{name} {Printed.TorchSize(param.shape)}");                 // print(name, param.shape)
+            Console.WriteLine(TensorFormatter.FormatParameter(weights.Tensors[name]));     // print(param)
         }
         foreach (var (name, param) in model.named_parameters())
         {
-            Console.WriteLine($"{name} {Printed.TorchSize(param.shape)}");
-            Console.WriteLine(NumpyFormatter.Str(weights.Tensors[name]));       // print(param.detach().numpy())
+            Console.WriteLine($"{name} {Printed.TorchSize(param.shape)}");                 // print(name, param.shape)
+            Console.WriteLine(NumpyFormatter.Str(weights.Tensors[name]));                  // print(param.detach().numpy())
         }
-        model.SaveWeights(saved);                                         // torch.save(model.state_dict(), "simple_nn_model.pth")
+        model.SaveWeights(saved);                                     // torch.save(model.state_dict(), saved)
         #endregion
         Console.WriteLine($"saved {saved}");
         return 0;
