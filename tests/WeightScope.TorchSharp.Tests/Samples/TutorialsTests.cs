@@ -42,7 +42,7 @@ public sealed class TutorialsTests(TorchSharpSamplesBuild samples) : IDisposable
         // "Parameter containing:" and requires_grad=True), then the numpy loop.
         var torch = Python.Run("""
             import sys, torch
-            sd = torch.load(sys.argv[1])
+            sd = torch.load(sys.argv[1], weights_only=True)   # a plain state dict: torch's safe loader accepts it
             params = {k: torch.nn.Parameter(v) for k, v in sd.items()}
             for name, param in params.items():
                 print(name, param.shape)
