@@ -87,7 +87,10 @@ internal static class WeightLoader
 
         var result = new LoadResult(source, loaded.Select(l => l.Info).ToList(), missing, unexpected, mismatches, warnings);
         if (options.Strict && !result.IsComplete) throw new WeightLoadException(TorchTypeNames.Of(module), result);
-        foreach (var (_, values, target) in loaded) ValueCopy.Copy(values, target);
+        // A tied tensor (GPT-2's lm_head.weight is wte.weight) is one Parameter under two keys: written once.
+        var written = new HashSet<IntPtr>();
+        foreach (var (_, values, target) in loaded)
+            if (written.Add(target.Handle)) ValueCopy.Copy(values, target);
         return result;
     }
 
@@ -130,6 +133,12 @@ internal static class WeightLoader
         if (exact == targets.Count) return;
         var best = NamePairing.BestPrefix(candidates.Where(c => !targets.Contains(c.Key)).Select(c => c.Key), targets);
         if (best is not { } b || b.Pairs <= exact) return;
+        if (b.Tie is { } tie)
+        {
+            warnings.Add($"the file's names pair with the module's under two prefixes, '{b.Prefix}' and '{tie}' ({b.Pairs} names each); "
+                + $"say which with a rename rule, e.g. Rename = [\"s/^{System.Text.RegularExpressions.Regex.Escape(b.Prefix)}//\"]");
+            return;
+        }
         var keys = candidates.Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
         int aside = 0;
         foreach (var c in candidates)
@@ -152,7 +161,7 @@ internal static class WeightLoader
         int exact = targetKeys.Count(keys.Contains);
         if (exact == targetKeys.Count) return [];
         var best = NamePairing.BestPrefix(targetKeys.Where(k => !keys.Contains(k)), keys);
-        if (best is not { } b || b.Pairs <= exact) return [];
+        if (best is not { } b || b.Pairs <= exact || b.Tie is not null) return [];
         warnings.Add($"the module's names carry the prefix '{b.Prefix}' that the file's lack; paired without it");
         return targetKeys.Where(k => k.StartsWith(b.Prefix, StringComparison.Ordinal) && !keys.Contains(k))
             .ToDictionary(k => k, k => k[b.Prefix.Length..], StringComparer.Ordinal);
@@ -163,6 +172,7 @@ internal static class WeightLoader
     private static void ForgiveTiedAndKerasOnly(List<string> missing, Dictionary<string, torch.Tensor> targets, HashSet<string> loaded,
         bool keras, List<string> warnings)
     {
+        if (missing.Count == 0) return;
         var loadedMemory = loaded.Select(k => LiveTensorStorage.MemoryOf(targets[k])).Where(m => m is not null).ToHashSet();
         missing.RemoveAll(key =>
         {

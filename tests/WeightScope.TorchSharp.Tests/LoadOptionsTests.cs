@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TorchSharp;
 using WeightScope.Tensors;
+using WeightScope.Writing;
 using WeightScope.Tests;
 using Xunit;
 using static TorchSharp.torch;
@@ -151,6 +152,32 @@ public sealed class LoadOptionsTests
             Assert.True(result.IsComplete, result.DescribeProblems());
             Assert.Contains(result.Warnings, w => w.StartsWith("lm_head.weight: tied", StringComparison.Ordinal));
             Assert.Equal(Values(source.weight!), Values(lmHead.weight!));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void Two_prefixes_that_pair_equally_are_the_users_call()
+    {
+        using var file = ModelFile.Open(Pt("simple_nn_state_dict.pth"));
+        var both = file.Tensors.Select(t => t.With(name: "model." + t.Name))
+            .Concat(file.Tensors.Select(t => TensorEdits.Zeroed(t).With(name: "ema." + t.Name))).ToList();
+        var dir = Directory.CreateTempSubdirectory("ws-ts-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "ckpt.safetensors");
+            ModelFile.Save(both, path);
+            using var model = new SimpleNN(10, 5, 1);
+            var e = Assert.Throws<WeightLoadException>(() => model.LoadWeights(path));
+            Assert.Contains("Note: the file's names pair with the module's under two prefixes, 'ema.' and 'model.'", e.Message, StringComparison.Ordinal);
+            // The user's call: the model's copy, and the EMA copy left out (a callback's null drops a name).
+            var result = model.LoadWeights(path, new LoadOptions
+            {
+                Rename = ["s/^model\\.//"],
+                MapName = n => n.StartsWith("ema.", StringComparison.Ordinal) ? null : n,
+            });
+            Assert.True(result.IsComplete, result.DescribeProblems());
+            Assert.Equal(Expected("simple_nn_state_dict.pth", "fc1.weight"), Values(model.state_dict()["fc1.weight"]));
         }
         finally { dir.Delete(true); }
     }
