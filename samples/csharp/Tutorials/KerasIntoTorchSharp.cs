@@ -8,7 +8,7 @@ namespace Tutorials;
 
 /// <summary>
 /// A Keras <c>.h5</c> full model loaded into the equivalent TorchSharp module (Dense kernels transposed, GRU gates
-/// reordered, reset_after's biases split, BatchNormalization's moving statistics into running_mean/running_var), then
+/// reordered, reset_after's biases split, LSTM's bias into bias_ih, BatchNormalization's moving statistics into running_mean/running_var), then
 /// Keras's <c>count_params()</c> with its trainable and non-trainable weights, the TorchSharp module's parameters,
 /// buffers and size in MB, and the forward output (in eval mode) for an input read from a <c>.npy</c> file.
 /// </summary>
@@ -19,7 +19,7 @@ internal static class KerasIntoTorchSharp
         using var file = ModelFile.Open(path);
         // The twin is chosen by the Keras config's layer types.
         var types = file.Modules.Descendants().Select(n => n.Type).ToHashSet();
-        nn.Module<Tensor, Tensor> model = types.Contains("GRU") ? new KerasGru()
+        nn.Module<Tensor, Tensor> model = types.Contains("GRU") ? new KerasGru() : types.Contains("LSTM") ? new KerasLstm()
             : types.Contains("BatchNormalization") ? new KerasBatchNorm() : new KerasDense();
         using var inputFile = ModelFile.Open(inputPath);
         var input = inputFile.Tensors[0];

@@ -111,6 +111,25 @@ internal sealed class KerasGru : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => dense.forward(gru.forward(x).Item1.select(1, -1));
 }
 
+/// <summary>
+/// The torch twin of a Keras <c>LSTM(3)</c> → <c>Dense(1)</c> Sequential over 2 features. Keras's one LSTM bias becomes
+/// bias_ih and bias_hh is zero (torch adds the two), so torch has 12 parameters more than Keras counts.
+/// </summary>
+internal sealed class KerasLstm : nn.Module<Tensor, Tensor>
+{
+    private readonly LSTM lstm;
+    private readonly Linear dense;
+
+    public KerasLstm() : base(nameof(KerasLstm))
+    {
+        lstm = nn.LSTM(2, 3, batchFirst: true);
+        dense = nn.Linear(3, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => dense.forward(lstm.forward(x).Item1.select(1, -1));
+}
+
 /// <summary>The torch twin of hls4ml's keras_1layer.h5: Dense(32, relu) → Dense(1, sigmoid) over 10 inputs.</summary>
 internal sealed class KerasDense : nn.Module<Tensor, Tensor>
 {

@@ -186,6 +186,10 @@ public sealed class TutorialsTests(TorchSharpSamplesBuild samples) : IDisposable
     public void Keras_GRU_model_in_TorchSharp_computes_what_torch_computes() =>
         KerasModelComputesWhatTorchComputes(Path.Combine(TorchSharpSamplesBuild.Fixtures, "keras_gru.h5"));
 
+    [Fact]
+    public void Keras_LSTM_model_in_TorchSharp_computes_what_torch_computes() =>
+        KerasModelComputesWhatTorchComputes(Path.Combine(TorchSharpSamplesBuild.Fixtures, "keras_lstm.h5"));
+
     /// <summary>Real Keras 2.3.1 files from hls4ml, read in place from the shared corpus: Dense layers named fc1_relu and
     /// output_sigmoid (paired in order with the twin's fc1, fc2), and Dense/BatchNormalization with moving statistics
     /// (Keras's non-trainable weights, torch's running_mean/running_var buffers).</summary>
