@@ -21,6 +21,12 @@ public sealed class SamplesTests : IClassFixture<SamplesTests.SamplesBuild>, IDi
 {
     public static readonly string[] Names = ["Quickstart", "ListStateDict", "PrintLayer", "FilterTensors", "CountParams", "SaveNpz", "PlotHistogram", "ExportGruGates"];
 
+    /// <summary>
+    /// The samples that run TorchSharp (libtorch): built by <c>TorchSharpSamples.slnx</c>, not <c>Samples.slnx</c>, and
+    /// tested by <c>tests/WeightScope.TorchSharp.Tests/Samples/</c>, so this suite needs no native library.
+    /// </summary>
+    public static readonly string[] TorchSharpNames = ["LoadIntoTorchSharp", "Tutorials"];
+
     private static string SamplesRoot => Path.Combine(TestPaths.RepoRoot, "samples", "csharp");
     private static string SampleModel => Path.Combine("samples", "simple_nn.pth");
     private static string Pt(string name) => Path.Combine("tests", "fixtures", "pytorch", name);
@@ -67,12 +73,15 @@ public sealed class SamplesTests : IClassFixture<SamplesTests.SamplesBuild>, IDi
     {
         var folders = Directory.GetDirectories(SamplesRoot).Where(d => File.Exists(Path.Combine(d, Path.GetFileName(d) + ".csproj")))
             .Select(d => Path.GetFileName(d)!).Order().ToList();
-        Assert.Equal(Names.Order().ToList(), folders);
+        Assert.Equal(Names.Concat(TorchSharpNames).Order().ToList(), folders);
         var slnx = File.ReadAllText(Path.Combine(SamplesRoot, "Samples.slnx"));
+        var torchSharpSlnx = File.ReadAllText(Path.Combine(SamplesRoot, "TorchSharpSamples.slnx"));
         var readme = File.ReadAllText(Path.Combine(SamplesRoot, "README.md"));
-        foreach (var name in Names)
+        foreach (var name in Names.Concat(TorchSharpNames))
         {
-            Assert.Contains($"\"{name}/{name}.csproj\"", slnx, StringComparison.Ordinal);
+            bool torchSharp = TorchSharpNames.Contains(name);
+            Assert.Equal(!torchSharp, slnx.Contains($"\"{name}/{name}.csproj\"", StringComparison.Ordinal));
+            Assert.Equal(torchSharp, torchSharpSlnx.Contains($"\"{name}/{name}.csproj\"", StringComparison.Ordinal));
             Assert.Contains($"[{name}]({name}/Program.cs)", readme, StringComparison.Ordinal);
         }
     }
