@@ -46,8 +46,8 @@ public class ReadmeTests
 
     // ---- C# blocks: each is the `#region readme` of the sample its first line names --------------------------------
 
-    /// <summary>The READMEs whose ```csharp blocks come from samples/csharp: the repository's and the NuGet package's.</summary>
-    private static readonly string[] s_readmesWithSamples = ["README.md", "src/WeightScope/README.md"];
+    /// <summary>The READMEs whose ```csharp blocks come from samples/csharp: the repository's and the NuGet packages'.</summary>
+    private static readonly string[] s_readmesWithSamples = ["README.md", "src/WeightScope/README.md", "src/WeightScope.TorchSharp/README.md"];
 
     private static IEnumerable<(string Readme, string Source, string Code)> SampleBlocks()
     {
