@@ -1,0 +1,67 @@
+// bench/torchsharp_bench.sh's measuring program (issue 19 §3). One process per measurement:
+//   TorchSharpLoad run LOADER MODEL FILE   LOADER: pybridge (module.load_py) | weightscope (module.LoadWeights) |
+//                                          none (construct the module, load nothing); MODEL: see Models.Names
+//   prints one JSON line: load time (a Stopwatch around the load call only), /proc/self/status at start (libtorch
+//   initialised, no module), before the load (module constructed) and after it, and per-tensor sums of the module.
+//   TorchSharpLoad survey PATH...           for each PyTorch file under the paths (pytorch-zip, pytorch-legacy,
+//   torchscript as WeightScope detects them), a module matching its state dict, loaded by load_py and by
+//   LoadWeights; prints a Markdown table row per file (and one JSON line per file to stderr).
+using System.Diagnostics;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using TorchSharpLoad;
+using static TorchSharp.torch;
+
+if (args.Length >= 4 && args[0] == "run") return Run(args[1], args[2], args[3]);
+if (args.Length >= 2 && args[0] == "survey") return Survey.Run(args[1..]);
+Console.Error.WriteLine("usage: TorchSharpLoad run pybridge|weightscope|none MODEL FILE | survey PATH...");
+Console.Error.WriteLine("models: " + string.Join(", ", Models.Names));
+return 2;
+
+static int Run(string loader, string model, string path)
+{
+    using (zeros(1)) { } // libtorch loaded and initialised: the runtime's baseline
+    var start = ProcStatus.Read();
+    var construct = Stopwatch.StartNew();
+    var module = Models.Create(model);
+    construct.Stop();
+    var before = ProcStatus.Read();
+    var load = Stopwatch.StartNew();
+    try
+    {
+        switch (loader)
+        {
+            case "pybridge": module.load_py(path); break;
+            case "weightscope": WeightScopeLoader.Load(module, path); break;
+            case "none": break;
+            default: throw new ArgumentException($"unknown loader '{loader}': pybridge, weightscope or none");
+        }
+    }
+    catch (Exception e) when (loader != "none")
+    {
+        // A loader that refuses the file is a result, not a crash: the table shows its exception.
+        Console.WriteLine(JsonSerializer.Serialize(new { loader, model, file = path, error = $"{e.GetType().Name}: {e.Message.Split('\n', 2)[0].Trim()}" }));
+        return 1;
+    }
+    load.Stop();
+    var after = ProcStatus.Read();
+    var sum = Checksum.Of(module);
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        loader,
+        model,
+        file = path,
+        file_bytes = new FileInfo(path).Length,
+        load_s = load.Elapsed.TotalSeconds,
+        construct_s = construct.Elapsed.TotalSeconds,
+        module_bytes = sum.ModuleBytes,
+        start = start.ToJson(),
+        before = before.ToJson(),
+        after = after.ToJson(),
+        tensors = sum.Tensors,
+        checksum = sum.Total,
+        digest = sum.Digest,
+    }));
+    return 0;
+}

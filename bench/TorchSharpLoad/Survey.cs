@@ -1,0 +1,138 @@
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using WeightScope;
+using WeightScope.Tensors;
+using static TorchSharp.torch;
+
+namespace TorchSharpLoad;
+
+/// <summary>
+/// Which PyTorch files TorchSharp.PyBridge's load_py refuses and whether WeightScope.TorchSharp loads them. For each
+/// file WeightScope detects as pytorch-zip, pytorch-legacy or torchscript, a module is built whose state dict matches
+/// the file's (names, shapes, dtypes and roles from ModelFile.Open(path).Tensors; optimizer state and tensors outside
+/// state_dict() left out), a fresh one per loader so neither sees the other's values.
+/// </summary>
+internal static class Survey
+{
+    private static readonly HashSet<string> PyTorchFormats = ["pytorch-zip", "pytorch-legacy", "torchscript"];
+    private static readonly HashSet<string> NotWeights = [".json", ".py", ".md", ".txt", ".sh", ".yaml", ".yml"];
+
+    public static int Run(string[] paths)
+    {
+        Console.WriteLine("| file | format | module tensors | PyBridge load_py | WeightScope.TorchSharp LoadWeights | same sums |");
+        Console.WriteLine("|---|---|---:|---|---|---|");
+        foreach (var file in paths.SelectMany(Files))
+        {
+            var row = SurveyOne(file);
+            if (row is null) continue;
+            Console.WriteLine($"| `{row.File}` | {row.Format} | {row.Tensors} | {Cell(row.PyBridge)} | {Cell(row.WeightScope)} | {row.Same} |");
+            Console.Error.WriteLine(JsonSerializer.Serialize(row));
+        }
+        return 0;
+    }
+
+    private static IEnumerable<string> Files(string path) =>
+        Directory.Exists(path)
+            ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(f => !NotWeights.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal)
+            : [path];
+
+    internal sealed record Row(string File, string Format, int Tensors, string PyBridge, string WeightScope, string Same);
+
+    private static Row? SurveyOne(string file)
+    {
+        string shown = Shown(file);
+        List<Slot> slots;
+        string format;
+        var skipped = new List<string>();
+        try
+        {
+            using var model = ModelFile.Open(file);
+            format = model.Format.Name;
+            if (!PyTorchFormats.Contains(format)) return null;
+            slots = [];
+            foreach (var t in model.Tensors)
+            {
+                if (t.Role is TensorRole.OptimizerState or TensorRole.Packed or TensorRole.Attribute or TensorRole.Constant) continue;
+                if (ToScalarType(t.DType) is not { } st) { skipped.Add($"{t.Name} ({t.DType.Name()})"); continue; }
+                bool buffer = t.Role == TensorRole.Buffer || (t.Role == TensorRole.Other && !(t.DType.IsFloatingPoint() || t.DType.IsComplex()));
+                slots.Add(new Slot(t.Name, t.Shape.AsSpan().ToArray(), st, buffer));
+            }
+        }
+        catch (Exception e)
+        {
+            return new Row(shown, "?", 0, "-", $"ModelFile.Open: {Describe(e)}", "-");
+        }
+        // A module that leaves tensors out (dtypes TorchSharp has no type for) cannot be loaded strictly by either.
+        bool strict = skipped.Count == 0;
+        string note = strict ? "" : $" (non-strict: module leaves out {string.Join(", ", skipped)})";
+
+        Checksum? py = null, ws = null;
+        string pyResult, wsResult;
+        try
+        {
+            using var m = Build(slots, out var valid);
+            if (!valid) throw new InvalidOperationException("module not buildable from these names");
+            m.load_py(file, strict: strict);
+            py = Checksum.Of(m);
+            pyResult = "ok";
+        }
+        catch (Exception e) { pyResult = Describe(e); }
+        try
+        {
+            using var m = Build(slots, out var valid);
+            if (!valid) throw new InvalidOperationException("module not buildable from these names");
+            wsResult = WeightScopeLoader.Load(m, file, strict);
+            ws = Checksum.Of(m);
+        }
+        catch (Exception e) { wsResult = Describe(e); }
+        string same = py is null || ws is null ? "-" : py.Digest == ws.Digest ? "yes" : $"NO ({py.Digest} vs {ws.Digest})";
+        return new Row(shown, format, slots.Count, pyResult + note, wsResult, same);
+    }
+
+    private static nn.Module Build(List<Slot> slots, out bool valid)
+    {
+        // Names a module tree cannot hold (an empty segment, a name that is both a tensor and a module) are reported,
+        // not worked around.
+        valid = slots.All(s => s.Name.Split('.').All(p => p.Length > 0))
+            && !slots.Any(s => slots.Any(o => o.Name.StartsWith(s.Name + ".", StringComparison.Ordinal)));
+        return TreeModule.Build("survey", valid ? slots : []);
+    }
+
+    private static ScalarType? ToScalarType(DType t) => t switch
+    {
+        DType.Float32 => ScalarType.Float32,
+        DType.Float16 => ScalarType.Float16,
+        DType.BFloat16 => ScalarType.BFloat16,
+        DType.Float64 => ScalarType.Float64,
+        DType.Complex64 => ScalarType.ComplexFloat32,
+        DType.Complex128 => ScalarType.ComplexFloat64,
+        DType.Int8 => ScalarType.Int8,
+        DType.UInt8 => ScalarType.Byte,
+        DType.Int16 => ScalarType.Int16,
+        DType.Int32 => ScalarType.Int32,
+        DType.Int64 => ScalarType.Int64,
+        DType.Bool => ScalarType.Bool,
+        _ => null, // float8, uint16/32/64, quantized: no TorchSharp 0.107 type to build a module tensor with
+    };
+
+    private static string Describe(Exception e)
+    {
+        var inner = e is System.Reflection.TargetInvocationException { InnerException: { } i } ? i : e;
+        string first = inner.Message.Split('\n', 2)[0].Trim();
+        if (first.Length > 160) first = first[..157] + "...";
+        return $"{inner.GetType().Name}: {first}";
+    }
+
+    private static string Cell(string s) => s.Replace("|", "\\|");
+
+    private static string Shown(string file)
+    {
+        foreach (var root in new[] { "tests/fixtures/", "shared/corpus/" })
+        {
+            int i = file.IndexOf(root, StringComparison.Ordinal);
+            if (i >= 0) return file[i..];
+        }
+        return file;
+    }
+}
