@@ -20,14 +20,25 @@ internal static class Survey
 
     public static int Run(string[] paths)
     {
-        Console.WriteLine("| file | format | module tensors | PyBridge load_py | WeightScope.TorchSharp LoadWeights | same sums |");
-        Console.WriteLine("|---|---|---:|---|---|---|");
+        var rows = new List<Row>();
         foreach (var file in paths.SelectMany(Files))
         {
-            var row = SurveyOne(file);
-            if (row is null) continue;
-            Console.WriteLine($"| `{row.File}` | {row.Format} | {row.Tensors} | {Cell(row.PyBridge)} | {Cell(row.WeightScope)} | {row.Same} |");
+            if (SurveyOne(file) is not { } row) continue;
+            rows.Add(row);
             Console.Error.WriteLine(JsonSerializer.Serialize(row));
+        }
+        // First the files load_py refuses (the question), then those it loads (the control: same sums from both).
+        var refused = rows.Where(r => r.PyBridge != "ok").ToList();
+        var loaded = rows.Where(r => r.PyBridge == "ok").ToList();
+        Console.WriteLine($"{refused.Count} of {rows.Count} PyTorch files refused by load_py; " +
+            $"LoadWeights loads {refused.Count(r => r.WeightScope == "ok")} of them, and {loaded.Count(r => r.WeightScope == "ok")} of the {loaded.Count} load_py loads.");
+        foreach (var group in new[] { refused, loaded })
+        {
+            Console.WriteLine();
+            Console.WriteLine("| file | format | module tensors | PyBridge load_py | WeightScope.TorchSharp LoadWeights | same sums |");
+            Console.WriteLine("|---|---|---:|---|---|---|");
+            foreach (var row in group)
+                Console.WriteLine($"| `{row.File}` | {row.Format} | {row.Tensors} | {Cell(row.PyBridge)} | {Cell(row.WeightScope)} | {row.Same} |");
         }
         return 0;
     }
@@ -59,9 +70,17 @@ internal static class Survey
                 slots.Add(new Slot(t.Name, t.Shape.AsSpan().ToArray(), st, buffer));
             }
         }
+        catch (UnknownModelFormatException)
+        {
+            return null; // not a PyTorch file (a plain pickle, joblib, gzip): neither loader's business
+        }
+        catch (ModelFormatException e) when (!PyTorchFormats.Contains(e.Format))
+        {
+            return null; // a NumPy, Keras, ONNX… file
+        }
         catch (Exception e)
         {
-            return new Row(shown, "?", 0, "-", $"ModelFile.Open: {Describe(e)}", "-");
+            return new Row(shown, (e as ModelFormatException)?.Format ?? "?", 0, "-", $"ModelFile.Open: {Describe(e)}", "-");
         }
         // A module that leaves tensors out (dtypes TorchSharp has no type for) cannot be loaded strictly by either.
         bool strict = skipped.Count == 0;
@@ -71,8 +90,7 @@ internal static class Survey
         string pyResult, wsResult;
         try
         {
-            using var m = Build(slots, out var valid);
-            if (!valid) throw new InvalidOperationException("module not buildable from these names");
+            using var m = Build(slots);
             m.load_py(file, strict: strict);
             py = Checksum.Of(m);
             pyResult = "ok";
@@ -80,8 +98,7 @@ internal static class Survey
         catch (Exception e) { pyResult = Describe(e); }
         try
         {
-            using var m = Build(slots, out var valid);
-            if (!valid) throw new InvalidOperationException("module not buildable from these names");
+            using var m = Build(slots);
             wsResult = WeightScopeLoader.Load(m, file, strict);
             ws = Checksum.Of(m);
         }
@@ -90,13 +107,16 @@ internal static class Survey
         return new Row(shown, format, slots.Count, pyResult + note, wsResult, same);
     }
 
-    private static nn.Module Build(List<Slot> slots, out bool valid)
+    private static nn.Module Build(List<Slot> slots)
     {
         // Names a module tree cannot hold (an empty segment, a name that is both a tensor and a module) are reported,
         // not worked around.
-        valid = slots.All(s => s.Name.Split('.').All(p => p.Length > 0))
-            && !slots.Any(s => slots.Any(o => o.Name.StartsWith(s.Name + ".", StringComparison.Ordinal)));
-        return TreeModule.Build("survey", valid ? slots : []);
+        foreach (var s in slots)
+        {
+            if (s.Name.Split('.').Any(p => p.Length == 0) || slots.Any(o => o.Name.StartsWith(s.Name + ".", StringComparison.Ordinal)))
+                throw new InvalidOperationException($"no module tree holds the name '{s.Name}'");
+        }
+        return TreeModule.Build("survey", slots);
     }
 
     private static ScalarType? ToScalarType(DType t) => t switch
