@@ -14,10 +14,28 @@ using TorchSharpLoad;
 using static TorchSharp.torch;
 
 if (args.Length >= 4 && args[0] == "run") return Run(args[1], args[2], args[3]);
+if (args.Length >= 3 && args[0] == "check") return Check(args[1], args[2]);
 if (args.Length >= 2 && args[0] == "survey") return Survey.Run(args[1..]);
-Console.Error.WriteLine("usage: TorchSharpLoad run pybridge|weightscope|none MODEL FILE | survey PATH...");
+Console.Error.WriteLine("usage: TorchSharpLoad run pybridge|weightscope|none MODEL FILE | check MODEL FILE | survey PATH...");
 Console.Error.WriteLine("models: " + string.Join(", ", Models.Names));
 return 2;
+
+// The module matches the file: the same names, in the same order, with the same shapes and dtypes (WeightScope's
+// listing of the file against the module's state_dict()).
+static int Check(string model, string path)
+{
+    using var module = Models.Create(model);
+    using var file = WeightScope.ModelFile.Open(path);
+    var mine = module.state_dict().Select(kv => $"{kv.Key} {kv.Value.dtype} [{string.Join(", ", kv.Value.shape)}]").ToList();
+    var theirs = file.Tensors.Select(t => $"{t.Name} {Survey.ToScalarType(t.DType)} [{string.Join(", ", t.Shape)}]").ToList();
+    var onlyModule = mine.Except(theirs).ToList();
+    var onlyFile = theirs.Except(mine).ToList();
+    bool sameOrder = mine.SequenceEqual(theirs);
+    Console.WriteLine($"{model}: module {mine.Count} tensors, file {theirs.Count}; only in module: {onlyModule.Count}, only in file: {onlyFile.Count}; same order: {sameOrder}");
+    foreach (var s in onlyModule.Take(10)) Console.WriteLine("  module: " + s);
+    foreach (var s in onlyFile.Take(10)) Console.WriteLine("  file:   " + s);
+    return onlyModule.Count + onlyFile.Count == 0 ? 0 : 1;
+}
 
 static int Run(string loader, string model, string path)
 {

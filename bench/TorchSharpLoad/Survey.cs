@@ -119,7 +119,7 @@ internal static class Survey
         return TreeModule.Build("survey", slots);
     }
 
-    private static ScalarType? ToScalarType(DType t) => t switch
+    internal static ScalarType? ToScalarType(DType t) => t switch
     {
         DType.Float32 => ScalarType.Float32,
         DType.Float16 => ScalarType.Float16,
