@@ -1,8 +1,9 @@
+using TorchSharp;
 using WeightScope.Analysis;
 
 namespace WeightScope.TorchSharp;
 
-/// <summary>How <see cref="ModuleWeights.LoadWeights(TorchSharp.torch.nn.Module, string, LoadOptions?)"/> pairs a file's tensors with a module's.</summary>
+/// <summary>How <see cref="ModuleWeights.LoadWeights(torch.nn.Module, string, LoadOptions?)"/> pairs a file's tensors with a module's.</summary>
 public sealed class LoadOptions
 {
     /// <summary>

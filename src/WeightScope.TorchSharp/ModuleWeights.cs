@@ -1,0 +1,70 @@
+using TorchSharp;
+using WeightScope.Writing;
+
+namespace WeightScope.TorchSharp;
+
+/// <summary>
+/// WeightScope on a live TorchSharp module: <see cref="LoadWeights(torch.nn.Module, string, LoadOptions?)"/> fills it from
+/// any file WeightScope reads, <see cref="AsModelFile"/> shows it to everything WeightScope does, and
+/// <see cref="SaveWeights"/> writes it to any format WeightScope writes.
+/// </summary>
+public static class ModuleWeights
+{
+    /// <summary>
+    /// Loads the weights in <paramref name="path"/> (any format WeightScope reads) into <paramref name="module"/>, as
+    /// <c>module.load_state_dict(torch.load(path))</c> would, with names paired, layouts converted and values converted to
+    /// each parameter's dtype and device. See <see cref="LoadOptions"/>.
+    /// </summary>
+    /// <exception cref="WeightLoadException">Strict load and keys missing, unexpected or of another shape; nothing was copied.</exception>
+    /// <exception cref="ModelFormatException">The file cannot be read.</exception>
+    /// <exception cref="NotSupportedException">A layer's weights cannot be converted to torch's (a Keras GRU with reset_after=False).</exception>
+    public static LoadResult LoadWeights(this torch.nn.Module module, string path, LoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= new LoadOptions();
+        using var file = ModelFile.Open(path, options.Reader);
+        return WeightLoader.Load(module, file, options, path);
+    }
+
+    /// <summary>Loads the weights of an open <paramref name="file"/> (or of another module's <see cref="AsModelFile"/>).</summary>
+    /// <inheritdoc cref="LoadWeights(torch.nn.Module, string, LoadOptions?)" path="/exception"/>
+    public static LoadResult LoadWeights(this torch.nn.Module module, ModelFile file, LoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(file);
+        return WeightLoader.Load(module, file, options ?? new LoadOptions(), file.Path ?? file.Format.Name);
+    }
+
+    /// <summary>
+    /// The module as a <see cref="ModelFile"/>, without saving it: its <c>state_dict()</c> (parameters with role
+    /// Parameter, or Buffer when frozen; buffers with role Buffer; tied weights sharing one storage) and its module tree
+    /// with torch.nn's type names (<c>Linear</c>, <c>Conv2d</c>, <c>GRU</c>). Values are read from the live tensors when
+    /// asked, so formatting, statistics, histograms, diffs and writers see the module as it is at that moment. Make a
+    /// new one after changing the module's structure.
+    /// </summary>
+    public static ModelFile AsModelFile(this torch.nn.Module module) => LiveModel.Build(module);
+
+    /// <summary>
+    /// Writes the module's <c>state_dict()</c> to <paramref name="path"/>: <c>.pt</c>/<c>.pth</c> (a zip that
+    /// <c>torch.load(weights_only=True)</c> reads into the equivalent torch module), <c>.safetensors</c>, <c>.npz</c>,
+    /// <c>.weights.h5</c> (Keras 3), <c>.dat</c> (TorchSharp), or <see cref="SaveOptions.Format"/>. The write is atomic.
+    /// </summary>
+    public static void SaveWeights(this torch.nn.Module module, string path, SaveOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        options ??= new SaveOptions();
+        using var live = LiveModel.Build(module);
+        ModelFile.Save(live.Tensors, path, options.Format, options.Write);
+    }
+}
+
+/// <summary>How <see cref="ModuleWeights.SaveWeights"/> writes.</summary>
+public sealed class SaveOptions
+{
+    /// <summary>A writer's name (<c>pt</c>, <c>safetensors</c>, <c>npz</c>…; <c>convert --help</c> lists them); null: from the path's ending.</summary>
+    public string? Format { get; init; }
+
+    /// <summary>Metadata, shared-storage policy, progress (see <see cref="WriteOptions"/>).</summary>
+    public WriteOptions? Write { get; init; }
+}

@@ -1,0 +1,31 @@
+namespace WeightScope.TorchSharp;
+
+/// <summary>
+/// Finds a prefix that one side's names carry and the other's do not — DataParallel's <c>module.</c>, a checkpoint's
+/// <c>model_state_dict.</c> or <c>state_dict.</c>, Lightning's <c>model.</c>, torch.compile's <c>_orig_mod.</c>, or
+/// several at once (<c>state_dict.module.</c>) — without a list of known ones: the prefix (ending in <c>.</c>) whose
+/// removal pairs the most names.
+/// </summary>
+internal static class NamePairing
+{
+    /// <summary>
+    /// The prefix of <paramref name="names"/> whose removal makes the most of them members of <paramref name="targets"/>
+    /// (ties: the shortest), and how many it pairs; null when none pairs any.
+    /// </summary>
+    public static (string Prefix, int Pairs)? BestPrefix(IEnumerable<string> names, IReadOnlySet<string> targets)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            for (int i = name.IndexOf('.'); i >= 0 && i < name.Length - 1; i = name.IndexOf('.', i + 1))
+                if (targets.Contains(name[(i + 1)..]))
+                {
+                    var p = name[..(i + 1)];
+                    counts[p] = counts.GetValueOrDefault(p) + 1;
+                }
+        }
+        if (counts.Count == 0) return null;
+        var best = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key.Length).ThenBy(kv => kv.Key, StringComparer.Ordinal).First();
+        return (best.Key, best.Value);
+    }
+}

@@ -1,0 +1,84 @@
+using WeightScope.Tensors;
+
+namespace WeightScope.TorchSharp;
+
+/// <summary>
+/// Values a module tensor will receive, already in torch's layout: one or more views of the file's tensors (a transpose
+/// or permute is a strided view; reordered gate blocks are several views stacked along the first dimension), read
+/// straight from the file when copied. Nothing is read until then.
+/// </summary>
+internal sealed class SourceTensor
+{
+    private SourceTensor(string sourceName, Shape shape, DType dtype, IReadOnlyList<TensorEntry> blocks, string? transform)
+    {
+        SourceName = sourceName;
+        Shape = shape;
+        DType = dtype;
+        Blocks = blocks;
+        Transform = transform;
+    }
+
+    /// <summary>The file's tensor name(s) these values come from.</summary>
+    public string SourceName { get; }
+
+    /// <summary>Shape in torch's layout.</summary>
+    public Shape Shape { get; }
+
+    /// <summary>The file's element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>Views stacked along the first dimension (one for most tensors).</summary>
+    public IReadOnlyList<TensorEntry> Blocks { get; }
+
+    /// <summary>The layout change, for the load result; null when the values are taken as stored.</summary>
+    public string? Transform { get; }
+
+    /// <summary>The file's tensor as it is.</summary>
+    public static SourceTensor Of(TensorEntry t) => new(t.Name, t.Shape, t.DType, [t], null);
+
+    /// <summary>A tensor rearranged: <paramref name="blocks"/> stacked along the first dimension.</summary>
+    public static SourceTensor Stacked(string sourceName, IReadOnlyList<TensorEntry> blocks, string transform)
+    {
+        long rows = blocks.Sum(b => b.Shape[0]);
+        var dims = blocks[0].Shape.ToArray();
+        dims[0] = rows;
+        return new(sourceName, new Shape(dims), blocks[0].DType, blocks, transform);
+    }
+
+    /// <summary>A tensor permuted (a strided view: no copy until the values are read).</summary>
+    public static SourceTensor Permuted(TensorEntry t, int[] order, string transform) => new(t.Name, Views.Permute(t, order).Shape, t.DType, [Views.Permute(t, order)], transform);
+}
+
+/// <summary>Strided views of file tensors: what torch's <c>permute</c>, <c>narrow</c> and <c>select</c> return, without reading values.</summary>
+internal static class Views
+{
+    public static TensorEntry Permute(TensorEntry t, int[] order)
+    {
+        var shape = order.Select(i => t.Shape[i]).ToArray();
+        var strides = order.Select(i => t.Strides[i]).ToArray();
+        return With(t, shape, strides, t.StorageOffset);
+    }
+
+    /// <summary>Rows [start, start + count) of the first dimension.</summary>
+    public static TensorEntry Narrow(TensorEntry t, long start, long count)
+    {
+        var shape = t.Shape.ToArray();
+        shape[0] = count;
+        return With(t, shape, t.Strides.ToArray(), checked(t.StorageOffset + start * t.Strides[0]));
+    }
+
+    /// <summary>Index <paramref name="index"/> of the first dimension, which goes away.</summary>
+    public static TensorEntry Select(TensorEntry t, long index) =>
+        With(t, t.Shape.ToArray()[1..], t.Strides.ToArray()[1..], checked(t.StorageOffset + index * t.Strides[0]));
+
+    /// <summary>The same elements under another shape and strides (the caller proves they address the same values).</summary>
+    public static TensorEntry With(TensorEntry t, long[] shape, long[] strides, long offset) =>
+        new(t.Name, t.DType, new Shape(shape), t.Storage, offset, strides, t.Role, t.IsBigEndian, t.Quantization);
+
+    /// <summary>A block of zeros of the given shape (torch's second recurrent bias, which Keras does not have).</summary>
+    public static TensorEntry Zeros(string name, DType dtype, params long[] shape)
+    {
+        var s = new Shape(shape);
+        return new TensorEntry(name, dtype, s, new ArrayStorage(new byte[s.ElementCount * dtype.ItemSize()], name + " (zeros)"));
+    }
+}

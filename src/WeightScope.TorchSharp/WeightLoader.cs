@@ -1,0 +1,217 @@
+using TorchSharp;
+using WeightScope.Analysis;
+using WeightScope.Modules;
+using WeightScope.Tensors;
+using WeightScope.TorchSharp.Layout;
+
+namespace WeightScope.TorchSharp;
+
+/// <summary>
+/// <c>load_state_dict</c> for any file: pairs the file's tensors with the module's <c>state_dict()</c> keys (the user's
+/// rename rules and callback, then a prefix one side carries, then — for Keras models — layers in order), converts
+/// layouts, checks shapes, and copies values converted to each parameter's dtype and device.
+/// </summary>
+internal static class WeightLoader
+{
+    // A file tensor, or a converted view of one, under the name it pairs by.
+    private sealed class Candidate(string key, SourceTensor values, string? kerasLayer)
+    {
+        public string Key { get; set; } = key;
+        public SourceTensor Values { get; } = values;
+        public string? KerasLayer { get; } = kerasLayer;
+        public bool SetAside { get; set; }
+    }
+
+    public static LoadResult Load(torch.nn.Module module, ModelFile file, LoadOptions options, string source)
+    {
+        var warnings = new List<string>();
+        var targets = module.state_dict();
+        var targetKeys = targets.Keys.ToList();
+        bool keras = options.ConvertLayouts && LayoutNotes.IsKerasModel(file.Format);
+        var candidates = Candidates(file, options, keras, warnings);
+
+        // 1. The user's names: rename rules, then the callback.
+        var rules = options.Rename.Select(RenameRule.Parse).ToList();
+        var dropped = new List<Candidate>();
+        foreach (var c in candidates)
+        {
+            string name = rules.Aggregate(c.Key, (n, r) => r.Apply(n));
+            string? mapped = options.MapName is null ? name : options.MapName(name);
+            if (mapped is null) dropped.Add(c);
+            else c.Key = mapped;
+        }
+        candidates.RemoveAll(dropped.Contains);
+
+        // 2. A prefix the file's names carry (module., model_state_dict.…) or the module's do.
+        var targetSet = targetKeys.ToHashSet(StringComparer.Ordinal);
+        StripFilePrefix(candidates, targetSet, warnings);
+        var renamedTargets = TargetPrefix(candidates, targetKeys, warnings);
+
+        // 3. Pair by name; Keras layers left over pair with the module's layers in order.
+        var byKey = new Dictionary<string, Candidate>(StringComparer.Ordinal);
+        foreach (var c in candidates.Where(c => !c.SetAside))
+        {
+            if (!byKey.TryAdd(c.Key, c))
+                warnings.Add($"the file has two tensors named '{c.Key}' after renaming ('{byKey[c.Key].Values.SourceName}' and '{c.Values.SourceName}'); the first is used");
+        }
+        string TargetName(string key) => renamedTargets.GetValueOrDefault(key, key);
+        if (keras) PairKerasLayersInOrder(candidates, byKey, targetKeys, TargetName, warnings);
+
+        // 4. Check every pair; nothing is copied yet.
+        var loaded = new List<(LoadedTensor Info, SourceTensor Values, torch.Tensor Target)>();
+        var missing = new List<string>();
+        var mismatches = new List<ShapeMismatch>();
+        var used = new HashSet<Candidate>(ReferenceEqualityComparer.Instance);
+        foreach (var key in targetKeys)
+        {
+            var target = targets[key];
+            if (!byKey.TryGetValue(TargetName(key), out var c))
+            {
+                missing.Add(key);
+                continue;
+            }
+            used.Add(c);
+            var moduleShape = new Shape(target.shape);
+            if (!c.Values.Shape.Equals(moduleShape))
+            {
+                mismatches.Add(new ShapeMismatch(key, c.Values.SourceName, c.Values.Shape, moduleShape, c.Values.Transform));
+                continue;
+            }
+            if (!TorchDTypes.IsExact(c.Values.DType, target.dtype))
+                warnings.Add($"{key}: {c.Values.DType.Name()} values from '{c.Values.SourceName}' rounded to {TorchDTypes.Name(target.dtype)}");
+            loaded.Add((new LoadedTensor(key, c.Values.SourceName, c.Values.DType, TorchDTypes.Name(target.dtype), c.Values.Transform), c.Values, target));
+        }
+        ForgiveTiedAndKerasOnly(missing, targets, loaded.Select(l => l.Info.Name).ToHashSet(StringComparer.Ordinal), keras, warnings);
+        var unexpected = candidates.Where(c => !c.SetAside && !used.Contains(c)).Select(c => c.Values.SourceName).Distinct().ToList();
+
+        var result = new LoadResult(source, loaded.Select(l => l.Info).ToList(), missing, unexpected, mismatches, warnings);
+        if (options.Strict && !result.IsComplete) throw new WeightLoadException(TorchTypeNames.Of(module), result);
+        foreach (var (_, values, target) in loaded) ValueCopy.Copy(values, target);
+        return result;
+    }
+
+    private static List<Candidate> Candidates(ModelFile file, LoadOptions options, bool keras, List<string> warnings)
+    {
+        var list = new List<Candidate>();
+        var covered = new HashSet<TensorEntry>(ReferenceEqualityComparer.Instance);
+        if (keras)
+        {
+            foreach (var layer in KerasLayers.Convert(file))
+            {
+                foreach (var (local, values) in layer.Tensors) list.Add(new Candidate(layer.Path + "." + local, values, layer.Path));
+                foreach (var t in layer.Used) covered.Add(t);
+            }
+        }
+        var onnx = options.ConvertLayouts && file.Format.Name == OnnxLayouts.FormatName ? OnnxLayouts.Transposed(file) : null;
+        int optimizer = 0;
+        foreach (var t in file.Tensors)
+        {
+            if (covered.Contains(t)) continue;
+            if (t.Role == TensorRole.OptimizerState) { optimizer++; continue; }
+            if (t.Role.IsOutsideStateDict()) continue;
+            list.Add(new Candidate(t.Name, onnx?.GetValueOrDefault(t) ?? SourceTensor.Of(t), null));
+        }
+        if (optimizer > 0) warnings.Add($"{optimizer} optimizer-state tensor(s) in the file were left aside");
+        return list;
+    }
+
+    private static void StripFilePrefix(List<Candidate> candidates, HashSet<string> targets, List<string> warnings)
+    {
+        int exact = candidates.Count(c => targets.Contains(c.Key));
+        if (exact == targets.Count) return;
+        var best = NamePairing.BestPrefix(candidates.Where(c => !targets.Contains(c.Key)).Select(c => c.Key), targets);
+        if (best is not { } b || b.Pairs <= exact) return;
+        var keys = candidates.Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+        int aside = 0;
+        foreach (var c in candidates)
+        {
+            if (c.Key.StartsWith(b.Prefix, StringComparison.Ordinal))
+            {
+                var stripped = c.Key[b.Prefix.Length..];
+                if (!keys.Contains(stripped) || !targets.Contains(c.Key)) c.Key = stripped;
+            }
+            else if (!targets.Contains(c.Key)) { c.SetAside = true; aside++; } // the checkpoint's other entries (optimizer, epoch…)
+        }
+        warnings.Add($"the file's names carry the prefix '{b.Prefix}', removed to pair them with the module's"
+            + (aside > 0 ? $"; {aside} tensor(s) outside it were left aside" : ""));
+    }
+
+    // The module's names carry a prefix the file's lack (the model is wrapped, e.g. under "model."): module key → file name.
+    private static Dictionary<string, string> TargetPrefix(List<Candidate> candidates, List<string> targetKeys, List<string> warnings)
+    {
+        var keys = candidates.Where(c => !c.SetAside).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+        int exact = targetKeys.Count(keys.Contains);
+        if (exact == targetKeys.Count) return [];
+        var best = NamePairing.BestPrefix(targetKeys.Where(k => !keys.Contains(k)), keys);
+        if (best is not { } b || b.Pairs <= exact) return [];
+        warnings.Add($"the module's names carry the prefix '{b.Prefix}' that the file's lack; paired without it");
+        return targetKeys.Where(k => k.StartsWith(b.Prefix, StringComparison.Ordinal) && !keys.Contains(k))
+            .ToDictionary(k => k, k => k[b.Prefix.Length..], StringComparer.Ordinal);
+    }
+
+    // Keras layers are named dense, dense_1, lstm…; a TorchSharp module's fc1, fc2, rnn. Like Keras's own set_weights,
+    // pair them in order — but only when every unpaired Keras layer meets an unpaired module layer with the same tensors.
+    private static void PairKerasLayersInOrder(List<Candidate> candidates, Dictionary<string, Candidate> byKey, List<string> targetKeys,
+        Func<string, string> targetName, List<string> warnings)
+    {
+        var keyed = byKey.Keys.ToHashSet(StringComparer.Ordinal);
+        var kerasLayers = candidates.Where(c => c.KerasLayer is not null && !c.SetAside).GroupBy(c => c.KerasLayer!)
+            .Where(g => g.All(c => !targetKeys.Any(k => targetName(k) == c.Key))).Select(g => g.ToList()).ToList();
+        var moduleLayers = targetKeys.Where(k => !keyed.Contains(targetName(k)) && !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+            .GroupBy(k => k.Contains('.') ? k[..k.LastIndexOf('.')] : "").Select(g => g.ToList()).ToList();
+        if (kerasLayers.Count == 0 || moduleLayers.Count == 0) return;
+        static string Local(string key) => key[(key.LastIndexOf('.') + 1)..];
+        string Describe(List<Candidate> layer) => $"'{layer[0].KerasLayer}' ({string.Join(", ", layer.Select(c => Local(c.Key)))})";
+        if (kerasLayers.Count != moduleLayers.Count)
+        {
+            warnings.Add($"{kerasLayers.Count} Keras layer(s) with weights did not pair by name with {moduleLayers.Count} module layer(s), "
+                + $"so they were not paired in order either: Keras {string.Join(", ", kerasLayers.Select(Describe))}; module "
+                + string.Join(", ", moduleLayers.Select(g => $"'{g[0][..Math.Max(0, g[0].LastIndexOf('.'))]}' ({string.Join(", ", g.Select(Local))})")));
+            return;
+        }
+        for (int i = 0; i < kerasLayers.Count; i++)
+        {
+            var kerasLocals = kerasLayers[i].Select(c => Local(c.Key)).Order(StringComparer.Ordinal);
+            var moduleLocals = moduleLayers[i].Select(Local).Order(StringComparer.Ordinal);
+            if (!kerasLocals.SequenceEqual(moduleLocals, StringComparer.Ordinal))
+            {
+                warnings.Add($"Keras layer {i + 1} {Describe(kerasLayers[i])} does not have the tensors of module layer "
+                    + $"'{moduleLayers[i][0][..Math.Max(0, moduleLayers[i][0].LastIndexOf('.'))]}' ({string.Join(", ", moduleLayers[i].Select(Local))}), "
+                    + "so the layers were not paired in order; name them alike or map them with Rename/MapName");
+                return;
+            }
+        }
+        for (int i = 0; i < kerasLayers.Count; i++)
+        {
+            foreach (var c in kerasLayers[i])
+            {
+                var key = moduleLayers[i].First(k => Local(k) == Local(c.Key));
+                byKey.Remove(c.Key);
+                c.Key = targetName(key);
+                byKey[c.Key] = c;
+            }
+        }
+        warnings.Add("Keras layers paired with the module's in order: " + string.Join(", ",
+            kerasLayers.Select((l, i) => $"{l[0].KerasLayer} → {moduleLayers[i][0][..Math.Max(0, moduleLayers[i][0].LastIndexOf('.'))]}")));
+    }
+
+    // A key tied to one that was loaded (lm_head.weight is wte.weight) has its values; a BatchNorm's num_batches_tracked
+    // has no Keras counterpart and keeps its value. Neither is missing.
+    private static void ForgiveTiedAndKerasOnly(List<string> missing, Dictionary<string, torch.Tensor> targets, HashSet<string> loaded,
+        bool keras, List<string> warnings)
+    {
+        var loadedMemory = loaded.Select(k => LiveTensorStorage.MemoryOf(targets[k])).Where(m => m is not null).ToHashSet();
+        missing.RemoveAll(key =>
+        {
+            var m = LiveTensorStorage.MemoryOf(targets[key]);
+            if (m is not null && loadedMemory.Contains(m))
+            {
+                warnings.Add($"{key}: tied to a loaded tensor (the same memory), so it has the file's values");
+                return true;
+            }
+            if (keras && key.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+                return true;
+            return false;
+        });
+    }
+}
