@@ -14,9 +14,10 @@ using TorchSharpLoad;
 using static TorchSharp.torch;
 
 if (args.Length >= 4 && args[0] == "run") return Run(args[1], args[2], args[3]);
+if (args.Length >= 3 && args[0] == "phases") return Phases.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 3);
 if (args.Length >= 3 && args[0] == "check") return Check(args[1], args[2]);
 if (args.Length >= 2 && args[0] == "survey") return Survey.Run(args[1..]);
-Console.Error.WriteLine("usage: TorchSharpLoad run pybridge|weightscope|none MODEL FILE | check MODEL FILE | survey PATH...");
+Console.Error.WriteLine("usage: TorchSharpLoad run pybridge|weightscope|none MODEL FILE | check MODEL FILE | phases MODEL FILE [N] | survey PATH...");
 Console.Error.WriteLine("models: " + string.Join(", ", Models.Names));
 return 2;
 

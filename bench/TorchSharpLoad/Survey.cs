@@ -65,7 +65,8 @@ internal static class Survey
             foreach (var t in model.Tensors)
             {
                 if (t.Role is TensorRole.OptimizerState or TensorRole.Packed or TensorRole.Attribute or TensorRole.Constant) continue;
-                if (ToScalarType(t.DType) is not { } st) { skipped.Add($"{t.Name} ({t.DType.Name()})"); continue; }
+                var st = ModuleType(t.DType, out var held);
+                if (held is not null) skipped.Add(held);
                 bool buffer = t.Role == TensorRole.Buffer || (t.Role == TensorRole.Other && !(t.DType.IsFloatingPoint() || t.DType.IsComplex()));
                 slots.Add(new Slot(t.Name, t.Shape.AsSpan().ToArray(), st, buffer));
             }
@@ -80,11 +81,21 @@ internal static class Survey
         }
         catch (Exception e)
         {
-            return new Row(shown, (e as ModelFormatException)?.Format ?? "?", 0, "-", $"ModelFile.Open: {Describe(e)}", "-");
+            // WeightScope cannot read it (corrupt, or a documented unsupported feature): what does load_py make of it?
+            string pyOnly;
+            try
+            {
+                using var empty = TreeModule.Build("survey", []);
+                empty.load_py(file, strict: false);
+                pyOnly = "ok (into an empty module)";
+            }
+            catch (Exception pe) { pyOnly = Describe(pe); }
+            return new Row(shown, (e as ModelFormatException)?.Format ?? "?", 0, pyOnly, $"ModelFile.Open: {Describe(e)}", "-");
         }
-        // A module that leaves tensors out (dtypes TorchSharp has no type for) cannot be loaded strictly by either.
-        bool strict = skipped.Count == 0;
-        string note = strict ? "" : $" (non-strict: module leaves out {string.Join(", ", skipped)})";
+        if (slots.Count == 1 && slots[0].Name.Length == 0)
+            return new Row(shown, format, 0, "-", "-", "- (one bare tensor, not a state dict: no module holds it)");
+        bool strict = true;
+        string note = skipped.Count == 0 ? "" : $" (module: {string.Join(", ", skipped.Distinct())})";
 
         Checksum? py = null, ws = null;
         string pyResult, wsResult;
@@ -104,7 +115,7 @@ internal static class Survey
         }
         catch (Exception e) { wsResult = Describe(e); }
         string same = py is null || ws is null ? "-" : py.Digest == ws.Digest ? "yes" : $"NO ({py.Digest} vs {ws.Digest})";
-        return new Row(shown, format, slots.Count, pyResult + note, wsResult, same);
+        return new Row(shown + note, format, slots.Count, pyResult, wsResult, same);
     }
 
     private static nn.Module Build(List<Slot> slots)
@@ -133,13 +144,31 @@ internal static class Survey
         DType.Int32 => ScalarType.Int32,
         DType.Int64 => ScalarType.Int64,
         DType.Bool => ScalarType.Bool,
-        _ => null, // float8, uint16/32/64, quantized: no TorchSharp 0.107 type to build a module tensor with
+        _ => null,
     };
+
+    // Types TorchSharp 0.107 cannot give a module tensor (quantized, float8, unsigned wider than 8 bits): the module
+    // holds what a .NET user would hold instead — the dequantized float32 values, or the next wider signed integer.
+    private static ScalarType ModuleType(DType t, out string? note)
+    {
+        note = null;
+        if (ToScalarType(t) is { } exact) return exact;
+        var held = t switch
+        {
+            DType.UInt16 => ScalarType.Int32,
+            DType.UInt32 or DType.UInt64 => ScalarType.Int64,
+            _ => ScalarType.Float32,
+        };
+        note = $"{t.Name()} held as {held.ToString().ToLowerInvariant()}";
+        return held;
+    }
 
     private static string Describe(Exception e)
     {
         var inner = e is System.Reflection.TargetInvocationException { InnerException: { } i } ? i : e;
         string first = inner.Message.Split('\n', 2)[0].Trim();
+        // The file is named in its row: keep the cell to the message.
+        if (inner is ModelFormatException m && m.FilePath is { } fp) first = first.Replace(fp + ", ", "", StringComparison.Ordinal);
         if (first.Length > 160) first = first[..157] + "...";
         return $"{inner.GetType().Name}: {first}";
     }

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using WeightScope;
+using WeightScope.TorchSharp;
+
+namespace TorchSharpLoad;
+
+/// <summary>
+/// Where a load's time goes, in one process: ModelFile.Open alone, LoadWeights(file) cold (first call: JIT and type
+/// loading included) and warm, LoadWeights(path) warm, and load_py cold and warm, each timed on its own, several times.
+/// Usage: TorchSharpLoad phases MODEL FILE [REPEATS]
+/// </summary>
+internal static class Phases
+{
+    public static int Run(string model, string path, int repeats)
+    {
+        using var module = Models.Create(model);
+        var lines = new List<string>();
+        void Time(string what, Action action)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            lines.Add($"{what,-34} {sw.Elapsed.TotalMilliseconds,9:F1} ms");
+        }
+        bool tied = model.EndsWith("-tied", StringComparison.Ordinal);
+        ModelFile? file = null;
+        Time("ModelFile.Open (cold)", () => file = ModelFile.Open(path));
+        Time("LoadWeights(file) (cold)", () => module.LoadWeights(file!));
+        file!.Dispose();
+        if (!tied) Time("load_py (cold)", () => module.load_py(path));
+        for (int i = 0; i < repeats; i++)
+        {
+            Time("ModelFile.Open (warm)", () => file = ModelFile.Open(path));
+            Time("LoadWeights(file) (warm)", () => module.LoadWeights(file!));
+            file!.Dispose();
+            Time("LoadWeights(path) (warm)", () => module.LoadWeights(path));
+            if (!tied) Time("load_py (warm)", () => module.load_py(path));
+        }
+        foreach (var l in lines) Console.WriteLine(l);
+        return 0;
+    }
+}
