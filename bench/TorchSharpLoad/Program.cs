@@ -46,6 +46,9 @@ static int Run(string loader, string model, string path)
     var module = Models.Create(model);
     construct.Stop();
     var before = ProcStatus.Read();
+    // First-call costs inside the load: methods the JIT compiled (not precompiled ReadyToRun code) and the time it took.
+    long jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+    var jitTime = System.Runtime.JitInfo.GetCompilationTime();
     var load = Stopwatch.StartNew();
     try
     {
@@ -64,6 +67,8 @@ static int Run(string loader, string model, string path)
         return 1;
     }
     load.Stop();
+    jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods;
+    jitTime = System.Runtime.JitInfo.GetCompilationTime() - jitTime;
     var after = ProcStatus.Read();
     var sum = Checksum.Of(module);
     Console.WriteLine(JsonSerializer.Serialize(new
@@ -74,6 +79,8 @@ static int Run(string loader, string model, string path)
         file_bytes = new FileInfo(path).Length,
         load_s = load.Elapsed.TotalSeconds,
         construct_s = construct.Elapsed.TotalSeconds,
+        jit_methods = jitMethods,
+        jit_s = jitTime.TotalSeconds,
         module_bytes = sum.ModuleBytes,
         start = start.ToJson(),
         before = before.ToJson(),
