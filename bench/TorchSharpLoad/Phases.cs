@@ -25,6 +25,9 @@ internal static class Phases
         }
         bool tied = model.EndsWith("-tied", StringComparison.Ordinal);
         ModelFile? file = null;
+        // PHASES_PYBRIDGE_FIRST=1: load_py writes the module's memory first, so LoadWeights' cold call meets pages
+        // that a load has already written (tells the copy's first-write costs from the library's first-call costs).
+        if (!tied && Environment.GetEnvironmentVariable("PHASES_PYBRIDGE_FIRST") == "1") Time("load_py (cold, first)", () => module.load_py(path));
         Time("ModelFile.Open (cold)", () => file = ModelFile.Open(path));
         Time("LoadWeights(file) (cold)", () => module.LoadWeights(file!));
         file!.Dispose();
