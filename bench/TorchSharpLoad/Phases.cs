@@ -40,6 +40,9 @@ internal static class Phases
             Time("LoadWeights(path) (warm)", () => module.LoadWeights(path));
             if (!tied) Time("load_py (warm)", () => module.load_py(path));
         }
+        var result = module.LoadWeights(path);
+        lines.Add($"LoadResult: {result.Loaded.Count} loaded of {module.state_dict().Count} state_dict keys, "
+            + $"{result.Loaded.Select(l => l.SourceName).Distinct().Count()} distinct file tensors; warnings: {string.Join(" | ", result.Warnings)}");
         foreach (var l in lines) Console.WriteLine(l);
         return 0;
     }

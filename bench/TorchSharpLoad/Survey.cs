@@ -28,10 +28,12 @@ internal static class Survey
             Console.Error.WriteLine(JsonSerializer.Serialize(row));
         }
         // First the files load_py refuses (the question), then those it loads (the control: same sums from both).
-        var refused = rows.Where(r => r.PyBridge != "ok").ToList();
-        var loaded = rows.Where(r => r.PyBridge == "ok").ToList();
+        static bool Ok(string result) => result.StartsWith("ok", StringComparison.Ordinal);
+        var refused = rows.Where(r => !Ok(r.PyBridge)).ToList();
+        var loaded = rows.Where(r => Ok(r.PyBridge)).ToList();
         Console.WriteLine($"{refused.Count} of {rows.Count} PyTorch files refused by load_py; " +
-            $"LoadWeights loads {refused.Count(r => r.WeightScope == "ok")} of them, and {loaded.Count(r => r.WeightScope == "ok")} of the {loaded.Count} load_py loads.");
+            $"LoadWeights loads {refused.Count(r => Ok(r.WeightScope))} of them ({refused.Count(r => Ok(r.WeightScope) && r.Tensors == 0)} with no state-dict tensor to load), " +
+            $"and {loaded.Count(r => Ok(r.WeightScope))} of the {loaded.Count} load_py loads (same sums: {loaded.Count(r => r.Same == "yes")}).");
         foreach (var group in new[] { refused, loaded })
         {
             Console.WriteLine();
