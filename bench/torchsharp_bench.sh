@@ -8,7 +8,8 @@
 #   none        constructs the module and loads nothing: the runtime's baseline plus the module's own size
 #   pybridge    module.load_py(path)            (TorchSharp.PyBridge 1.4.4)
 #   weightscope module.LoadWeights(path)        (WeightScope.TorchSharp)
-# Usage: bench/torchsharp_bench.sh [MODEL...]    (default: every model; RUNS=n; SURVEY=1 also runs the failure survey)
+# Usage: bench/torchsharp_bench.sh [MODEL...]    (default: every model; RUNS=n; SURVEY=1 also runs the failure survey;
+#        R2R=1 publishes ReadyToRun instead, to artifacts/torchsharpload-r2r: the load's first-call JIT mostly precompiled)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$here/.."
@@ -19,12 +20,22 @@ models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(gpt2-small-tied gpt2-small-untied gpt2-medium-tied gpt2-medium-untied resnet18 resnet50)
 
 "$py" "$here/make_torchsharp_inputs.py" "$data" >&2
-dotnet build "$here/TorchSharpLoad/TorchSharpLoad.csproj" -c Release --nologo -v quiet >&2
-exe="$here/TorchSharpLoad/bin/Release/net10.0/TorchSharpLoad"
+if [ "${R2R:-0}" = 1 ]; then
+  # Publishing copies TorchSharp's native libraries from the package, so the GLIBCXX bridge is applied to that copy too.
+  dotnet publish "$here/TorchSharpLoad/TorchSharpLoad.csproj" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true -o "$root/artifacts/torchsharpload-r2r" --nologo -v quiet >&2
+  bash "$root/eng/libtorchsharp-compat/patch.sh" "$root/artifacts/torchsharpload-r2r" >&2
+  exe="$root/artifacts/torchsharpload-r2r/TorchSharpLoad"
+  build="ReadyToRun (dotnet publish -p:PublishReadyToRun=true)"
+else
+  dotnet build "$here/TorchSharpLoad/TorchSharpLoad.csproj" -c Release --nologo -v quiet >&2
+  exe="$here/TorchSharpLoad/bin/Release/net10.0/TorchSharpLoad"
+  build="dotnet build -c Release"
+fi
 
 out="$data/runs.jsonl"
 : > "$out"
-echo "$(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), dotnet $(dotnet --version), commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src bench ':!bench/RESULTS.md' || echo '+changes'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), dotnet $(dotnet --version), build: $build, commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src bench ':!bench/RESULTS.md' || echo '+changes'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for model in "${models[@]}"; do
   f="$data/$model.pt"
   cat "$f" > /dev/null # every loader reads from the page cache, the first one included
