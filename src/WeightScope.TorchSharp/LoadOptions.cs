@@ -32,6 +32,6 @@ public sealed class LoadOptions
     /// </summary>
     public bool ConvertLayouts { get; init; } = true;
 
-    /// <summary>How the file is opened when a path is given (limits, a password for nothing: see <see cref="ReaderOptions"/>).</summary>
+    /// <summary>How the file is opened when a path is given (reader limits, external data outside the folder: see <see cref="ReaderOptions"/>).</summary>
     public ReaderOptions? Reader { get; init; }
 }

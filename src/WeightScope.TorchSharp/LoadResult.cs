@@ -65,12 +65,14 @@ public sealed record ShapeMismatch(string Name, string SourceName, Shape FileSha
 
 /// <summary>
 /// A strict load found keys that do not pair (missing, unexpected, or of another shape); the message lists all of them
-/// like torch's <c>Error(s) in loading state_dict</c>, and <see cref="Result"/> has them as data. Nothing was copied.
+/// like torch's <c>Error(s) in loading state_dict</c>, then the load's notes (how names were paired, and why some were
+/// not), and <see cref="Result"/> has them as data. Nothing was copied.
 /// </summary>
 public sealed class WeightLoadException : Exception
 {
     internal WeightLoadException(string moduleType, LoadResult result)
-        : base($"Error(s) in loading weights from {result.Source} into {moduleType}:\n{result.DescribeProblems().TrimEnd('\n')}")
+        : base($"Error(s) in loading weights from {result.Source} into {moduleType}:\n{result.DescribeProblems().TrimEnd('\n')}"
+            + string.Concat(result.Warnings.Select(w => "\nNote: " + w)))
         => Result = result;
 
     /// <summary>Everything the load found, as data.</summary>

@@ -48,14 +48,16 @@ public static class ModuleWeights
     /// <summary>
     /// Writes the module's <c>state_dict()</c> to <paramref name="path"/>: <c>.pt</c>/<c>.pth</c> (a zip that
     /// <c>torch.load(weights_only=True)</c> reads into the equivalent torch module), <c>.safetensors</c>, <c>.npz</c>,
-    /// <c>.weights.h5</c> (Keras 3), <c>.dat</c> (TorchSharp), or <see cref="SaveOptions.Format"/>. The write is atomic.
+    /// <c>.weights.h5</c> (Keras 3; with <see cref="SaveOptions.KerasLayout"/> in Keras's layouts), <c>.dat</c> (TorchSharp),
+    /// or <see cref="SaveOptions.Format"/>. The write is atomic.
     /// </summary>
     public static void SaveWeights(this torch.nn.Module module, string path, SaveOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         options ??= new SaveOptions();
         using var live = LiveModel.Build(module);
-        ModelFile.Save(live.Tensors, path, options.Format, options.Write);
+        var tensors = options.KerasLayout ? Layout.KerasExport.Convert(live) : [.. live.Tensors];
+        ModelFile.Save(tensors, path, options.Format, options.Write);
     }
 }
 
@@ -64,6 +66,14 @@ public sealed class SaveOptions
 {
     /// <summary>A writer's name (<c>pt</c>, <c>safetensors</c>, <c>npz</c>…; <c>convert --help</c> lists them); null: from the path's ending.</summary>
     public string? Format { get; init; }
+
+    /// <summary>
+    /// Write the weights as the equivalent Keras model holds them (for <c>.weights.h5</c> and <c>.h5</c>): layers named by
+    /// their Keras class in module order (<c>dense</c>, <c>dense_1</c>…), Dense kernels (in, out), convolution kernels
+    /// (k…, in, out), LSTM's two biases summed, GRU gates z, r, h with the (2, 3·units) reset_after bias — what Keras's
+    /// <c>model.load_weights</c> reads into the same architecture. A module Keras has no layer for is refused.
+    /// </summary>
+    public bool KerasLayout { get; init; }
 
     /// <summary>Metadata, shared-storage policy, progress (see <see cref="WriteOptions"/>).</summary>
     public WriteOptions? Write { get; init; }

@@ -9,10 +9,11 @@ namespace WeightScope.TorchSharp;
 internal static class NamePairing
 {
     /// <summary>
-    /// The prefix of <paramref name="names"/> whose removal makes the most of them members of <paramref name="targets"/>
-    /// (ties: the shortest), and how many it pairs; null when none pairs any.
+    /// The prefix of <paramref name="names"/> whose removal makes the most of them members of <paramref name="targets"/>,
+    /// how many it pairs, and the runner-up when another prefix pairs as many (a checkpoint holding <c>model.</c> and
+    /// <c>ema.</c> copies of one network: which one is meant is the user's call, never a guess); null when none pairs any.
     /// </summary>
-    public static (string Prefix, int Pairs)? BestPrefix(IEnumerable<string> names, IReadOnlySet<string> targets)
+    public static (string Prefix, int Pairs, string? Tie)? BestPrefix(IEnumerable<string> names, IReadOnlySet<string> targets)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var name in names)
@@ -25,7 +26,8 @@ internal static class NamePairing
                 }
         }
         if (counts.Count == 0) return null;
-        var best = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key.Length).ThenBy(kv => kv.Key, StringComparer.Ordinal).First();
-        return (best.Key, best.Value);
+        var ranked = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key.Length).ThenBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        string? tie = ranked.Count > 1 && ranked[1].Value == ranked[0].Value ? ranked[1].Key : null;
+        return (ranked[0].Key, ranked[0].Value, tie);
     }
 }

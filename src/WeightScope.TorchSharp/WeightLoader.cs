@@ -14,11 +14,12 @@ namespace WeightScope.TorchSharp;
 internal static class WeightLoader
 {
     // A file tensor, or a converted view of one, under the name it pairs by.
-    private sealed class Candidate(string key, SourceTensor values, string? kerasLayer)
+    internal sealed class Candidate(string key, SourceTensor values, KerasLayers.Layer? kerasLayer)
     {
         public string Key { get; set; } = key;
         public SourceTensor Values { get; } = values;
-        public string? KerasLayer { get; } = kerasLayer;
+        /// <summary>The Keras layer the values come from, when the file is a Keras model.</summary>
+        public KerasLayers.Layer? KerasLayer { get; } = kerasLayer;
         public bool SetAside { get; set; }
     }
 
@@ -55,7 +56,7 @@ internal static class WeightLoader
                 warnings.Add($"the file has two tensors named '{c.Key}' after renaming ('{byKey[c.Key].Values.SourceName}' and '{c.Values.SourceName}'); the first is used");
         }
         string TargetName(string key) => renamedTargets.GetValueOrDefault(key, key);
-        if (keras) PairKerasLayersInOrder(candidates, byKey, targetKeys, TargetName, warnings);
+        if (keras) KerasPairing.Pair(candidates, byKey, targetKeys, TargetName, ModuleTypes(module), warnings);
 
         // 4. Check every pair; nothing is copied yet.
         var loaded = new List<(LoadedTensor Info, SourceTensor Values, torch.Tensor Target)>();
@@ -86,8 +87,19 @@ internal static class WeightLoader
 
         var result = new LoadResult(source, loaded.Select(l => l.Info).ToList(), missing, unexpected, mismatches, warnings);
         if (options.Strict && !result.IsComplete) throw new WeightLoadException(TorchTypeNames.Of(module), result);
-        foreach (var (_, values, target) in loaded) ValueCopy.Copy(values, target);
+        // A tied tensor (GPT-2's lm_head.weight is wte.weight) is one Parameter under two keys: written once.
+        var written = new HashSet<IntPtr>();
+        foreach (var (_, values, target) in loaded)
+            if (written.Add(target.Handle)) ValueCopy.Copy(values, target);
         return result;
+    }
+
+    // Each module path's torch.nn type name (the root's path is empty).
+    private static Dictionary<string, string> ModuleTypes(torch.nn.Module module)
+    {
+        var types = new Dictionary<string, string>(StringComparer.Ordinal) { [""] = TorchTypeNames.Of(module) };
+        foreach (var (path, m) in module.named_modules()) types[path] = TorchTypeNames.Of(m);
+        return types;
     }
 
     private static List<Candidate> Candidates(ModelFile file, LoadOptions options, bool keras, List<string> warnings)
@@ -98,7 +110,7 @@ internal static class WeightLoader
         {
             foreach (var layer in KerasLayers.Convert(file))
             {
-                foreach (var (local, values) in layer.Tensors) list.Add(new Candidate(layer.Path + "." + local, values, layer.Path));
+                foreach (var (local, values) in layer.Tensors) list.Add(new Candidate(layer.Path + "." + local, values, layer));
                 foreach (var t in layer.Used) covered.Add(t);
             }
         }
@@ -121,6 +133,12 @@ internal static class WeightLoader
         if (exact == targets.Count) return;
         var best = NamePairing.BestPrefix(candidates.Where(c => !targets.Contains(c.Key)).Select(c => c.Key), targets);
         if (best is not { } b || b.Pairs <= exact) return;
+        if (b.Tie is { } tie)
+        {
+            warnings.Add($"the file's names pair with the module's under two prefixes, '{b.Prefix}' and '{tie}' ({b.Pairs} names each); "
+                + $"say which with a rename rule, e.g. Rename = [\"s/^{System.Text.RegularExpressions.Regex.Escape(b.Prefix)}//\"]");
+            return;
+        }
         var keys = candidates.Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
         int aside = 0;
         foreach (var c in candidates)
@@ -143,56 +161,10 @@ internal static class WeightLoader
         int exact = targetKeys.Count(keys.Contains);
         if (exact == targetKeys.Count) return [];
         var best = NamePairing.BestPrefix(targetKeys.Where(k => !keys.Contains(k)), keys);
-        if (best is not { } b || b.Pairs <= exact) return [];
+        if (best is not { } b || b.Pairs <= exact || b.Tie is not null) return [];
         warnings.Add($"the module's names carry the prefix '{b.Prefix}' that the file's lack; paired without it");
         return targetKeys.Where(k => k.StartsWith(b.Prefix, StringComparison.Ordinal) && !keys.Contains(k))
             .ToDictionary(k => k, k => k[b.Prefix.Length..], StringComparer.Ordinal);
-    }
-
-    // Keras layers are named dense, dense_1, lstm…; a TorchSharp module's fc1, fc2, rnn. Like Keras's own set_weights,
-    // pair them in order — but only when every unpaired Keras layer meets an unpaired module layer with the same tensors.
-    private static void PairKerasLayersInOrder(List<Candidate> candidates, Dictionary<string, Candidate> byKey, List<string> targetKeys,
-        Func<string, string> targetName, List<string> warnings)
-    {
-        var keyed = byKey.Keys.ToHashSet(StringComparer.Ordinal);
-        var kerasLayers = candidates.Where(c => c.KerasLayer is not null && !c.SetAside).GroupBy(c => c.KerasLayer!)
-            .Where(g => g.All(c => !targetKeys.Any(k => targetName(k) == c.Key))).Select(g => g.ToList()).ToList();
-        var moduleLayers = targetKeys.Where(k => !keyed.Contains(targetName(k)) && !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
-            .GroupBy(k => k.Contains('.') ? k[..k.LastIndexOf('.')] : "").Select(g => g.ToList()).ToList();
-        if (kerasLayers.Count == 0 || moduleLayers.Count == 0) return;
-        static string Local(string key) => key[(key.LastIndexOf('.') + 1)..];
-        string Describe(List<Candidate> layer) => $"'{layer[0].KerasLayer}' ({string.Join(", ", layer.Select(c => Local(c.Key)))})";
-        if (kerasLayers.Count != moduleLayers.Count)
-        {
-            warnings.Add($"{kerasLayers.Count} Keras layer(s) with weights did not pair by name with {moduleLayers.Count} module layer(s), "
-                + $"so they were not paired in order either: Keras {string.Join(", ", kerasLayers.Select(Describe))}; module "
-                + string.Join(", ", moduleLayers.Select(g => $"'{g[0][..Math.Max(0, g[0].LastIndexOf('.'))]}' ({string.Join(", ", g.Select(Local))})")));
-            return;
-        }
-        for (int i = 0; i < kerasLayers.Count; i++)
-        {
-            var kerasLocals = kerasLayers[i].Select(c => Local(c.Key)).Order(StringComparer.Ordinal);
-            var moduleLocals = moduleLayers[i].Select(Local).Order(StringComparer.Ordinal);
-            if (!kerasLocals.SequenceEqual(moduleLocals, StringComparer.Ordinal))
-            {
-                warnings.Add($"Keras layer {i + 1} {Describe(kerasLayers[i])} does not have the tensors of module layer "
-                    + $"'{moduleLayers[i][0][..Math.Max(0, moduleLayers[i][0].LastIndexOf('.'))]}' ({string.Join(", ", moduleLayers[i].Select(Local))}), "
-                    + "so the layers were not paired in order; name them alike or map them with Rename/MapName");
-                return;
-            }
-        }
-        for (int i = 0; i < kerasLayers.Count; i++)
-        {
-            foreach (var c in kerasLayers[i])
-            {
-                var key = moduleLayers[i].First(k => Local(k) == Local(c.Key));
-                byKey.Remove(c.Key);
-                c.Key = targetName(key);
-                byKey[c.Key] = c;
-            }
-        }
-        warnings.Add("Keras layers paired with the module's in order: " + string.Join(", ",
-            kerasLayers.Select((l, i) => $"{l[0].KerasLayer} → {moduleLayers[i][0][..Math.Max(0, moduleLayers[i][0].LastIndexOf('.'))]}")));
     }
 
     // A key tied to one that was loaded (lm_head.weight is wte.weight) has its values; a BatchNorm's num_batches_tracked
@@ -200,6 +172,7 @@ internal static class WeightLoader
     private static void ForgiveTiedAndKerasOnly(List<string> missing, Dictionary<string, torch.Tensor> targets, HashSet<string> loaded,
         bool keras, List<string> warnings)
     {
+        if (missing.Count == 0) return;
         var loadedMemory = loaded.Select(k => LiveTensorStorage.MemoryOf(targets[k])).Where(m => m is not null).ToHashSet();
         missing.RemoveAll(key =>
         {

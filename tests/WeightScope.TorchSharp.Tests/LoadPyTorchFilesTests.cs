@@ -54,9 +54,13 @@ public sealed class LoadPyTorchFilesTests
         foreach (var t in stateDict) AssertHolds(t, targets[t.Name]);
     }
 
+    // Values are compared up to this many elements a tensor (the HDF5 fixtures of 300M+ elements test reading, not this).
+    private const long CompareLimit = 1 << 24;
+
     internal static void AssertHolds(TensorEntry expected, Tensor actual)
     {
         Assert.Equal(expected.Shape.ToArray(), actual.shape);
+        if (expected.ElementCount > CompareLimit) return;
         if (expected.Quantization is null && !expected.DType.IsQuantized() && Mirror.ToScalar(expected.DType) == actual.dtype
             && TorchDTypes.ToScalarType(expected.DType) is not null)
         {
@@ -65,7 +69,8 @@ public sealed class LoadPyTorchFilesTests
         }
         using var scope = torch.NewDisposeScope();
         var values = expected.ToFloat64();
-        var got = actual.to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        // Through the bytes: TorchSharp's data<T>().ToArray() throws on 0-d and empty tensors.
+        var got = MemoryMarshal.Cast<byte, double>(actual.to(ScalarType.Float64).contiguous().bytes).ToArray();
         Assert.Equal(values.Length, got.Length);
         for (int i = 0; i < values.Length; i++)
             Assert.True(values[i].Equals(got[i]) || (double.IsNaN(values[i]) && double.IsNaN(got[i])), $"{expected.Name}[{i}]: {values[i]} != {got[i]}");

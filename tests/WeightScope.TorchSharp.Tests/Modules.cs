@@ -66,3 +66,12 @@ public sealed class Mirror : nn.Module
         _ => ScalarType.Float64, // uint16/32/64, float8: a type that holds every value
     };
 }
+
+/// <summary>A module that only holds children, in order (a Sequential for modules of any signature, such as GRU).</summary>
+public sealed class Bag : nn.Module
+{
+    public Bag(params (string Name, nn.Module Module)[] children) : base(nameof(Bag))
+    {
+        foreach (var (name, module) in children) register_module(name, module);
+    }
+}

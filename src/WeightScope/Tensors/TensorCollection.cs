@@ -18,7 +18,6 @@ public sealed class TensorCollection : IReadOnlyList<TensorEntry>
         _byName = new Dictionary<string, TensorEntry>(_list.Count, StringComparer.Ordinal);
         foreach (var t in _list)
             if (!_byName.TryAdd(t.Name, t)) throw new ArgumentException($"duplicate tensor name '{t.Name}'");
-        Totals = TensorTotals.Compute(_list);
     }
 
     /// <summary>An empty collection.</summary>
@@ -35,7 +34,9 @@ public sealed class TensorCollection : IReadOnlyList<TensorEntry>
     public int Count => _list.Count;
 
     /// <summary>Counts of tensors, parameters and bytes, per dtype and role, with shared storages counted once.</summary>
-    public TensorTotals Totals { get; }
+    public TensorTotals Totals => _totals ??= TensorTotals.Compute(_list); // on first use: loading a file into a module never needs it
+
+    private TensorTotals? _totals;
 
     /// <summary>
     /// Elements of the model's own tensors (parameters, buffers and unclassified tensors; optimizer state excluded),

@@ -70,7 +70,7 @@ public sealed class PackTests : IDisposable
         var isolated = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(_dir, "nuget-cache") };
 
         var commands = InstallCommands();
-        Assert.Equal(4, commands.Count);
+        Assert.Equal(5, commands.Count);
         int packs = 0, installs = 0, runs = 0;
         foreach (var command in commands)
         {
@@ -104,9 +104,10 @@ public sealed class PackTests : IDisposable
                 Assert.Fail($"the test does not know how to run this README command: {command}");
             }
         }
-        Assert.Equal((2, 1, 1), (packs, installs, runs));
+        Assert.Equal((3, 1, 1), (packs, installs, runs));
 
         CheckLibraryPackage(packages, version);
+        CheckTorchSharpPackage(packages, version);
         CheckToolPackage(packages, version);
     }
 
@@ -118,6 +119,22 @@ public sealed class PackTests : IDisposable
     }
 
     private static string? Field(XElement metadata, string name) => metadata.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
+
+    // TorchSharp only: the application picks its libtorch (CPU or CUDA), so neither TorchSharp-cpu nor libtorch-* is a dependency.
+    private static void CheckTorchSharpPackage(string packages, string version)
+    {
+        using var zip = ZipFile.OpenRead(Path.Combine(packages, $"WeightScope.TorchSharp.{version}.nupkg"));
+        var names = zip.Entries.Select(e => e.FullName).ToHashSet();
+        Assert.Contains("lib/net10.0/WeightScope.TorchSharp.dll", names);
+        Assert.Contains("lib/net10.0/WeightScope.TorchSharp.xml", names);
+        Assert.Contains("README.md", names);
+        var m = Nuspec(zip);
+        Assert.Equal("WeightScope.TorchSharp", Field(m, "id"));
+        Assert.Equal(version, Field(m, "version"));
+        Assert.Equal("README.md", Field(m, "readme"));
+        var dependencies = m.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Order().ToList();
+        Assert.Equal(["TorchSharp", "WeightScope"], dependencies);
+    }
 
     private static void CheckLibraryPackage(string packages, string version)
     {
