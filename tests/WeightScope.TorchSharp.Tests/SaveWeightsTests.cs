@@ -126,4 +126,24 @@ public sealed class SaveWeightsTests : IDisposable
         Assert.Contains("module 'rnn' (LSTM) is stacked or bidirectional", e.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir.FullName, "x.weights.h5")));
     }
+
+    [Fact]
+    public void Sharded_safetensors_load_from_the_index_or_its_folder()
+    {
+        using var model = Trained();
+        using var live = model.AsModelFile();
+        var shards = new[] { "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors" };
+        ModelFile.Save(live.Tensors.Where(t => t.Name.StartsWith("fc1.", StringComparison.Ordinal)), Path.Combine(_dir.FullName, shards[0]));
+        ModelFile.Save(live.Tensors.Where(t => t.Name.StartsWith("fc2.", StringComparison.Ordinal)), Path.Combine(_dir.FullName, shards[1]));
+        var map = live.Tensors.ToDictionary(t => t.Name, t => t.Name.StartsWith("fc1.", StringComparison.Ordinal) ? shards[0] : shards[1]);
+        var index = Path.Combine(_dir.FullName, "model.safetensors.index.json");
+        File.WriteAllText(index, System.Text.Json.JsonSerializer.Serialize(new { metadata = new { total_size = live.Tensors.ByteSize }, weight_map = map }));
+        foreach (var path in new[] { index, _dir.FullName })
+        {
+            using var reloaded = new SimpleNN(10, 5, 1);
+            var result = reloaded.LoadWeights(path);
+            Assert.True(result.IsComplete, result.DescribeProblems());
+            Assert.Equal(Sums(model), Sums(reloaded));
+        }
+    }
 }

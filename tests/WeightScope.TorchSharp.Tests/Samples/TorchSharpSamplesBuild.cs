@@ -19,9 +19,12 @@ public sealed class TorchSharpSamplesBuild
     // BuildProjectReferences=false: the libraries were built with this test project (same configuration), and
     // `dotnet test` of the solution runs the main suite at the same time, whose SamplesTests builds
     // samples/csharp/Samples.slnx; not rebuilding src/ here keeps the two builds out of each other's obj/ folders.
+    // ShouldUnsetParentConfigurationAndPlatform=false: src/ is not in this .slnx, and MSBuild resolves a reference to a
+    // project outside the solution in its default (Debug) configuration unless told to keep the solution's; on a clean
+    // checkout there is no Debug build to find.
     public TorchSharpSamplesBuild() =>
         Dotnet.Run(TestPaths.RepoRoot, ["build", Path.Combine(SamplesRoot, "TorchSharpSamples.slnx"), "-c", Dotnet.Configuration, "--nologo", "-v", "q",
-            "-nodeReuse:false", "-p:BuildProjectReferences=false"]);
+            "-nodeReuse:false", "-p:BuildProjectReferences=false", "-p:ShouldUnsetParentConfigurationAndPlatform=false"]);
 
     /// <summary>Runs a built sample; returns its exit code and output whatever the exit code.</summary>
     public Dotnet.Result Run(string sample, params string[] args)
