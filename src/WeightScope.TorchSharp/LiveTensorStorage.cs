@@ -75,12 +75,19 @@ internal sealed class LiveTensorStorage : TensorStorage
     }
 
     /// <summary>An identity for the memory a CPU tensor's values live in (tied weights share it); null elsewhere.</summary>
+
+    /// <summary>
+    /// What identifies a module tensor's values: its memory on the CPU (a tied Parameter may be reached through two
+    /// handles: TorchSharp wraps it anew when assigned), its handle elsewhere.
+    /// </summary>
+    public static object IdentityOf(torch.Tensor t) => MemoryOf(t) is { } m ? m : t.Handle;
+
     public static unsafe (nint Address, long Bytes)? MemoryOf(torch.Tensor t)
     {
         if (t.device_type != DeviceType.CPU || !t.is_contiguous() || t.NumberOfElements == 0) return null;
-        using var scope = torch.NewDisposeScope();
         long bytes = t.NumberOfElements * t.ElementSize;
-        var span = bytes <= int.MaxValue ? t.bytes : t.view(-1).narrow(0, 0, 1).bytes;
-        return ((nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)), bytes);
+        if (bytes <= int.MaxValue) return ((nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes)), bytes);
+        using var scope = torch.NewDisposeScope();
+        return ((nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.view(-1).narrow(0, 0, 1).bytes)), bytes);
     }
 }

@@ -48,16 +48,22 @@ public static class ModuleWeights
     /// <summary>
     /// Writes the module's <c>state_dict()</c> to <paramref name="path"/>: <c>.pt</c>/<c>.pth</c> (a zip that
     /// <c>torch.load(weights_only=True)</c> reads into the equivalent torch module), <c>.safetensors</c>, <c>.npz</c>,
-    /// <c>.weights.h5</c> (Keras 3; with <see cref="SaveOptions.KerasLayout"/> in Keras's layouts), <c>.dat</c> (TorchSharp),
+    /// <c>.weights.h5</c> (Keras 3, with <see cref="SaveOptions.KerasLayout"/>: Keras's layouts), <c>.dat</c> (TorchSharp),
     /// or <see cref="SaveOptions.Format"/>. The write is atomic.
     /// </summary>
     public static void SaveWeights(this torch.nn.Module module, string path, SaveOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         options ??= new SaveOptions();
+        var writer = options.Format is null ? TensorWriters.ForPath(path) : TensorWriters.ByName(options.Format);
+        // A Keras weights file is read by position into Keras layers, whose layouts differ from torch's: torch's
+        // arrays there would be read back transposed wherever a Dense or RNN weight is square. Never write that file.
+        if (!options.KerasLayout && writer.Name is Formats.Keras.Keras3WeightsFormat.FormatName or Formats.Keras.KerasH5Format.FormatName)
+            throw new ModelWriteException($"{path}: a Keras weights file ({writer.Name}) holds Keras's layouts, not torch's; save with "
+                + "SaveOptions.KerasLayout = true for the equivalent Keras model, or to .pt, .safetensors, .npz or .dat to keep torch's layout");
         using var live = LiveModel.Build(module);
         var tensors = options.KerasLayout ? Layout.KerasExport.Convert(live) : [.. live.Tensors];
-        ModelFile.Save(tensors, path, options.Format, options.Write);
+        ModelFile.Save(tensors, path, writer.Name, options.Write);
     }
 }
 

@@ -9,8 +9,11 @@ namespace WeightScope.TorchSharp;
 /// </summary>
 internal sealed class SourceTensor
 {
-    private SourceTensor(string sourceName, Shape shape, DType dtype, IReadOnlyList<TensorEntry> blocks, string? transform)
+    private SourceTensor(string sourceName, Shape shape, DType dtype, IReadOnlyList<TensorEntry> blocks, string? transform,
+        TensorEntry? stored = null, int[]? order = null)
     {
+        Stored = stored;
+        Order = order;
         SourceName = sourceName;
         Shape = shape;
         DType = dtype;
@@ -33,6 +36,13 @@ internal sealed class SourceTensor
     /// <summary>The layout change, for the load result; null when the values are taken as stored.</summary>
     public string? Transform { get; }
 
+    /// <summary>For a permuted tensor: the file's tensor as stored, and the permutation (<see cref="ValueCopy"/> lets torch
+    /// permute a large one instead of gathering it through a strided view).</summary>
+    public TensorEntry? Stored { get; }
+
+    /// <summary>The permutation of <see cref="Stored"/>'s dimensions that gives the torch layout.</summary>
+    public int[]? Order { get; }
+
     /// <summary>The file's tensor as it is.</summary>
     public static SourceTensor Of(TensorEntry t) => new(t.Name, t.Shape, t.DType, [t], null);
 
@@ -46,7 +56,11 @@ internal sealed class SourceTensor
     }
 
     /// <summary>A tensor permuted (a strided view: no copy until the values are read).</summary>
-    public static SourceTensor Permuted(TensorEntry t, int[] order, string transform) => new(t.Name, Views.Permute(t, order).Shape, t.DType, [Views.Permute(t, order)], transform);
+    public static SourceTensor Permuted(TensorEntry t, int[] order, string transform)
+    {
+        var view = Views.Permute(t, order);
+        return new(t.Name, view.Shape, t.DType, [view], transform, t, order);
+    }
 }
 
 /// <summary>Strided views of file tensors: what torch's <c>permute</c>, <c>narrow</c> and <c>select</c> return, without reading values.</summary>

@@ -51,6 +51,39 @@ internal static class TorchDTypes
         catch (NotSupportedException) { return null; }
     }
 
+    // Into an integer or bool: exact when every value of the source's type is one of the target's (int32 into int64,
+    // uint8 into int16, bool into any integer).
+    private static bool IntegerFits(DType source, torch.ScalarType target)
+    {
+        var from = Range(source);
+        var to = target switch
+        {
+            torch.ScalarType.Bool => Range(DType.Bool),
+            torch.ScalarType.Int8 => Range(DType.Int8),
+            torch.ScalarType.Byte => Range(DType.UInt8),
+            torch.ScalarType.Int16 => Range(DType.Int16),
+            torch.ScalarType.Int32 => Range(DType.Int32),
+            torch.ScalarType.Int64 => Range(DType.Int64),
+            _ => null,
+        };
+        return from is { } f && to is { } t && f.Min >= t.Min && f.Max <= t.Max;
+    }
+
+    // The values an integer (or bool) type holds; null for floating point, complex and quantized types.
+    private static (decimal Min, decimal Max)? Range(DType t) => t switch
+    {
+        DType.Bool => (0m, 1m),
+        DType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+        DType.UInt8 => (byte.MinValue, byte.MaxValue),
+        DType.Int16 => (short.MinValue, short.MaxValue),
+        DType.UInt16 => (ushort.MinValue, ushort.MaxValue),
+        DType.Int32 => (int.MinValue, int.MaxValue),
+        DType.UInt32 => (uint.MinValue, uint.MaxValue),
+        DType.Int64 => (long.MinValue, long.MaxValue),
+        DType.UInt64 => (ulong.MinValue, ulong.MaxValue),
+        _ => null,
+    };
+
     /// <summary>
     /// True when every value of <paramref name="source"/> is exactly representable in <paramref name="target"/>: a
     /// conversion that is not gets a warning in the load result (float32 into float16, float64 into float32, int64 into
@@ -65,7 +98,7 @@ internal static class TorchDTypes
             torch.ScalarType.ComplexFloat64 => 53, torch.ScalarType.ComplexFloat32 => 24,
             _ => 0,
         };
-        if (targetMantissa == 0) return false; // into an integer or bool: only the same type is exact
+        if (targetMantissa == 0) return IntegerFits(source, target);
         bool targetComplex = target is torch.ScalarType.ComplexFloat32 or torch.ScalarType.ComplexFloat64;
         if (source.IsComplex() && !targetComplex) return false;
         // Exponent range: float16 holds less than bfloat16/float32; bfloat16 and float32 share float32's.

@@ -15,7 +15,8 @@ internal static class ValueCopy
 {
     // Blocks are copied in pieces of at most this many bytes: TorchSharp's spans stop at 2 GB, and pieces keep any
     // temporary buffer of a strided read small.
-    private const long PieceBytes = 256L << 20;
+    // (Settable by the tests, which make it tiny so that small fixtures take the piece paths.)
+    internal static long PieceBytes = 256L << 20;
 
     public static void Copy(SourceTensor source, torch.Tensor target)
     {
@@ -23,12 +24,23 @@ internal static class ValueCopy
         using var scope = torch.NewDisposeScope();
         bool dequantize = source.Blocks.Any(b => b.Quantization is not null || b.DType.IsQuantized());
         var natural = dequantize ? null : TorchDTypes.ToScalarType(source.DType);
+        var stagingType = natural ?? (source.DType is DType.UInt32 or DType.UInt64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32);
+        // A large permuted tensor (a Keras Dense kernel of a vocabulary head): read as stored, in row pieces, and let
+        // torch permute it — gathering through the strided view would read the whole stored extent once per piece.
+        if (source.Stored is { } stored && source.Order is { } order && stored.ByteSize > PieceBytes)
+        {
+            var whole = torch.empty(stored.Shape.ToArray(), stagingType);
+            var plain = SourceTensor.Of(stored);
+            if (natural is not null) WriteRaw(plain, whole);
+            else WriteConverted(plain, whole);
+            target.copy_(whole.permute(order.Select(i => (long)i).ToArray()));
+            return;
+        }
         if (natural == target.dtype && target.device_type == DeviceType.CPU && target.is_contiguous())
         {
             WriteRaw(source, target);
             return;
         }
-        var stagingType = natural ?? (source.DType is DType.UInt32 or DType.UInt64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32);
         var staging = torch.empty(source.Shape.ToArray(), stagingType);
         if (natural is not null) WriteRaw(source, staging);
         else WriteConverted(source, staging);
@@ -64,7 +76,9 @@ internal static class ValueCopy
     {
         foreach (var block in source.Blocks)
         {
-            if (block.ByteSize <= PieceBytes || block.Shape.Rank == 0)
+            // Quantized values keep their tensor's scales per channel: dequantized whole, never cut (a piece would take
+            // the first channels' scales).
+            if (block.ByteSize <= PieceBytes || block.Shape.Rank == 0 || block.Quantization is not null)
             {
                 yield return (block, block.ByteSize);
                 continue;

@@ -56,17 +56,15 @@ internal static class WeightLoader
                 warnings.Add($"the file has two tensors named '{c.Key}' after renaming ('{byKey[c.Key].Values.SourceName}' and '{c.Values.SourceName}'); the first is used");
         }
         string TargetName(string key) => renamedTargets.GetValueOrDefault(key, key);
-        if (keras)
-        {
-            KerasPairing.Pair(candidates, byKey, targetKeys, TargetName, ModuleTypes(module), warnings);
-            KerasPairing.PairPositional(candidates, byKey, targetKeys, TargetName, warnings);
-        }
+        if (keras) KerasPairing.Pair(candidates, byKey, targetKeys, TargetName, ModuleTypes(module), warnings);
 
         // 4. Check every pair; nothing is copied yet.
-        var loaded = new List<(LoadedTensor Info, SourceTensor Values, torch.Tensor Target)>();
+        // Target null: a tied key whose memory an earlier key writes.
+        var loaded = new List<(LoadedTensor Info, SourceTensor Values, torch.Tensor? Target)>();
         var missing = new List<string>();
         var mismatches = new List<ShapeMismatch>();
         var used = new HashSet<Candidate>(ReferenceEqualityComparer.Instance);
+        var writtenBy = new Dictionary<object, (string Key, SourceTensor Values)>();
         foreach (var key in targetKeys)
         {
             var target = targets[key];
@@ -82,19 +80,25 @@ internal static class WeightLoader
                 mismatches.Add(new ShapeMismatch(key, c.Values.SourceName, c.Values.Shape, moduleShape, c.Values.Transform));
                 continue;
             }
+            // A tied Parameter under two keys is written once, from the first; the file's other tensor for it is not.
+            var identity = LiveTensorStorage.IdentityOf(target);
+            if (writtenBy.TryGetValue(identity, out var first) && !SameValues(first.Values, c.Values))
+                warnings.Add($"{key} is tied to {first.Key} in the module, and the file holds different tensors for them: "
+                    + $"'{first.Values.SourceName}' was loaded, '{c.Values.SourceName}' was not");
+            bool firstWrite = writtenBy.TryAdd(identity, (key, c.Values));
             if (!TorchDTypes.IsExact(c.Values.DType, target.dtype))
                 warnings.Add($"{key}: {c.Values.DType.Name()} values from '{c.Values.SourceName}' rounded to {TorchDTypes.Name(target.dtype)}");
-            loaded.Add((new LoadedTensor(key, c.Values.SourceName, c.Values.DType, TorchDTypes.Name(target.dtype), c.Values.Transform), c.Values, target));
+            loaded.Add((new LoadedTensor(key, c.Values.SourceName, c.Values.DType, TorchDTypes.Name(target.dtype), c.Values.Transform), c.Values,
+                firstWrite ? target : null));
         }
-        ForgiveTiedAndKerasOnly(missing, targets, loaded.Select(l => l.Info.Name).ToHashSet(StringComparer.Ordinal), keras, warnings);
+        ForgiveTiedAndCounters(missing, targets, loaded.Select(l => l.Info.Name).ToHashSet(StringComparer.Ordinal), keras, warnings);
         var unexpected = candidates.Where(c => !c.SetAside && !used.Contains(c)).Select(c => c.Values.SourceName).Distinct().ToList();
 
         var result = new LoadResult(source, loaded.Select(l => l.Info).ToList(), missing, unexpected, mismatches, warnings);
         if (options.Strict && !result.IsComplete) throw new WeightLoadException(TorchTypeNames.Of(module), result);
         // A tied tensor (GPT-2's lm_head.weight is wte.weight) is one Parameter under two keys: written once.
-        var written = new HashSet<IntPtr>();
         foreach (var (_, values, target) in loaded)
-            if (written.Add(target.Handle)) ValueCopy.Copy(values, target);
+            if (target is not null) ValueCopy.Copy(values, target);
         return result;
     }
 
@@ -106,19 +110,24 @@ internal static class WeightLoader
         return types;
     }
 
+    // The same stored values: one view of one storage (a tied pair saved by torch.save), not merely equal names.
+    private static bool SameValues(SourceTensor a, SourceTensor b) =>
+        a.Blocks.Count == b.Blocks.Count && a.Blocks.Zip(b.Blocks).All(p => ReferenceEquals(p.First.Storage, p.Second.Storage)
+            && p.First.StorageOffset == p.Second.StorageOffset && p.First.Shape.Equals(p.Second.Shape) && p.First.Strides.SequenceEqual(p.Second.Strides));
+
     private static List<Candidate> Candidates(ModelFile file, LoadOptions options, bool keras, List<string> warnings)
     {
         var list = new List<Candidate>();
         var covered = new HashSet<TensorEntry>(ReferenceEqualityComparer.Instance);
         if (keras)
         {
-            foreach (var layer in KerasLayers.Convert(file))
+            foreach (var layer in KerasLayers.Convert(file, warnings))
             {
                 foreach (var (local, values) in layer.Tensors) list.Add(new Candidate(layer.Path + "." + local, values, layer));
                 foreach (var t in layer.Used) covered.Add(t);
             }
         }
-        var onnx = options.ConvertLayouts && file.Format.Name == OnnxLayouts.FormatName ? OnnxLayouts.Transposed(file) : null;
+        var onnx = options.ConvertLayouts && file.Format.Name == OnnxLayouts.FormatName ? OnnxLayouts.Transposed(file, warnings) : null;
         int optimizer = 0;
         foreach (var t in file.Tensors)
         {
@@ -172,22 +181,26 @@ internal static class WeightLoader
     }
 
     // A key tied to one that was loaded (lm_head.weight is wte.weight) has its values; a BatchNorm's num_batches_tracked
-    // has no Keras counterpart and keeps its value. Neither is missing.
-    private static void ForgiveTiedAndKerasOnly(List<string> missing, Dictionary<string, torch.Tensor> targets, HashSet<string> loaded,
+    // that the file lacks keeps its value. Neither is missing.
+    private static void ForgiveTiedAndCounters(List<string> missing, Dictionary<string, torch.Tensor> targets, HashSet<string> loaded,
         bool keras, List<string> warnings)
     {
         if (missing.Count == 0) return;
-        var loadedMemory = loaded.Select(k => LiveTensorStorage.MemoryOf(targets[k])).Where(m => m is not null).ToHashSet();
+        var loadedIdentities = loaded.Select(k => LiveTensorStorage.IdentityOf(targets[k])).ToHashSet();
         missing.RemoveAll(key =>
         {
-            var m = LiveTensorStorage.MemoryOf(targets[key]);
-            if (m is not null && loadedMemory.Contains(m))
+            if (loadedIdentities.Contains(LiveTensorStorage.IdentityOf(targets[key])))
             {
                 warnings.Add($"{key}: tied to a loaded tensor (the same memory), so it has the file's values");
                 return true;
             }
-            if (keras && key.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+            if (key.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+            {
+                // Keras has no counter, nor did torch before 0.4.1; torch's BatchNorm accepts such a state dict
+                // (_load_from_state_dict's version check). The counter matters only to momentum=None.
+                if (!keras) warnings.Add($"{key}: not in the file (saved before torch 0.4.1?); the module's value was kept");
                 return true;
+            }
             return false;
         });
     }

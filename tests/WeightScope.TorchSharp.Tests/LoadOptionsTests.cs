@@ -181,4 +181,57 @@ public sealed class LoadOptionsTests
         }
         finally { dir.Delete(true); }
     }
+
+    [Fact]
+    public void A_tied_pair_with_different_values_in_the_file_loads_the_first_and_says_so()
+    {
+        using var model = nn.Sequential(("wte", nn.Embedding(4, 3)), ("lm_head", nn.Linear(3, 4, hasBias: false)));
+        var lmHead = (global::TorchSharp.Modules.Linear)model.named_children().Last().module;
+        lmHead.weight = ((global::TorchSharp.Modules.Embedding)model.named_children().First().module).weight!;
+        var dir = Directory.CreateTempSubdirectory("ws-ts-");
+        try
+        {
+            // Fine-tuned untied, then loaded into a tied module: two different tensors for one Parameter.
+            using var untied = nn.Sequential(("wte", nn.Embedding(4, 3)), ("lm_head", nn.Linear(3, 4, hasBias: false)));
+            var path = Path.Combine(dir.FullName, "untied.safetensors");
+            untied.SaveWeights(path);
+            var result = model.LoadWeights(path);
+            Assert.Contains(result.Warnings, w => w.StartsWith("lm_head.weight is tied to wte.weight", StringComparison.Ordinal));
+            Assert.Equal(Values(untied.state_dict()["wte.weight"]), Values(lmHead.weight!));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void A_batchnorm_counter_the_file_lacks_is_kept_with_a_note()
+    {
+        using var source = nn.Sequential(("bn", nn.BatchNorm1d(3)));
+        using var live = source.AsModelFile();
+        var dir = Directory.CreateTempSubdirectory("ws-ts-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "old.safetensors"); // as torch < 0.4.1 saved it: no num_batches_tracked
+            ModelFile.Save(live.Tensors.Where(t => !t.Name.EndsWith("num_batches_tracked", StringComparison.Ordinal)), path);
+            using var model = nn.Sequential(("bn", nn.BatchNorm1d(3)));
+            var result = model.LoadWeights(path);
+            Assert.True(result.IsComplete, result.DescribeProblems());
+            Assert.Contains(result.Warnings, w => w.StartsWith("bn.num_batches_tracked: not in the file", StringComparison.Ordinal));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void Integer_widening_is_exact_and_float_narrowing_is_not()
+    {
+        Assert.True(TorchDTypes.IsExact(DType.Int32, ScalarType.Int64));
+        Assert.True(TorchDTypes.IsExact(DType.UInt8, ScalarType.Int16));
+        Assert.True(TorchDTypes.IsExact(DType.Bool, ScalarType.Int8));
+        Assert.False(TorchDTypes.IsExact(DType.Int64, ScalarType.Int32));
+        Assert.False(TorchDTypes.IsExact(DType.UInt64, ScalarType.Int64));
+        Assert.False(TorchDTypes.IsExact(DType.Float32, ScalarType.Int64));
+        Assert.True(TorchDTypes.IsExact(DType.BFloat16, ScalarType.Float32));
+        Assert.False(TorchDTypes.IsExact(DType.BFloat16, ScalarType.Float16));
+        Assert.False(TorchDTypes.IsExact(DType.Int32, ScalarType.Float32));
+        Assert.True(TorchDTypes.IsExact(DType.Int16, ScalarType.Float32));
+    }
 }

@@ -44,8 +44,7 @@ public sealed class SaveWeightsTests : IDisposable
     public void Npz_and_safetensors_hold_the_same_values()
     {
         using var model = Trained();
-        // (.weights.h5 in torch's layout: Keras files record positions, which pair back with the module's in order.)
-        foreach (var ext in new[] { "npz", "safetensors", "dat", "pt", "weights.h5" })
+        foreach (var ext in new[] { "npz", "safetensors", "dat", "pt" })
         {
             var path = Path.Combine(_dir.FullName, "m." + ext);
             model.SaveWeights(path);
@@ -145,5 +144,18 @@ public sealed class SaveWeightsTests : IDisposable
             Assert.True(result.IsComplete, result.DescribeProblems());
             Assert.Equal(Sums(model), Sums(reloaded));
         }
+    }
+
+    [Theory]
+    [InlineData("m.weights.h5")]
+    [InlineData("m.h5")]
+    public void A_keras_file_in_torchs_layout_is_refused(string name)
+    {
+        // Keras reads such a file by position into its own layouts: a square Linear weight would come back transposed.
+        using var model = Trained();
+        var path = Path.Combine(_dir.FullName, name);
+        var e = Assert.Throws<WeightScope.Writing.ModelWriteException>(() => model.SaveWeights(path));
+        Assert.Contains("KerasLayout = true", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
     }
 }

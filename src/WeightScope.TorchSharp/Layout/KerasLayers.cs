@@ -17,24 +17,59 @@ internal static class KerasLayers
     /// <summary>A Keras layer and what it gives torch: local torch names (<c>weight</c>, <c>weight_ih_l0</c>) and values.</summary>
     public sealed record Layer(string Path, string KerasType, string TorchKind, IReadOnlyList<(string Local, SourceTensor Values)> Tensors, IReadOnlyList<TensorEntry> Used);
 
-    /// <summary>Every layer of <paramref name="model"/> (a Keras model) with weights it knows how to convert, in model order.</summary>
-    public static List<Layer> Convert(ModelFile model)
+    /// <summary>
+    /// Every layer of <paramref name="model"/> (a Keras model) with weights it knows how to convert, in model order; what
+    /// the conversion cannot vouch for (a layer without a recorded class, a Keras setting torch's layer computes
+    /// differently) goes to <paramref name="warnings"/>.
+    /// </summary>
+    public static List<Layer> Convert(ModelFile model, List<string> warnings)
     {
         var layers = new List<Layer>();
+        var untyped = new List<string>();
         foreach (var node in model.Modules.Descendants())
         {
             var weights = node.Parameters.Concat(node.Buffers).Where(kv => kv.Value is not null && kv.Value.Role != TensorRole.OptimizerState)
                 .Select(kv => (Local: kv.Key, Tensor: kv.Value!)).ToList();
-            if (weights.Count == 0 || node.Type is null) continue;
-            if (ConvertLayer(node, weights) is { } layer) layers.Add(layer);
+            if (weights.Count == 0) continue;
+            if (node.Type is null) { untyped.Add(node.Path); continue; }
+            if (ConvertLayer(node, weights) is { } layer)
+            {
+                layers.Add(layer);
+                warnings.AddRange(ComputationNotes(node, layer));
+            }
         }
+        if (untyped.Count > 0)
+            warnings.Add($"the file records no class for Keras layer(s) {string.Join(", ", untyped.Select(p => $"'{p}'"))} (a weights-only file): "
+                + "their layouts were not converted and their tensors keep the file's names");
         return layers;
     }
+
+    // Settings with which a Keras layer computes something else than torch's default layer of the same weights: worth a
+    // word, since loading succeeds either way (values are right; the module must be built to match).
+    private static IEnumerable<string> ComputationNotes(ModuleNode node, Layer layer)
+    {
+        if (layer.TorchKind is "BatchNorm" or "LayerNorm" && node.Attributes.TryGetValue("epsilon", out var e) && e is double eps && eps != 1e-5)
+            yield return $"Keras layer '{layer.Path}' has epsilon = {eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}; "
+                + $"torch's {layer.TorchKind} uses 1e-5 unless built with eps: {eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        foreach (var attributes in new[] { node.Attributes }.Concat(node.Children.Select(c => c.Attributes)))
+        {
+            if (attributes.TryGetValue("recurrent_activation", out var ra) && ra is string r && r != "sigmoid")
+                yield return $"Keras layer '{layer.Path}' has recurrent_activation = '{r}'; torch's {layer.TorchKind} gates use sigmoid, so outputs will differ";
+            if (layer.TorchKind is "LSTM" or "GRU" && attributes.TryGetValue("activation", out var a) && a is string act && act != "tanh")
+                yield return $"Keras layer '{layer.Path}' has activation = '{act}'; torch's {layer.TorchKind} uses tanh, so outputs will differ";
+        }
+    }
+
+    // The layer's tensors that the conversion read (views keep the tensor's name and storage); the others are left to
+    // pair, or to be reported, under their own names.
+    private static List<TensorEntry> Consumed(List<(string Local, TensorEntry Tensor)> weights, List<(string, SourceTensor Values)> result) =>
+        weights.Select(w => w.Tensor)
+            .Where(t => result.Any(r => r.Values.Blocks.Any(b => ReferenceEquals(b.Storage, t.Storage) && b.Name == t.Name)))
+            .ToList();
 
     private static Layer? ConvertLayer(ModuleNode node, List<(string Local, TensorEntry Tensor)> weights)
     {
         string type = node.Type!;
-        var byVar = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
         var result = new List<(string, SourceTensor)>();
         string path = node.Path.Replace('/', '.');
         if (type == "Bidirectional")
@@ -46,7 +81,7 @@ internal static class KerasLayers
                 if (half.Count == 0 || inner.Length == 0) return null;
                 result.AddRange(Recurrent(node, inner, Vars(half), suffix));
             }
-            return new Layer(path, type, RecurrentKind(InnerRecurrentType(weights.Select(w => w.Local))!), result, weights.Select(w => w.Tensor).ToList());
+            return new Layer(path, type, RecurrentKind(InnerRecurrentType(weights.Select(w => w.Local))!), result, Consumed(weights, result));
         }
         var vars = Vars(weights);
         string? kind = null;
@@ -94,7 +129,7 @@ internal static class KerasLayers
             kind = rk;
             result.AddRange(Recurrent(node, type, vars, ""));
         }
-        return kind is null || result.Count == 0 ? null : new Layer(path, type, kind, result, weights.Select(w => w.Tensor).ToList());
+        return kind is null || result.Count == 0 ? null : new Layer(path, type, kind, result, Consumed(weights, result));
     }
 
     // The variable's own name (kernel, bias…): the last segment of a local name like lstm_cell/kernel or forward_lstm/kernel.

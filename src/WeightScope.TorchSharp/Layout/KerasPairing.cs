@@ -75,43 +75,8 @@ internal static partial class KerasPairing
     {
         var parsed = layers.Select(l => AutoName().Match(l.Layer.Path.Split('.')[^1])).ToList();
         if (parsed.Select(m => m.Groups[1].Value).Distinct().Count() != 1) return layers;
-        return [.. layers.Select((l, i) => (l, n: parsed[i].Groups[2].Success ? long.Parse(parsed[i].Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : 0))
-            .OrderBy(x => x.n).Select(x => x.l)];
-    }
-
-    [GeneratedRegex(@"^(?<layer>.+)/vars/(?<index>0|[1-9][0-9]{0,8})$")]
-    private static partial Regex Positional();
-
-    /// <summary>
-    /// A Keras 3 weights file records positions, not names: a layer Keras has no class for (a torch module saved in
-    /// torch's layout, a custom layer) reads back as <c>fc1/vars/0</c>, <c>fc1/vars/1</c>. Like Keras's own loader, those
-    /// pair by position with the tensors of the module layer of the same name, in its <c>state_dict()</c> order (values as
-    /// stored; shapes are checked after).
-    /// </summary>
-    public static void PairPositional(List<WeightLoader.Candidate> candidates, Dictionary<string, WeightLoader.Candidate> byKey, List<string> targetKeys,
-        Func<string, string> targetName, List<string> warnings)
-    {
-        var keyed = byKey.Keys.ToHashSet(StringComparer.Ordinal);
-        var open = targetKeys.Where(k => !keyed.Contains(targetName(k)) && !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
-            .GroupBy(Parent).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var layers = candidates.Where(c => !c.SetAside && c.KerasLayer is null)
-            .Select(c => (Candidate: c, Match: Positional().Match(c.Key))).Where(x => x.Match.Success)
-            .GroupBy(x => x.Match.Groups["layer"].Value.Replace('/', '.'), StringComparer.Ordinal);
-        var paired = new List<string>();
-        foreach (var layer in layers)
-        {
-            if (!open.TryGetValue(layer.Key, out var keys) || keys.Count != layer.Count()) continue;
-            var ordered = layer.OrderBy(x => int.Parse(x.Match.Groups["index"].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            if (Enumerable.Range(0, ordered.Count).Any(i => int.Parse(ordered[i].Match.Groups["index"].Value, System.Globalization.CultureInfo.InvariantCulture) != i)) continue;
-            for (int i = 0; i < ordered.Count; i++)
-            {
-                var c = ordered[i].Candidate;
-                byKey.Remove(c.Key);
-                c.Key = targetName(keys[i]);
-                byKey[c.Key] = c;
-            }
-            paired.Add(layer.Key);
-        }
-        if (paired.Count > 0) warnings.Add("Keras weights-file positions paired with the module's tensors in state_dict() order: " + string.Join(", ", paired));
+        // Numbers compared by length, then digits: no overflow however long the suffix.
+        return [.. layers.Select((l, i) => (l, n: parsed[i].Groups[2].Success ? parsed[i].Groups[2].Value.TrimStart('0') : ""))
+            .OrderBy(x => x.n.Length).ThenBy(x => x.n, StringComparer.Ordinal).Select(x => x.l)];
     }
 }
