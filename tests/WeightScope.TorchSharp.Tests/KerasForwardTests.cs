@@ -126,4 +126,56 @@ public sealed class KerasForwardTests
         using var x = torch.linspace(-1, 1, 3 * 16).reshape(3, 16);
         AssertClose(Reference(DenseBatchNormReference, path), model.forward(x));
     }
+
+    // Keras 3's zoo fixture: a Bidirectional LSTM, a DepthwiseConv1D, a Conv1DTranspose and a SimpleRNN, each converted
+    // here in numpy from the arrays as stored, then run by torch on linspace inputs.
+    private const string ZooReference = """
+        import io, json, sys, zipfile
+        import h5py, numpy as np, torch
+        z = zipfile.ZipFile(sys.argv[1]); f = h5py.File(io.BytesIO(z.read('model.weights.h5')), 'r')
+        v = lambda p: torch.from_numpy(np.ascontiguousarray(np.array(f['layers/' + p])))
+        x = lambda *shape: torch.linspace(-1, 1, int(np.prod(shape))).reshape(*shape)
+        out = {}
+        with torch.no_grad():
+            lstm = torch.nn.LSTM(4, 2, batch_first=True, bidirectional=True)
+            for d, s in (('forward_layer', ''), ('backward_layer', '_reverse')):
+                getattr(lstm, 'weight_ih_l0' + s).copy_(v(f'bidirectional/{d}/cell/vars/0').T)
+                getattr(lstm, 'weight_hh_l0' + s).copy_(v(f'bidirectional/{d}/cell/vars/1').T)
+                getattr(lstm, 'bias_ih_l0' + s).copy_(v(f'bidirectional/{d}/cell/vars/2'))
+                getattr(lstm, 'bias_hh_l0' + s).zero_()
+            out['bidi'] = lstm(x(1, 5, 4))[0]
+            dw = torch.nn.Conv1d(5, 5, 3, groups=5, bias=False)
+            dw.weight.copy_(v('depthwise_conv1d/vars/0').permute(1, 2, 0))        # (k, in, 1) -> (in, 1, k)
+            out['dw'] = dw(x(1, 5, 7))
+            deconv = torch.nn.ConvTranspose1d(5, 2, 3)
+            deconv.weight.copy_(v('conv1d_transpose/vars/0').permute(2, 1, 0))   # (k, out, in) -> (in, out, k)
+            deconv.bias.copy_(v('conv1d_transpose/vars/1'))
+            out['deconv'] = deconv(x(1, 5, 7))
+            rnn = torch.nn.RNN(2, 3, bias=False, batch_first=True)
+            rnn.weight_ih_l0.copy_(v('simple_rnn/cell/vars/0').T); rnn.weight_hh_l0.copy_(v('simple_rnn/cell/vars/1').T)
+            out['srnn'] = rnn(x(1, 5, 2))[0]
+        print(json.dumps({k: [float(t) for t in y.flatten()] for k, y in out.items()}))
+        """;
+
+    [PythonFact("torch", "h5py")]
+    public void Bidirectional_depthwise_transposed_conv_and_simple_rnn_compute_what_torch_computes()
+    {
+        var path = TestPaths.Fixture("keras", "keras3_zoo.keras");
+        var bidi = nn.LSTM(4, 2, batchFirst: true, bidirectional: true);
+        var dw = nn.Conv1d(5, 5, 3, groups: 5, bias: false);
+        var deconv = nn.ConvTranspose1d(5, 2, 3);
+        var srnn = nn.RNN(2, 3, bias: false, batchFirst: true);
+        using var model = new Bag(("bidi", bidi), ("dw", dw), ("deconv", deconv), ("srnn", srnn));
+        // The zoo has layers these four are not (attention, einsum, normalization…): not strict, and every module key loaded.
+        var result = model.LoadWeights(path, new LoadOptions { Strict = false });
+        Assert.Empty(result.MissingKeys);
+        Assert.Empty(result.ShapeMismatches);
+        var expected = JsonSerializer.Deserialize<Dictionary<string, float[]>>(Python.Run(ZooReference, path))!;
+        Tensor X(params long[] shape) => torch.linspace(-1, 1, shape.Aggregate(1L, (a, b) => a * b)).reshape(shape);
+        using var scope = torch.NewDisposeScope();
+        AssertClose(expected["bidi"], bidi.forward(X(1, 5, 4)).Item1);
+        AssertClose(expected["dw"], dw.forward(X(1, 5, 7)));
+        AssertClose(expected["deconv"], deconv.forward(X(1, 5, 7)));
+        AssertClose(expected["srnn"], srnn.forward(X(1, 5, 2), null).Item1);
+    }
 }
