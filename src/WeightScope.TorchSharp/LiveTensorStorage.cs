@@ -37,6 +37,15 @@ internal sealed class LiveTensorStorage : TensorStorage
             return;
         }
         using var scope = torch.NewDisposeScope();
+        if (_tensor.is_contiguous())
+        {
+            // On another device: only the elements that hold the range come over (a chunked read of a 1 GB CUDA
+            // parameter copies each chunk once, not the whole tensor per chunk).
+            long first = offset / _itemSize, count = (offset + destination.Length - 1) / _itemSize - first + 1;
+            var part = _tensor.detach().view(-1).narrow(0, first, count).cpu();
+            part.bytes.Slice((int)(offset - first * _itemSize), destination.Length).CopyTo(destination);
+            return;
+        }
         CopyFrom(_tensor.detach().cpu().contiguous(), offset, destination);
     }
 

@@ -16,7 +16,8 @@ public static class ModuleWeights
     /// each parameter's dtype and device. See <see cref="LoadOptions"/>.
     /// </summary>
     /// <exception cref="WeightLoadException">Strict load and keys missing, unexpected or of another shape; nothing was copied.</exception>
-    /// <exception cref="ModelFormatException">The file cannot be read.</exception>
+    /// <exception cref="ModelFormatException">The file cannot be read. Values found corrupt only when read (a bad
+    /// compressed chunk) stop the load there: the tensors before it in <c>state_dict()</c> order hold the file's values.</exception>
     /// <exception cref="NotSupportedException">A layer's weights cannot be converted to torch's (a Keras GRU with reset_after=False).</exception>
     public static LoadResult LoadWeights(this torch.nn.Module module, string path, LoadOptions? options = null)
     {

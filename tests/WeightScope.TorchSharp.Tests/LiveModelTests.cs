@@ -74,4 +74,18 @@ public sealed class LiveModelTests
         Assert.Same(live.Tensors["wte.weight"].Storage, live.Tensors["lm_head.weight"].Storage);
         Assert.Equal(12, live.Tensors.ParameterCount);
     }
+
+    private sealed class WithView : nn.Module
+    {
+        public WithView() : base(nameof(WithView)) => register_buffer("t", torch.arange(6, dtype: ScalarType.Int64).reshape(2, 3).t());
+    }
+
+    [Fact]
+    public void A_tensor_laid_out_with_gaps_reads_in_its_logical_order()
+    {
+        using var model = new WithView(); // a transposed view: strides (1, 3), not contiguous
+        using var live = model.AsModelFile();
+        Assert.Equal(new Shape(3, 2), live.Tensors["t"].Shape);
+        Assert.Equal([0L, 3, 1, 4, 2, 5], live.Tensors["t"].ToArray<long>());
+    }
 }
