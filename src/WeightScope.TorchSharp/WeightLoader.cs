@@ -174,7 +174,13 @@ internal static class WeightLoader
         int exact = targetKeys.Count(keys.Contains);
         if (exact == targetKeys.Count) return [];
         var best = NamePairing.BestPrefix(targetKeys.Where(k => !keys.Contains(k)), keys);
-        if (best is not { } b || b.Pairs <= exact || b.Tie is not null) return [];
+        if (best is not { } b || b.Pairs <= exact) return [];
+        if (b.Tie is { } tie)
+        {
+            warnings.Add($"the module's names pair with the file's without either of two prefixes, '{b.Prefix}' and '{tie}' "
+                + $"({b.Pairs} names each); say which with MapName");
+            return [];
+        }
         warnings.Add($"the module's names carry the prefix '{b.Prefix}' that the file's lack; paired without it");
         return targetKeys.Where(k => k.StartsWith(b.Prefix, StringComparison.Ordinal) && !keys.Contains(k))
             .ToDictionary(k => k, k => k[b.Prefix.Length..], StringComparer.Ordinal);

@@ -234,4 +234,16 @@ public sealed class LoadOptionsTests
         Assert.False(TorchDTypes.IsExact(DType.Int32, ScalarType.Float32));
         Assert.True(TorchDTypes.IsExact(DType.Int16, ScalarType.Float32));
     }
+
+    [Fact]
+    public void Two_wrapped_copies_of_the_files_network_are_the_users_call()
+    {
+        // The module holds the network twice (student and teacher); the file once: which copy it is for is not guessed.
+        using var model = new Bag(("student", new SimpleNN(10, 5, 1)), ("teacher", new SimpleNN(10, 5, 1)));
+        var e = Assert.Throws<WeightLoadException>(() => model.LoadWeights(Pt("simple_nn_state_dict.pth")));
+        Assert.Contains("Note: the module's names pair with the file's without either of two prefixes, 'student.' and 'teacher.'", e.Message, StringComparison.Ordinal);
+        var result = model.LoadWeights(Pt("simple_nn_state_dict.pth"), new LoadOptions { Strict = false, MapName = n => "teacher." + n });
+        Assert.Equal(4, result.Loaded.Count);
+        Assert.Equal(Expected("simple_nn_state_dict.pth", "fc1.weight"), Values(model.state_dict()["teacher.fc1.weight"]));
+    }
 }
