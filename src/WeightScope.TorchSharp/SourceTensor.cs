@@ -58,41 +58,10 @@ internal sealed class SourceTensor
     /// <summary>A tensor permuted (a strided view: no copy until the values are read).</summary>
     public static SourceTensor Permuted(TensorEntry t, int[] order, string transform)
     {
-        var view = Views.Permute(t, order);
+        var view = Indexing.Permute(t, order);
         return new(t.Name, view.Shape, t.DType, [view], transform, t, order);
     }
-}
 
-/// <summary>Strided views of file tensors: what torch's <c>permute</c>, <c>narrow</c> and <c>select</c> return, without reading values.</summary>
-internal static class Views
-{
-    public static TensorEntry Permute(TensorEntry t, int[] order)
-    {
-        var shape = order.Select(i => t.Shape[i]).ToArray();
-        var strides = order.Select(i => t.Strides[i]).ToArray();
-        return With(t, shape, strides, t.StorageOffset);
-    }
-
-    /// <summary>Rows [start, start + count) of the first dimension.</summary>
-    public static TensorEntry Narrow(TensorEntry t, long start, long count)
-    {
-        var shape = t.Shape.ToArray();
-        shape[0] = count;
-        return With(t, shape, t.Strides.ToArray(), checked(t.StorageOffset + start * t.Strides[0]));
-    }
-
-    /// <summary>Index <paramref name="index"/> of the first dimension, which goes away.</summary>
-    public static TensorEntry Select(TensorEntry t, long index) =>
-        With(t, t.Shape.ToArray()[1..], t.Strides.ToArray()[1..], checked(t.StorageOffset + index * t.Strides[0]));
-
-    /// <summary>The same elements under another shape and strides (the caller proves they address the same values).</summary>
-    public static TensorEntry With(TensorEntry t, long[] shape, long[] strides, long offset) =>
-        new(t.Name, t.DType, new Shape(shape), t.Storage, offset, strides, t.Role, t.IsBigEndian, t.Quantization);
-
-    /// <summary>A block of zeros of the given shape (torch's second recurrent bias, which Keras does not have).</summary>
-    public static TensorEntry Zeros(string name, DType dtype, params long[] shape)
-    {
-        var s = new Shape(shape);
-        return new TensorEntry(name, dtype, s, new ArrayStorage(new byte[s.ElementCount * dtype.ItemSize()], name + " (zeros)"));
-    }
+    /// <summary>Rows [start, start + count) of the first dimension: the library's slice view (quantization follows).</summary>
+    public static TensorEntry Rows(TensorEntry t, long start, long count) => t.Slice($"[{start}:{start + count}]");
 }

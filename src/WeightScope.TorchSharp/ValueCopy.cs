@@ -76,9 +76,9 @@ internal static class ValueCopy
     {
         foreach (var block in source.Blocks)
         {
-            // Quantized values keep their tensor's scales per channel: dequantized whole, never cut (a piece would take
-            // the first channels' scales).
-            if (block.ByteSize <= PieceBytes || block.Shape.Rank == 0 || block.Quantization is not null)
+            // (Per-channel quantized pieces are slice views with their own channels' scales; block-quantized values
+            // decode whole ggml blocks, which a row piece need not start at: those are read whole.)
+            if (block.ByteSize <= PieceBytes || block.Shape.Rank == 0 || block.Quantization is { Scheme: QuantizationScheme.Block })
             {
                 yield return (block, block.ByteSize);
                 continue;
@@ -88,7 +88,7 @@ internal static class ValueCopy
             if (rowBytes > int.MaxValue) throw new NotSupportedException($"tensor '{block.Name}' has rows of more than 2 GB");
             for (long r = 0; r < block.Shape[0]; r += rows)
             {
-                var piece = Views.Narrow(block, r, Math.Min(rows, block.Shape[0] - r));
+                var piece = SourceTensor.Rows(block, r, Math.Min(rows, block.Shape[0] - r));
                 yield return (piece, piece.ByteSize);
             }
         }

@@ -40,12 +40,12 @@ internal static class KerasExport
         switch (type)
         {
             case "Linear":
-                return ("dense", [("kernel", Views.Permute(Need("weight"), [1, 0])), .. Optional(own, "bias", "bias")]);
+                return ("dense", [("kernel", Need("weight").Transpose()), .. Optional(own, "bias", "bias")]);
             case "Conv1d" or "Conv2d" or "Conv3d":
             {
                 var w = Need("weight");
                 int rank = w.Shape.Rank;
-                return ("conv" + (rank - 2) + "d", [("kernel", Views.Permute(w, [.. Enumerable.Range(2, rank - 2), 1, 0])), .. Optional(own, "bias", "bias")]);
+                return ("conv" + (rank - 2) + "d", [("kernel", Indexing.Permute(w, [.. Enumerable.Range(2, rank - 2), 1, 0])), .. Optional(own, "bias", "bias")]);
             }
             case "BatchNorm1d" or "BatchNorm2d" or "BatchNorm3d":
                 return ("batch_normalization", [.. Optional(own, "weight", "gamma"), .. Optional(own, "bias", "beta"),

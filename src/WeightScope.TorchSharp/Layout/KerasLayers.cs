@@ -60,12 +60,27 @@ internal static class KerasLayers
         }
     }
 
-    // The layer's tensors that the conversion read (views keep the tensor's name and storage); the others are left to
-    // pair, or to be reported, under their own names.
-    private static List<TensorEntry> Consumed(List<(string Local, TensorEntry Tensor)> weights, List<(string, SourceTensor Values)> result) =>
-        weights.Select(w => w.Tensor)
-            .Where(t => result.Any(r => r.Values.Blocks.Any(b => ReferenceEquals(b.Storage, t.Storage) && b.Name == t.Name)))
-            .ToList();
+    // A layer's variables by their own name (kernel, bias…: the last segment of a local name like lstm_cell/kernel or
+    // forward_lstm/kernel), remembering which ones the conversion read: the others are left to pair, or to be
+    // reported, under their own names.
+    private sealed class VarTable
+    {
+        private readonly Dictionary<string, TensorEntry> _vars = new(StringComparer.Ordinal);
+
+        public VarTable(IEnumerable<(string Local, TensorEntry Tensor)> weights)
+        {
+            foreach (var (local, t) in weights) _vars.TryAdd(local[(local.LastIndexOf('/') + 1)..], t);
+        }
+
+        public HashSet<TensorEntry> Read { get; } = new(ReferenceEqualityComparer.Instance);
+
+        public bool TryGetValue(string name, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TensorEntry tensor)
+        {
+            if (!_vars.TryGetValue(name, out tensor)) return false;
+            Read.Add(tensor);
+            return true;
+        }
+    }
 
     private static Layer? ConvertLayer(ModuleNode node, List<(string Local, TensorEntry Tensor)> weights)
     {
@@ -74,16 +89,19 @@ internal static class KerasLayers
         string path = node.Path.Replace('/', '.');
         if (type == "Bidirectional")
         {
+            var read = new List<TensorEntry>();
             foreach (var (direction, suffix) in new[] { ("forward", ""), ("backward", "_reverse") })
             {
                 var half = weights.Where(w => w.Local.Split('/').Any(s => s.StartsWith(direction, StringComparison.Ordinal))).ToList();
                 string inner = InnerRecurrentType(half.Select(w => w.Local)) ?? "";
                 if (half.Count == 0 || inner.Length == 0) return null;
-                result.AddRange(Recurrent(node, inner, Vars(half), suffix));
+                var table = new VarTable(half);
+                result.AddRange(Recurrent(node, inner, table, suffix));
+                read.AddRange(table.Read);
             }
-            return new Layer(path, type, RecurrentKind(InnerRecurrentType(weights.Select(w => w.Local))!), result, Consumed(weights, result));
+            return new Layer(path, type, RecurrentKind(InnerRecurrentType(weights.Select(w => w.Local))!), result, read);
         }
-        var vars = Vars(weights);
+        var vars = new VarTable(weights);
         string? kind = null;
         if (type.EndsWith("Dense", StringComparison.Ordinal) && type != "EinsumDense" && vars.TryGetValue("kernel", out var dense) && dense.Shape.Rank == 2)
         {
@@ -129,34 +147,26 @@ internal static class KerasLayers
             kind = rk;
             result.AddRange(Recurrent(node, type, vars, ""));
         }
-        return kind is null || result.Count == 0 ? null : new Layer(path, type, kind, result, Consumed(weights, result));
+        return kind is null || result.Count == 0 ? null : new Layer(path, type, kind, result, [.. vars.Read]);
     }
 
-    // The variable's own name (kernel, bias…): the last segment of a local name like lstm_cell/kernel or forward_lstm/kernel.
-    private static Dictionary<string, TensorEntry> Vars(IEnumerable<(string Local, TensorEntry Tensor)> weights)
-    {
-        var vars = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
-        foreach (var (local, t) in weights) vars.TryAdd(local[(local.LastIndexOf('/') + 1)..], t);
-        return vars;
-    }
-
-    private static void AddPlain(List<(string, SourceTensor)> result, Dictionary<string, TensorEntry> vars, string keras, string torch)
+    private static void AddPlain(List<(string, SourceTensor)> result, VarTable vars, string keras, string torch)
     {
         if (vars.TryGetValue(keras, out var t)) result.Add((torch, SourceTensor.Of(t)));
     }
 
-    // (k…, in, multiplier) → (in·multiplier, 1, k…): permute to (in, multiplier, k…), whose first two dimensions merge
-    // (in's stride is multiplier × multiplier's stride), then a dimension of 1.
+    // (k…, in, multiplier) → (in·multiplier, 1, k…): permuted to (in, multiplier, k…), then reshaped (a small copy: the
+    // permuted view is not contiguous).
     private static TensorEntry Depthwise(TensorEntry t)
     {
         int rank = t.Shape.Rank, n = rank - 2;
-        long input = t.Shape[rank - 2], mult = t.Shape[rank - 1];
-        long[] shape = [input * mult, 1, .. Enumerable.Range(0, n).Select(i => t.Shape[i])];
-        long[] strides = [t.Strides[rank - 1], 1, .. Enumerable.Range(0, n).Select(i => t.Strides[i])];
-        if (t.Strides[rank - 2] != mult * t.Strides[rank - 1])
-            throw new NotSupportedException($"depthwise kernel '{t.Name}' is stored with strides that cannot be merged");
-        return Views.With(t, shape, strides, t.StorageOffset);
+        var permuted = Indexing.Permute(t, [rank - 2, rank - 1, .. Enumerable.Range(0, n)]);
+        return permuted.Reshape([t.Shape[rank - 2] * t.Shape[rank - 1], 1, .. Enumerable.Range(0, n).Select(i => t.Shape[i])]);
     }
+
+    // torch's second recurrent bias, which Keras does not have.
+    private static TensorEntry Zeros(string name, DType dtype, long length) =>
+        new(name, dtype, new Shape(length), new ArrayStorage(new byte[length * dtype.ItemSize()], name + " (zeros)"));
 
     private static string? InnerRecurrentType(IEnumerable<string> locals)
     {
@@ -178,7 +188,7 @@ internal static class KerasLayers
 
     private static string RecurrentKind(string inner) => RecurrentKindOrNull(inner) ?? "RNN";
 
-    private static IEnumerable<(string, SourceTensor)> Recurrent(ModuleNode node, string type, Dictionary<string, TensorEntry> vars, string suffix)
+    private static IEnumerable<(string, SourceTensor)> Recurrent(ModuleNode node, string type, VarTable vars, string suffix)
     {
         string kind = RecurrentKind(type);
         int gates = kind switch { "LSTM" => 4, "GRU" => 3, _ => 1 };
@@ -197,19 +207,19 @@ internal static class KerasLayers
         {
             if (kind == "GRU" && b.Shape.Rank == 2)
             {
-                yield return ("bias_ih_l0" + suffix, GateBlocks(Views.Select(b, 0), 3, kind, "row 0 of Keras's (2, 3·units) reset_after bias" + order));
-                yield return ("bias_hh_l0" + suffix, GateBlocks(Views.Select(b, 1), 3, kind, "row 1 of Keras's (2, 3·units) reset_after bias" + order));
+                yield return ("bias_ih_l0" + suffix, GateBlocks(b.Slice("[0]"), 3, kind, "row 0 of Keras's (2, 3·units) reset_after bias" + order));
+                yield return ("bias_hh_l0" + suffix, GateBlocks(b.Slice("[1]"), 3, kind, "row 1 of Keras's (2, 3·units) reset_after bias" + order));
             }
             else
             {
                 yield return ("bias_ih_l0" + suffix, GateBlocks(b, gates, kind, "Keras's one bias" + order));
-                yield return ("bias_hh_l0" + suffix, SourceTensor.Stacked(b.Name, [Views.Zeros(b.Name, b.DType, b.Shape[0])],
+                yield return ("bias_hh_l0" + suffix, SourceTensor.Stacked(b.Name, [Zeros(b.Name, b.DType, b.Shape[0])],
                     "zeros: Keras adds one bias where torch adds bias_ih + bias_hh"));
             }
         }
     }
 
-    private static bool ResetAfter(ModuleNode node, Dictionary<string, TensorEntry> vars)
+    private static bool ResetAfter(ModuleNode node, VarTable vars)
     {
         if (node.Attributes.TryGetValue("reset_after", out var v) && v is bool flag) return flag;
         foreach (var child in node.Children)
@@ -222,7 +232,7 @@ internal static class KerasLayers
     // A (rows, gates·units) Keras matrix as torch's (gates·units, rows), GRU blocks reordered z, r, h → r, z, n.
     private static SourceTensor Gates(TensorEntry kernel, int gates, string kind, string transform)
     {
-        var transposed = Views.Permute(kernel, [1, 0]);
+        var transposed = kernel.Transpose();
         return kind == "GRU" ? Reordered(transposed, kernel.Name, transform) : SourceTensor.Stacked(kernel.Name, [transposed], transform);
     }
 
@@ -233,6 +243,6 @@ internal static class KerasLayers
     {
         long units = rows.Shape[0] / 3;
         if (units * 3 != rows.Shape[0]) throw new NotSupportedException($"GRU tensor '{name}' has {rows.Shape[0]} rows, not 3·units");
-        return SourceTensor.Stacked(name, [Views.Narrow(rows, units, units), Views.Narrow(rows, 0, units), Views.Narrow(rows, 2 * units, units)], transform);
+        return SourceTensor.Stacked(name, [SourceTensor.Rows(rows, units, units), SourceTensor.Rows(rows, 0, units), SourceTensor.Rows(rows, 2 * units, units)], transform);
     }
 }

@@ -42,21 +42,9 @@ internal static class PrefixDetection
         var target = to.ToHashSet(StringComparer.Ordinal);
         var own = from.ToHashSet(StringComparer.Ordinal);
         int before = Matches(from, target);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var name in from)
-        {
-            if (target.Contains(name)) continue;
-            for (int i = name.IndexOfAny(Separators); i >= 0 && i < name.Length - 1; i = name.IndexOfAny(Separators, i + 1))
-            {
-                if (target.Contains(name[(i + 1)..]))
-                {
-                    var p = name[..(i + 1)];
-                    counts[p] = counts.GetValueOrDefault(p) + 1;
-                }
-            }
-        }
-        if (counts.Count == 0) return null;
-        var best = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key.Length).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
+        var ranked = RankPrefixes(from.Where(n => !target.Contains(n)), target, Separators);
+        if (ranked.Count == 0) return null;
+        var best = ranked[0].Prefix;
         // Strip only where the result does not collide with another name of the same file.
         var stripped = from.Select(n => n.StartsWith(best, StringComparison.Ordinal) && !own.Contains(n[best.Length..]) ? n[best.Length..] : n).ToList();
         if (stripped.Distinct(StringComparer.Ordinal).Count() != stripped.Count) return null;
@@ -77,5 +65,28 @@ internal static class PrefixDetection
         if (i <= 0) return null;
         var p = names[0][..(i + 1)];
         return names.All(n => n.Length > p.Length && n.StartsWith(p, StringComparison.Ordinal)) ? p : null;
+    }
+
+    /// <summary>
+    /// The prefixes of <paramref name="names"/> (ending in one of <paramref name="separators"/>) whose removal makes a
+    /// name a member of <paramref name="target"/>, each with how many names it pairs: most first, then shortest, then
+    /// ordinal. Shared with the TorchSharp loader, which pairs a file's names with a module's the same way.
+    /// </summary>
+    internal static List<(string Prefix, int Pairs)> RankPrefixes(IEnumerable<string> names, IReadOnlySet<string> target, char[] separators)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            for (int i = name.IndexOfAny(separators); i >= 0 && i < name.Length - 1; i = name.IndexOfAny(separators, i + 1))
+            {
+                if (target.Contains(name[(i + 1)..]))
+                {
+                    var p = name[..(i + 1)];
+                    counts[p] = counts.GetValueOrDefault(p) + 1;
+                }
+            }
+        }
+        return [.. counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key.Length).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => (kv.Key, kv.Value))];
     }
 }

@@ -162,6 +162,19 @@ public static class Indexing
         throw new NotSupportedException($"reshaping per-channel quantized tensor '{t.Name}' to {shape} would split its channel dimension {q.Axis}");
     }
 
+    /// <summary>
+    /// Reorders all dimensions, sharing the storage (like <c>tensor.permute(order)</c>): dimension i of the result is
+    /// dimension <c>order[i]</c> of <paramref name="t"/>; a per-channel quantization axis moves with its dimension.
+    /// </summary>
+    internal static TensorEntry Permute(TensorEntry t, int[] order)
+    {
+        if (order.Length != t.Shape.Rank || order.Distinct().Count() != order.Length || order.Any(d => d < 0 || d >= t.Shape.Rank))
+            throw new ArgumentException($"permutation [{string.Join(", ", order)}] does not reorder the {t.Shape.Rank} dimensions of '{t.Name}'", nameof(order));
+        var q = t.Quantization;
+        if (q is { Scheme: QuantizationScheme.PerChannelAffine }) q = q with { Axis = Array.IndexOf(order, q.Axis) };
+        return t.WithView(t.Name, new Shape([.. order.Select(d => t.Shape[d])]), [.. order.Select(d => t.Strides[d])], t.StorageOffset, q);
+    }
+
     /// <summary>Swaps two dimensions, sharing the storage (like <c>tensor.transpose(d0, d1)</c>).</summary>
     public static TensorEntry Transpose(TensorEntry t, int dim0, int dim1)
     {
